@@ -1,0 +1,103 @@
+"""Global configuration of mlpipe, modelled on :func:`sklearn.set_config`."""
+
+import threading
+from contextlib import contextmanager
+
+_global_config = {
+    "n_jobs": None,
+    "numba_threads": None,
+}
+_threadlocal = threading.local()
+
+
+def _get_threadlocal_config():
+    if not hasattr(_threadlocal, "global_config"):
+        _threadlocal.global_config = _global_config.copy()
+    return _threadlocal.global_config
+
+
+def get_config():
+    """Return the current mlpipe configuration.
+
+    Returns
+    -------
+    config : dict
+        Keys are the parameter names of :func:`set_config`.
+
+    See Also
+    --------
+    set_config : Set the configuration.
+    config_context : Set the configuration within a ``with`` block.
+
+    Examples
+    --------
+    >>> import mlpipe
+    >>> sorted(mlpipe.get_config())
+    ['n_jobs', 'numba_threads']
+    """
+    return _get_threadlocal_config().copy()
+
+
+def set_config(*, n_jobs=None, numba_threads=None):
+    """Set the mlpipe configuration for the current thread.
+
+    Parameters
+    ----------
+    n_jobs : int, default=None
+        Default number of jobs for components that run in parallel (AutoML
+        candidate evaluation). ``None`` means 1 unless a component is told
+        otherwise; ``-1`` means all cores.
+
+    numba_threads : int, default=None
+        Number of threads the numba kernels of :mod:`mlpipe.drift` may use.
+        ``None`` leaves numba's own default (all cores).
+
+    See Also
+    --------
+    get_config : Retrieve the current configuration.
+    config_context : Set the configuration within a ``with`` block.
+
+    Examples
+    --------
+    >>> import mlpipe
+    >>> mlpipe.set_config(n_jobs=2)
+    >>> mlpipe.get_config()["n_jobs"]
+    2
+    >>> mlpipe.set_config(n_jobs=None)
+    """
+    config = _get_threadlocal_config()
+    for name, value in (("n_jobs", n_jobs), ("numba_threads", numba_threads)):
+        if value is not None and (not isinstance(value, int) or value == 0):
+            raise ValueError(
+                f"{name} must be a non-zero integer or None, got {value!r}."
+            )
+        config[name] = value
+
+
+@contextmanager
+def config_context(*, n_jobs=None, numba_threads=None):
+    """Temporarily change the mlpipe configuration within a ``with`` block.
+
+    Parameters
+    ----------
+    n_jobs : int, default=None
+        See :func:`set_config`.
+
+    numba_threads : int, default=None
+        See :func:`set_config`.
+
+    Examples
+    --------
+    >>> import mlpipe
+    >>> with mlpipe.config_context(numba_threads=1):
+    ...     mlpipe.get_config()["numba_threads"]
+    1
+    >>> mlpipe.get_config()["numba_threads"] is None
+    True
+    """
+    old = get_config()
+    set_config(n_jobs=n_jobs, numba_threads=numba_threads)
+    try:
+        yield
+    finally:
+        _get_threadlocal_config().update(old)

@@ -1,0 +1,50 @@
+"""``mlpipe.show_versions()``: what to paste into a bug report."""
+
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+_DEPENDENCIES = (
+    "mlpipe",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "numba",
+    "shap",
+    "matplotlib",
+    "tpot",
+    "dask",
+    "distributed",
+)
+
+
+def _get_deps_info():
+    info = {}
+    for name in _DEPENDENCIES:
+        try:
+            info[name] = version(name)
+        except PackageNotFoundError:
+            info[name] = None
+    return info
+
+
+def show_versions():
+    """Print the versions of Python, mlpipe and its dependencies.
+
+    Missing optional dependencies are shown as ``None``.
+
+    Examples
+    --------
+    >>> import mlpipe
+    >>> mlpipe.show_versions()  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    System:
+        python: ...
+    """
+    print("\nSystem:")
+    print(f"    python: {sys.version.replace(chr(10), ' ')}")
+    print(f"   machine: {platform.platform()}")
+    print("\nPython dependencies:")
+    for name, ver in _get_deps_info().items():
+        print(f"{name:>12}: {ver}")

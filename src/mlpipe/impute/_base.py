@@ -1,0 +1,184 @@
+"""Statistics and filling shared by the imputers.
+
+Missing means what :func:`pandas.isna` says: ``NaN``, ``None``, ``pd.NA`` and
+``NaT``. Infinite values are not missing; they are rejected with an error.
+"""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+
+from mlpipe.exceptions import DataQualityWarning
+from mlpipe.utils._dataframe import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    NUMERIC,
+    OTHER,
+    column_kind,
+    describe_columns,
+    find_infinite,
+)
+
+NUMERIC_STRATEGIES = ("median", "mean", "most_frequent", "constant")
+CATEGORICAL_STRATEGIES = ("most_frequent", "constant")
+DEFAULT_FILL = {NUMERIC: 0, DATETIME: pd.NaT, BOOLEAN: "missing", CATEGORICAL: "missing"}
+
+
+def reject_infinite(estimator, frame):
+    """Raise a ValueError naming the columns that hold +/-inf."""
+    found = find_infinite(frame)
+    if found:
+        detail = ", ".join(f"{c!r} ({n} value(s))" for c, n in found.items())
+        raise ValueError(
+            f"Input X contains infinity in column(s) {detail}. "
+            f"{type(estimator).__name__} fills missing values only; replace "
+            "infinite values first, e.g. X.replace([np.inf, -np.inf], np.nan)."
+        )
+
+
+def fit_kinds(estimator, frame, columns):
+    """Return ``{column: kind}``; unsupported dtypes raise a TypeError."""
+    kinds = {col: column_kind(frame[col]) for col in columns}
+    bad = [c for c, k in kinds.items() if k == OTHER]
+    if bad:
+        dtypes = ", ".join(f"{c!r}: {frame[c].dtype}" for c in bad)
+        raise TypeError(
+            f"{type(estimator).__name__} cannot impute column(s) of dtype "
+            f"{dtypes}; it imputes numeric, boolean, categorical, string and "
+            "datetime columns. Drop or convert these columns first (for "
+            "example with a ColumnTransformer)."
+        )
+    return kinds
+
+
+def check_kinds(estimator, frame, kinds):
+    """At transform, raise a TypeError for columns whose kind changed since fit.
+
+    A numeric column that arrives as text would otherwise be filled with a
+    number among strings, or a string among numbers.
+    """
+    changed = []
+    for col, kind in kinds.items():
+        now = column_kind(frame[col])
+        if now == kind or frame[col].isna().all():
+            continue
+        if {now, kind} <= {NUMERIC, BOOLEAN}:
+            continue
+        s = frame[col]
+        examples = s[s.notna()].head(3).tolist()
+        changed.append(f"{col!r} was {kind} at fit but is {s.dtype} now (e.g. {examples})")
+    if changed:
+        raise TypeError(
+            f"{type(estimator).__name__}: column dtype changed since fit: "
+            + "; ".join(changed)
+            + ". Cast these columns back to their training dtype."
+        )
+
+
+def _safe_min(values):
+    try:
+        return min(values)
+    except TypeError:  # mixed types that do not compare: first seen wins
+        return values[0]
+
+
+def most_frequent(series):
+    """The most frequent non-missing value; ties go to the smallest, as in
+    :class:`sklearn.impute.SimpleImputer` (first seen if values don't compare)."""
+    counts = series.value_counts(dropna=True, sort=False)
+    counts = counts[counts > 0]  # unused categories of a categorical
+    if counts.empty:
+        return None
+    top = counts[counts == counts.max()].index.tolist()
+    return _safe_min(top)
+
+
+def statistic(series, kind, strategy, fill_value):
+    """The value that fills ``series`` under ``strategy``, or None if the
+    column has no observed value to learn it from."""
+    if strategy == "constant":
+        return fill_value
+    observed = series.dropna()
+    if observed.empty:
+        return None
+    if strategy == "most_frequent":
+        return most_frequent(observed)
+    if kind == DATETIME:
+        return observed.median() if strategy == "median" else observed.mean()
+    values = observed.to_numpy(dtype="float64")
+    if strategy == "median":
+        return float(np.median(values))
+    return float(np.mean(values))
+
+
+def resolve_constant(kind, column, fill_value):
+    """The constant for ``column``: from a per-column dict, a scalar, or the
+    default of its kind (0 for numeric, ``"missing"`` for the rest)."""
+    if isinstance(fill_value, dict):
+        if column in fill_value:
+            return fill_value[column]
+        return DEFAULT_FILL[kind]
+    if fill_value is None:
+        return DEFAULT_FILL[kind]
+    return fill_value
+
+
+def warn_empty(estimator, columns, constants):
+    if columns:
+        warnings.warn(
+            f"{type(estimator).__name__}: column(s) {describe_columns(columns)} "
+            "had no observed value at fit; they will be filled with the constant "
+            f"{[constants[c] for c in columns][:5]} instead of a learned statistic.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+
+def fill(series, value, mask=None):
+    """Return ``series`` with its missing values replaced by ``value``.
+
+    ``value`` is a scalar or a Series aligned on the index. The dtype is kept
+    whenever the value fits it: a new category is added to a categorical, an
+    integer column stays integer when the value is integral; otherwise the
+    column widens the way pandas does (integer to float, anything to object),
+    never by rounding or truncating the value.
+    """
+    if mask is None:
+        mask = series.isna()
+    if not mask.any():
+        return series
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        needed = pd.unique(pd.Series(value).dropna()) if isinstance(value, pd.Series) else [value]
+        new = [v for v in needed if v not in dtype.categories]
+        if new:
+            try:
+                series = series.cat.add_categories(new)
+            except (TypeError, ValueError):
+                series = series.astype(object)
+    elif ptypes.is_integer_dtype(dtype) and not _all_integral(value):
+        series = series.astype("Float64" if isinstance(dtype, pd.api.extensions.ExtensionDtype) else "float64")
+    try:
+        return series.fillna(value)
+    except (TypeError, ValueError):
+        return series.astype(object).fillna(value)
+
+
+def _all_integral(value):
+    values = value.dropna().to_numpy() if isinstance(value, pd.Series) else [value]
+    for v in values:
+        if isinstance(v, Integral | np.integer):
+            continue
+        if isinstance(v, Real | np.floating) and math.isfinite(v) and float(v).is_integer():
+            continue
+        return False
+    return True
+
+
+def indicator_name(column):
+    return f"missingindicator_{column}"

@@ -1,0 +1,259 @@
+"""GroupImputer: fill with a statistic per group of another column."""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from mlpipe.impute._base import (
+    check_kinds,
+    fill,
+    fit_kinds,
+    reject_infinite,
+    resolve_constant,
+    statistic,
+    warn_empty,
+)
+from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame
+from mlpipe.utils._sklearn_compat import (
+    StrOptions,
+    check_feature_names_in,
+    check_is_fitted,
+    fit_context,
+)
+
+
+class GroupImputer(TransformerMixin, BaseEstimator):
+    """Impute each column with a statistic of its group in another column.
+
+    The credit amount of a skilled worker is filled with the median credit
+    amount of skilled workers, not of everyone. Rows whose group was not seen
+    at fit, whose group had no observed value of the column, or whose group
+    itself is missing fall back to the statistic of the whole column.
+
+    Parameters
+    ----------
+    by : str or int
+        The grouping column: a name of a DataFrame column, or a position for
+        an array. It is passed through unchanged and never imputed.
+
+    columns : list, default=None
+        Columns to impute; None means every column except ``by``. The other
+        columns are passed through unchanged.
+
+    numeric_strategy : {"median", "mean", "most_frequent"}, default="median"
+        Statistic for numeric and datetime columns.
+
+    categorical_strategy : {"most_frequent"}, default="most_frequent"
+        Statistic for categorical, string, object and boolean columns.
+
+    Attributes
+    ----------
+    group_statistics_ : dict
+        ``{column: Series}``, the statistic of each group (index: the groups
+        that had at least one observed value).
+
+    statistics_ : ndarray of shape (n_features_in_,), dtype=object
+        The fallback (whole-column) statistic of each column; None for
+        columns that are not imputed.
+
+    by_ : object
+        The label of the grouping column in the input.
+
+    columns_ : list
+        The labels of the imputed columns.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    TypedImputer : One statistic per column.
+
+    Notes
+    -----
+    Each group's statistic is computed exactly as :class:`TypedImputer`
+    computes the whole column's, so a group's median equals
+    ``SimpleImputer(strategy="median")`` fitted on that group's rows. Dtypes
+    are kept as in :class:`TypedImputer`. A column with no observed value at
+    all is filled with 0 (numeric) or ``"missing"`` and a
+    :class:`~mlpipe.exceptions.DataQualityWarning` says so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from mlpipe.impute import GroupImputer
+    >>> X = pd.DataFrame({"job": [1, 1, 1, 2, 2, 3],
+    ...                   "amount": [100.0, 200.0, np.nan, 900.0, np.nan, np.nan]})
+    >>> GroupImputer(by="job").fit_transform(X)
+       job  amount
+    0    1   100.0
+    1    1   200.0
+    2    1   150.0
+    3    2   900.0
+    4    2   900.0
+    5    3   200.0
+    """
+
+    _parameter_constraints = {
+        "by": [str, Integral, None],
+        "columns": [list, None],
+        "numeric_strategy": [StrOptions({"median", "mean", "most_frequent"})],
+        "categorical_strategy": [StrOptions({"most_frequent"})],
+    }
+    _doc_link_module = "mlpipe"
+
+    def __init__(
+        self,
+        *,
+        by=None,
+        columns=None,
+        numeric_strategy="median",
+        categorical_strategy="most_frequent",
+    ):
+        self.by = by
+        self.columns = columns
+        self.numeric_strategy = numeric_strategy
+        self.categorical_strategy = categorical_strategy
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the statistic of every group and of every whole column.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training data, holding the ``by`` column.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted imputer.
+        """
+        if self.by is None:
+            raise ValueError(
+                "GroupImputer needs by=<column>: the column whose groups the "
+                "statistics are computed in."
+            )
+        X = check_frame(self, X, reset=True)
+        reject_infinite(self, X)
+        labels = list(X.columns)
+        if self.by not in labels:
+            raise ValueError(
+                f"by={self.by!r} is not a column of X; its columns are {labels[:10]}."
+            )
+        columns = [c for c in labels if c != self.by] if self.columns is None else list(self.columns)
+        missing = [c for c in columns if c not in labels]
+        if missing or self.by in columns:
+            raise ValueError(
+                f"columns must be columns of X other than by={self.by!r}; "
+                f"got {missing or [self.by]} that cannot be imputed."
+            )
+        self.by_ = self.by
+        self.columns_ = columns
+        self.kinds_ = fit_kinds(self, X, columns)
+        groups = X[self.by].to_numpy()
+        positions = pd.Series(groups).groupby(groups, dropna=True, sort=True).indices
+
+        self.group_statistics_ = {}
+        stats, empty, constants = [], [], {}
+        for col in labels:
+            if col not in self.kinds_:
+                stats.append(None)
+                continue
+            kind = self.kinds_[col]
+            strategy = (
+                self.numeric_strategy if kind in (NUMERIC, DATETIME) else self.categorical_strategy
+            )
+            series = X[col]
+            value = statistic(series, kind, strategy, None)
+            if value is None:
+                constants[col] = resolve_constant(kind, col, None)
+                empty.append(col)
+                value = constants[col]
+            stats.append(value)
+            per_group = {}
+            for group, rows in positions.items():
+                group_value = statistic(series.iloc[rows], kind, strategy, None)
+                if group_value is not None:
+                    per_group[group] = group_value
+            self.group_statistics_[col] = pd.Series(
+                list(per_group.values()), index=list(per_group.keys()), dtype=object
+            )
+        warn_empty(self, empty, constants)
+        self.statistics_ = np.empty(len(stats), dtype=object)
+        self.statistics_[:] = stats
+        return self
+
+    def transform(self, X):
+        """Fill the missing values of ``X`` from its rows' groups.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Data with the columns seen at fit, in the same order.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray of shape (n_samples, n_features)
+            A new DataFrame when ``X`` is one, an ndarray otherwise. ``X``
+            itself is never modified.
+        """
+        check_is_fitted(self)
+        was_frame = isinstance(X, pd.DataFrame)
+        X = check_frame(self, X, reset=False)
+        reject_infinite(self, X)
+        check_kinds(self, X, self.kinds_)
+        groups = pd.Series(X[self.by_].to_numpy(), index=X.index)
+        data = {}
+        for col, fallback in zip(X.columns, self.statistics_):
+            series = X[col]
+            mask = series.isna()
+            if col not in self.kinds_ or not mask.any():
+                data[col] = series
+                continue
+            table = self.group_statistics_[col]
+            values = groups[mask].map(table.to_dict()) if len(table) else groups[mask].map({})
+            values = values.astype(object).where(values.notna(), fallback)
+            data[col] = fill(series, _infer(values), mask)
+        out = pd.DataFrame(data, index=X.index)
+        out.columns = X.columns
+        return out if was_frame else out.to_numpy()
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the input columns, unchanged.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; ``feature_names_in_`` (or ``x0, x1, ...``)
+            when None.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        return np.asarray(check_feature_names_in(self, input_features), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _infer(values):
+    """Give an object Series of fill values its natural dtype, so that filling
+    a float column with it keeps the column float."""
+    return values.infer_objects()

@@ -1,0 +1,277 @@
+"""TypedImputer: one step that imputes each column by a strategy picked from
+its dtype."""
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from mlpipe.impute._base import (
+    CATEGORICAL_STRATEGIES,
+    NUMERIC_STRATEGIES,
+    check_kinds,
+    fill,
+    fit_kinds,
+    indicator_name,
+    reject_infinite,
+    resolve_constant,
+    statistic,
+    warn_empty,
+)
+from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, check_frame
+from mlpipe.utils._sklearn_compat import (
+    StrOptions,
+    check_feature_names_in,
+    check_is_fitted,
+    fit_context,
+)
+
+
+class TypedImputer(TransformerMixin, BaseEstimator):
+    """Impute each column with a strategy picked from its dtype.
+
+    Numeric columns get ``numeric_strategy`` (the median by default),
+    categorical, string, object and boolean columns get
+    ``categorical_strategy`` (the most frequent value by default), and any
+    column can be told otherwise through ``strategies``. A DataFrame comes out
+    as a DataFrame with the same index, column order and, wherever the fill
+    value fits, the same dtypes; an array comes out as an array.
+
+    Missing means what :func:`pandas.isna` says: ``NaN``, ``None``, ``pd.NA``
+    and ``NaT``.
+
+    Parameters
+    ----------
+    numeric_strategy : {"median", "mean", "most_frequent", "constant"}, \
+            default="median"
+        Strategy for numeric and datetime columns.
+
+    categorical_strategy : {"most_frequent", "constant"}, default="most_frequent"
+        Strategy for categorical, string, object and boolean columns.
+
+    strategies : dict, default=None
+        Per-column overrides, ``{column: strategy}``. Numeric columns accept
+        every strategy, the others ``"most_frequent"`` and ``"constant"``.
+
+    fill_value : scalar or dict, default=None
+        The value used by ``"constant"``: one scalar for all such columns or a
+        ``{column: value}`` dict. ``None`` (or a column absent from the dict)
+        means 0 for numeric columns and ``"missing"`` for the others.
+
+    add_indicator : bool or {"auto", "all"}, default=False
+        Append boolean columns ``missingindicator_<column>`` that mark where
+        a value was imputed. ``"auto"`` (or True) adds them for the columns
+        that had missing values at fit, ``"all"`` for every column, False for
+        none. The set is fixed at fit, so the output always has the same
+        columns.
+
+    Attributes
+    ----------
+    statistics_ : ndarray of shape (n_features_in_,), dtype=object
+        The fill value of each column.
+
+    strategies_ : dict
+        The strategy used for each column, after dtype rules, overrides and
+        the fallback for columns that were all missing at fit.
+
+    kinds_ : dict
+        The kind of each column at fit: ``"numeric"``, ``"boolean"``,
+        ``"categorical"`` or ``"datetime"``.
+
+    indicator_features_ : ndarray of int
+        Positions of the columns that get a missing indicator.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    GroupImputer : Fill with a statistic per group of another column.
+    sklearn.impute.SimpleImputer : One strategy for all columns of one array.
+
+    Notes
+    -----
+    - A column with no observed value at fit is filled with the constant of
+      its kind (see ``fill_value``) and a
+      :class:`~mlpipe.exceptions.DataQualityWarning` says so; it is never
+      dropped, unlike in ``SimpleImputer``.
+    - A column with no missing values at fit is still learned, so missing
+      values that appear in it later are filled too.
+    - An integer column stays integer when its fill value is integral;
+      otherwise it becomes float, as in pandas (a median of 2.5 is never
+      rounded). A boolean column filled with ``"missing"`` becomes object.
+    - Infinite values are an error, not missing values. So is a column whose
+      kind changed since fit (text arriving in a numeric column).
+    - The numbers equal ``SimpleImputer``'s for the strategies both have;
+      ties in ``"most_frequent"`` go to the smallest value as there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from mlpipe.impute import TypedImputer
+    >>> X = pd.DataFrame({"age": [25.0, np.nan, 40.0, 31.0],
+    ...                   "city": ["Oslo", None, "Oslo", "Rome"]})
+    >>> TypedImputer(add_indicator="auto").fit_transform(X)
+        age  city  missingindicator_age  missingindicator_city
+    0  25.0  Oslo                 False                  False
+    1  31.0  Oslo                  True                   True
+    2  40.0  Oslo                 False                  False
+    3  31.0  Rome                 False                  False
+    """
+
+    _parameter_constraints = {
+        "numeric_strategy": [StrOptions(set(NUMERIC_STRATEGIES))],
+        "categorical_strategy": [StrOptions(set(CATEGORICAL_STRATEGIES))],
+        "strategies": [dict, None],
+        "fill_value": "no_validation",
+        "add_indicator": ["boolean", StrOptions({"auto", "all"})],
+    }
+    _doc_link_module = "mlpipe"
+
+    def __init__(
+        self,
+        *,
+        numeric_strategy="median",
+        categorical_strategy="most_frequent",
+        strategies=None,
+        fill_value=None,
+        add_indicator=False,
+    ):
+        self.numeric_strategy = numeric_strategy
+        self.categorical_strategy = categorical_strategy
+        self.strategies = strategies
+        self.fill_value = fill_value
+        self.add_indicator = add_indicator
+
+    def _strategy_for(self, column, kind):
+        overrides = self.strategies or {}
+        if column in overrides:
+            strategy = overrides[column]
+            allowed = NUMERIC_STRATEGIES if kind in (NUMERIC, DATETIME) else CATEGORICAL_STRATEGIES
+            if strategy not in allowed:
+                raise ValueError(
+                    f"strategies[{column!r}]={strategy!r} does not fit the {kind} "
+                    f"column {column!r}; use one of {list(allowed)}."
+                )
+            return strategy
+        if kind in (NUMERIC, DATETIME):
+            return self.numeric_strategy
+        return self.categorical_strategy
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the fill value of every column.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training data; missing values are allowed, infinite ones not.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted imputer.
+        """
+        X = check_frame(self, X, reset=True)
+        reject_infinite(self, X)
+        columns = list(X.columns)
+        unknown = set(self.strategies or {}) - set(columns)
+        if unknown:
+            raise ValueError(
+                f"strategies names column(s) {sorted(map(str, unknown))} that are "
+                f"not in X; its columns are {columns[:10]}."
+            )
+        self.kinds_ = fit_kinds(self, X, columns)
+        self.strategies_ = {}
+        stats, empty, constants = [], [], {}
+        for col in columns:
+            kind = self.kinds_[col]
+            strategy = self._strategy_for(col, kind)
+            constant = resolve_constant(kind, col, self.fill_value)
+            value = statistic(X[col], kind, strategy, constant)
+            if value is None:
+                empty.append(col)
+                constants[col] = constant
+                strategy, value = "constant", constant
+            self.strategies_[col] = strategy
+            stats.append(value)
+        warn_empty(self, empty, constants)
+        self.statistics_ = np.empty(len(stats), dtype=object)
+        self.statistics_[:] = stats
+
+        had_missing = X.isna().any(axis=0).to_numpy()
+        if self.add_indicator == "all":
+            self.indicator_features_ = np.arange(len(columns))
+        elif self.add_indicator:  # True or "auto"
+            self.indicator_features_ = np.flatnonzero(had_missing)
+        else:
+            self.indicator_features_ = np.array([], dtype=np.intp)
+        return self
+
+    def transform(self, X):
+        """Fill the missing values of ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Data with the columns seen at fit, in the same order.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray of shape (n_samples, n_features_out)
+            A new DataFrame when ``X`` is one (index and dtypes kept where the
+            fill value fits), an ndarray otherwise; indicator columns last.
+            ``X`` itself is never modified.
+        """
+        check_is_fitted(self)
+        was_frame = isinstance(X, pd.DataFrame)
+        X = check_frame(self, X, reset=False)
+        reject_infinite(self, X)
+        check_kinds(self, X, self.kinds_)
+        data = {col: fill(X[col], value) for col, value in zip(X.columns, self.statistics_)}
+        out = pd.DataFrame(data, index=X.index)
+        out.columns = X.columns
+        if len(self.indicator_features_):
+            names = check_feature_names_in(self, None)
+            mask = X.iloc[:, self.indicator_features_].isna().to_numpy()
+            indicators = pd.DataFrame(
+                mask,
+                index=X.index,
+                columns=[indicator_name(names[i]) for i in self.indicator_features_],
+            )
+            if not was_frame:
+                indicators.columns = range(X.shape[1], X.shape[1] + mask.shape[1])
+            out = pd.concat([out, indicators], axis=1)
+        return out if was_frame else out.to_numpy()
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the inputs, then the indicators.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; ``feature_names_in_`` (or ``x0, x1, ...``)
+            when None.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        names = check_feature_names_in(self, input_features)
+        indicators = [indicator_name(names[i]) for i in self.indicator_features_]
+        return np.asarray(list(names) + indicators, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

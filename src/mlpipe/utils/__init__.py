@@ -1,0 +1,1 @@
+"""Helpers shared by the mlpipe components (private API)."""

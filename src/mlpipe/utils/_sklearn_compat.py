@@ -1,0 +1,43 @@
+"""The one module that touches scikit-learn's private API.
+
+Everything private that mlpipe needs from scikit-learn is imported here, so an
+upgrade that moves it breaks one file, not the whole tree.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    Options,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _get_feature_names,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
+
+fit_context = _fit_context
+check_feature_names_in = _check_feature_names_in
+get_feature_names = _get_feature_names
+get_output_config = _get_output_config
+num_samples = _num_samples
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "Options",
+    "StrOptions",
+    "check_feature_names_in",
+    "check_is_fitted",
+    "fit_context",
+    "get_feature_names",
+    "get_output_config",
+    "num_samples",
+    "validate_data",
+    "validate_params",
+]

@@ -1,0 +1,100 @@
+"""Every public estimator against every case of the shared bad-input matrix."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal, assert_series_equal
+from sklearn.base import clone
+
+from mlpipe.impute import GroupImputer, TypedImputer
+from tests._bad_input import CASES, Handled, Raises, clean_frame
+from tests._registry import all_estimators
+
+
+def _no_missing(est, X_later, out):
+    assert not out.isna().any().any()
+    assert out.shape == X_later.shape
+
+
+def _passes_unseen_through(est, X_later, out):
+    # An imputer fills gaps; an unseen category is not a gap and stays as is.
+    assert (out["purpose"] == "crypto").sum() == 2
+
+
+def _same_values_where_present(est, X_later, out):
+    present = X_later.notna()
+    assert out.where(present).astype(object).equals(X_later.where(present).astype(object))
+
+
+_IMPUTER_MATRIX = {
+    "nan": Handled(_no_missing, "missing values are what an imputer fills"),
+    "inf_at_fit": Raises(ValueError, "fit", "infinity"),
+    "inf_later": Raises(ValueError, "later", "infinity"),
+    "empty": Raises(ValueError, "fit", "0 sample"),
+    "one_row": Handled(_no_missing, "one row is enough to learn a fill value"),
+    "constant_column": Handled(_same_values_where_present),
+    "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
+    "missing_column": Raises(ValueError, "later", "missing"),
+    "extra_column": Raises(ValueError, "later", "unseen at fit"),
+    "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
+    "mixed_object_column": Handled(
+        _no_missing, "an object column of mixed types is imputed as categorical"
+    ),
+    "unseen_category": Handled(_passes_unseen_through),
+}
+
+# {estimator name: (factory, {case: expectation})}. New components add themselves here.
+EXPECTATIONS = {
+    "TypedImputer": (lambda: TypedImputer(), _IMPUTER_MATRIX),
+    "GroupImputer": (lambda: GroupImputer(by="job"), {
+        **_IMPUTER_MATRIX,
+        # by="job" is the grouping column: a constant one makes one group.
+        "constant_column": Handled(_same_values_where_present, "one group"),
+    }),
+}
+
+
+def test_every_public_estimator_is_in_the_matrix():
+    names = {name for name, _ in all_estimators()}
+    assert names <= set(EXPECTATIONS), sorted(names - set(EXPECTATIONS))
+    for name, (_, expectations) in EXPECTATIONS.items():
+        assert set(expectations) == set(CASES), f"{name} must declare every case"
+
+
+def _later(est, X):
+    if hasattr(est, "transform"):
+        return est.transform(X)
+    if hasattr(est, "predict"):
+        return est.predict(X)
+    return est.score(X)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
+def test_bad_input(name, case):
+    factory, expectations = EXPECTATIONS[name]
+    expected = expectations[case]
+    X, y = clean_frame()
+    X_fit, y_fit, X_later, column = CASES[case](X, y)
+    originals = [X_fit.copy(deep=True), X_later.copy(deep=True), y_fit.copy(deep=True)]
+    est = clone(factory())
+
+    if isinstance(expected, Raises):
+        with pytest.raises(expected.exc) as info:
+            est.fit(X_fit, y_fit)
+            if expected.at == "later":
+                _later(est, X_later)
+        message = str(info.value)
+        assert re.search(expected.match, message), message
+        if expected.names_column and column is not None:
+            assert repr(column) in message or f"- {column}" in message, message
+    else:
+        est.fit(X_fit, y_fit)
+        out = _later(est, X_later)
+        expected.check(est, X_later, out)
+
+    assert_frame_equal(X_fit, originals[0])
+    assert_frame_equal(X_later, originals[1])
+    assert_series_equal(y_fit, originals[2])
