@@ -12,7 +12,6 @@ entry missing a case, fails the suite.
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from mlpipe.datasets import load_credit
 
@@ -63,9 +62,7 @@ def _constant_column(X, y):
 
 def _wrong_dtype(X, y):
     X2 = X.copy()
-    X2["credit_amount"] = X2["credit_amount"].astype(str).where(
-        np.arange(len(X2)) % 2 == 0, "n/a"
-    )
+    X2["credit_amount"] = X2["credit_amount"].astype(str).where(np.arange(len(X2)) % 2 == 0, "n/a")
     return X, y, X2, "credit_amount"
 
 

@@ -2,8 +2,6 @@
 
 import re
 
-import numpy as np
-import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 from sklearn.base import clone
@@ -48,11 +46,14 @@ _IMPUTER_MATRIX = {
 # {estimator name: (factory, {case: expectation})}. New components add themselves here.
 EXPECTATIONS = {
     "TypedImputer": (lambda: TypedImputer(), _IMPUTER_MATRIX),
-    "GroupImputer": (lambda: GroupImputer(by="job"), {
-        **_IMPUTER_MATRIX,
-        # by="job" is the grouping column: a constant one makes one group.
-        "constant_column": Handled(_same_values_where_present, "one group"),
-    }),
+    "GroupImputer": (
+        lambda: GroupImputer(by="job"),
+        {
+            **_IMPUTER_MATRIX,
+            # by="job" is the grouping column: a constant one makes one group.
+            "constant_column": Handled(_same_values_where_present, "one group"),
+        },
+    ),
 }
 
 

@@ -68,9 +68,7 @@ def set_config(*, n_jobs=None, numba_threads=None):
     config = _get_threadlocal_config()
     for name, value in (("n_jobs", n_jobs), ("numba_threads", numba_threads)):
         if value is not None and (not isinstance(value, int) or value == 0):
-            raise ValueError(
-                f"{name} must be a non-zero integer or None, got {value!r}."
-            )
+            raise ValueError(f"{name} must be a non-zero integer or None, got {value!r}.")
         config[name] = value
 
 

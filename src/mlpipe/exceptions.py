@@ -5,11 +5,11 @@ Each is a subclass of a builtin (``ValueError``, ``ImportError``,
 """
 
 __all__ = [
+    "DataQualityWarning",
     "DataValidationError",
     "DriftWarning",
     "FairnessWarning",
     "MissingExtraError",
-    "DataQualityWarning",
 ]
 
 

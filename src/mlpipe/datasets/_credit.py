@@ -88,9 +88,7 @@ def load_credit(*, return_X_y=False, unknown_as_missing=False):
     return frame
 
 
-def make_credit_batch(
-    n_samples=500, *, drift=True, defects=True, random_state=0
-):
+def make_credit_batch(n_samples=500, *, drift=True, defects=True, random_state=0):
     """Make a "production" batch of credit applications with known drift and
     defects.
 
@@ -171,16 +169,17 @@ def make_credit_batch(
         spans = {}
         start = 0
         for name, k in (
-            ("credit_amount", 5), ("duration", 3), ("purpose", 4),
-            ("housing", 2), ("age", 2),
+            ("credit_amount", 5),
+            ("duration", 3),
+            ("purpose", 4),
+            ("housing", 2),
+            ("age", 2),
         ):
             spans[name] = sorted(int(i) for i in chosen[start : start + k])
             start += k
         frame["credit_amount"] = frame["credit_amount"].astype("float64")
         frame.loc[spans["credit_amount"], "credit_amount"] = np.nan
-        frame.loc[spans["duration"], "duration"] = -frame.loc[
-            spans["duration"], "duration"
-        ]
+        frame.loc[spans["duration"], "duration"] = -frame.loc[spans["duration"], "duration"]
         frame["purpose"] = frame["purpose"].cat.add_categories(["crypto"])
         frame.loc[spans["purpose"], "purpose"] = "crypto"
         frame["housing"] = frame["housing"].cat.add_categories(["OWN"])

@@ -162,7 +162,8 @@ def fill(series, value, mask=None):
             except (TypeError, ValueError):
                 series = series.astype(object)
     elif ptypes.is_integer_dtype(dtype) and not _all_integral(value):
-        series = series.astype("Float64" if isinstance(dtype, pd.api.extensions.ExtensionDtype) else "float64")
+        extension = isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        series = series.astype("Float64" if extension else "float64")
     try:
         return series.fillna(value)
     except (TypeError, ValueError):

@@ -147,10 +147,11 @@ class GroupImputer(TransformerMixin, BaseEstimator):
         reject_infinite(self, X)
         labels = list(X.columns)
         if self.by not in labels:
-            raise ValueError(
-                f"by={self.by!r} is not a column of X; its columns are {labels[:10]}."
-            )
-        columns = [c for c in labels if c != self.by] if self.columns is None else list(self.columns)
+            raise ValueError(f"by={self.by!r} is not a column of X; its columns are {labels[:10]}.")
+        if self.columns is None:
+            columns = [c for c in labels if c != self.by]
+        else:
+            columns = list(self.columns)
         missing = [c for c in columns if c not in labels]
         if missing or self.by in columns:
             raise ValueError(
@@ -214,7 +215,7 @@ class GroupImputer(TransformerMixin, BaseEstimator):
         check_kinds(self, X, self.kinds_)
         groups = pd.Series(X[self.by_].to_numpy(), index=X.index)
         data = {}
-        for col, fallback in zip(X.columns, self.statistics_):
+        for col, fallback in zip(X.columns, self.statistics_, strict=True):
             series = X[col]
             mask = series.isna()
             if col not in self.kinds_ or not mask.any():

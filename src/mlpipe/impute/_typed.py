@@ -17,7 +17,7 @@ from mlpipe.impute._base import (
     statistic,
     warn_empty,
 )
-from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC, check_frame
+from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_feature_names_in,
@@ -234,7 +234,9 @@ class TypedImputer(TransformerMixin, BaseEstimator):
         X = check_frame(self, X, reset=False)
         reject_infinite(self, X)
         check_kinds(self, X, self.kinds_)
-        data = {col: fill(X[col], value) for col, value in zip(X.columns, self.statistics_)}
+        data = {
+            col: fill(X[col], value) for col, value in zip(X.columns, self.statistics_, strict=True)
+        }
         out = pd.DataFrame(data, index=X.index)
         out.columns = X.columns
         if len(self.indicator_features_):

@@ -121,8 +121,7 @@ def check_frame(estimator, X, *, reset, min_samples=1):
                 )
             if X.ndim > 2:
                 raise ValueError(
-                    f"Found array with dim {X.ndim}, while dim <= 2 is required "
-                    f"by {name}."
+                    f"Found array with dim {X.ndim}, while dim <= 2 is required by {name}."
                 )
             if np.iscomplexobj(X):
                 raise ValueError("Complex data not supported\n" + repr(X))
