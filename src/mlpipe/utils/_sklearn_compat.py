@@ -5,6 +5,7 @@ upgrade that moves it breaks one file, not the whole tree.
 """
 
 from sklearn.base import _fit_context
+from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -27,17 +28,34 @@ get_feature_names = _get_feature_names
 get_output_config = _get_output_config
 num_samples = _num_samples
 
+
+def column_transformer_input_indices(column_transformer):
+    """``{transformer name: [input column positions]}`` of a fitted
+    ColumnTransformer, the remainder included (used by mlpipe.explain)."""
+    return column_transformer._transformer_to_input_indices
+
+
+def onehot_n_features_outs(encoder):
+    """Number of output columns of a fitted OneHotEncoder per input column,
+    after dropped and infrequent categories (used by mlpipe.explain)."""
+    return list(encoder._n_features_outs)
+
+
 __all__ = [
     "HasMethods",
     "Interval",
+    "LinearClassifierMixin",
+    "LinearModel",
     "Options",
     "StrOptions",
     "check_feature_names_in",
     "check_is_fitted",
+    "column_transformer_input_indices",
     "fit_context",
     "get_feature_names",
     "get_output_config",
     "num_samples",
+    "onehot_n_features_outs",
     "validate_data",
     "validate_params",
 ]
