@@ -1,0 +1,34 @@
+"""Shared set-up of the benchmark suites.
+
+Each benchmark may tag itself ``benchmark.extra_info["role"] = "mlpipe"`` or
+``"peer"``; at the end of the run a table gives, per group, every benchmark's
+median and its ratio to mlpipe's (peer median / mlpipe median: above 1 means
+mlpipe is faster), so a speed claim always comes with the peer it beat in
+the same run.
+"""
+
+import os
+
+os.environ.setdefault("TPOT_SKIP_UPDATE_CHECK", "1")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    session = getattr(config, "_benchmarksession", None)
+    if session is None or not session.benchmarks:
+        return
+    groups = {}
+    for bench in session.benchmarks:
+        if bench.stats is None or not bench.stats.rounds:  # skipped or failed
+            continue
+        groups.setdefault(bench.group or "(no group)", []).append(bench)
+    terminalreporter.section("mlpipe: medians and ratios (peer / mlpipe)")
+    for group, benches in groups.items():
+        ours = [b for b in benches if b.extra_info.get("role") == "mlpipe"]
+        base = ours[0].stats.median if ours else None
+        terminalreporter.write_line(f"{group}")
+        for b in benches:
+            role = b.extra_info.get("role", "")
+            ratio = f"{b.stats.median / base:8.2f}x" if base else ""
+            terminalreporter.write_line(
+                f"    {b.name:<60} {role:<7} median {b.stats.median * 1e3:10.2f} ms {ratio}"
+            )
