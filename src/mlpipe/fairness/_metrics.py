@@ -1,0 +1,705 @@
+"""Group fairness metrics with fairlearn's signatures and values.
+
+Every rate is computed for all groups at once from weighted counts
+(``np.bincount``), instead of calling a metric once per group as
+``fairlearn.metrics.MetricFrame`` does; the values are the same, including
+fairlearn's conventions for groups where a rate is undefined.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlpipe._report import Report
+from mlpipe.fairness._groups import group_label, make_groups
+
+_METHODS = ("between_groups", "to_overall")
+
+# Built-in metrics computed from weighted counts, in the table's column order.
+BUILTIN_METRICS = (
+    "count",
+    "selection_rate",
+    "base_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "true_negative_rate",
+    "false_negative_rate",
+    "precision",
+    "accuracy",
+)
+# Those that need binary labels (a confusion matrix).
+_BINARY_METRICS = {
+    "true_positive_rate",
+    "false_positive_rate",
+    "true_negative_rate",
+    "false_negative_rate",
+    "precision",
+}
+DEFAULT_METRICS = (
+    "count",
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "accuracy",
+)
+
+
+def _as_1d(values, what):
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, got an array of shape {values.shape}.")
+    return values
+
+
+def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=False):
+    """Return ``y_true, y_pred, weights`` as 1-D arrays of equal length.
+
+    With ``binary=True`` the labels (of both together) must be at most two
+    and, when two, include ``pos_label``.
+    """
+    y_true = _as_1d(y_true, "y_true")
+    y_pred = _as_1d(y_pred, "y_pred")
+    if len(y_true) != len(y_pred):
+        raise ValueError(
+            f"y_true and y_pred have different lengths: {len(y_true)} and "
+            f"{len(y_pred)}."
+        )
+    if sample_weight is None:
+        weights = np.ones(len(y_true))
+    else:
+        weights = _as_1d(sample_weight, "sample_weight").astype("float64")
+        if len(weights) != len(y_true):
+            raise ValueError(
+                f"sample_weight has {len(weights)} value(s) but y_true has "
+                f"{len(y_true)}."
+            )
+    if binary:
+        labels = pd.unique(np.concatenate([y_true.astype(object), y_pred.astype(object)]))
+        if len(labels) > 2:
+            raise ValueError(
+                "true and false positive rates need binary labels, but y_true and "
+                f"y_pred hold {len(labels)} distinct values: {sorted(map(str, labels))[:5]}."
+            )
+        if len(labels) == 2 and pos_label not in set(labels.tolist()):
+            raise ValueError(
+                f"pos_label={pos_label!r} is not one of the labels "
+                f"{sorted(map(str, labels))}; pass the favourable label as pos_label."
+            )
+    return y_true, y_pred, weights
+
+
+def _safe_divide(num, den):
+    # fairlearn (through sklearn's normalized confusion matrix and
+    # zero_division=0) reports 0 for a rate whose denominator is empty.
+    num = np.asarray(num, dtype="float64")
+    den = np.asarray(den, dtype="float64")
+    out = np.zeros(np.broadcast(num, den).shape)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def weighted_cells(codes, n_groups, y_true, y_pred, weights, pos_label):
+    """Weighted confusion-matrix cells per group, as a dict of arrays."""
+    true = y_true == pos_label
+    pred = y_pred == pos_label
+    cells = {
+        "count": np.bincount(codes, minlength=n_groups).astype("float64"),
+        "n": np.bincount(codes, weights=weights, minlength=n_groups),
+        "pos": np.bincount(codes, weights=weights * true, minlength=n_groups),
+        "sel": np.bincount(codes, weights=weights * pred, minlength=n_groups),
+        "tp": np.bincount(codes, weights=weights * (true & pred), minlength=n_groups),
+        "correct": np.bincount(
+            codes, weights=weights * (y_true == y_pred), minlength=n_groups
+        ),
+    }
+    return cells
+
+
+def rates_from_cells(cells, metric):
+    """One built-in metric from :func:`weighted_cells` (any leading shape)."""
+    n, pos, sel, tp = cells["n"], cells["pos"], cells["sel"], cells["tp"]
+    neg = n - pos
+    fp = sel - tp
+    if metric == "count":
+        return cells["count"]
+    if metric == "selection_rate":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return sel / n
+    if metric == "base_rate":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return pos / n
+    if metric == "true_positive_rate":
+        return _safe_divide(tp, pos)
+    if metric == "false_negative_rate":
+        return _safe_divide(pos - tp, pos)
+    if metric == "false_positive_rate":
+        return _safe_divide(fp, neg)
+    if metric == "true_negative_rate":
+        return _safe_divide(neg - fp, neg)
+    if metric == "precision":
+        return _safe_divide(tp, sel)
+    if metric == "accuracy":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return cells["correct"] / n
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def _group_rates(metric, y_true, y_pred, sensitive_features, sample_weight, pos_label, X):
+    y_true, y_pred, weights = check_targets(
+        y_true, y_pred, sample_weight, pos_label=pos_label,
+        binary=metric in _BINARY_METRICS,
+    )
+    groups = make_groups(sensitive_features, len(y_true), X)
+    cells = weighted_cells(groups.codes, groups.n_groups, y_true, y_pred, weights, pos_label)
+    overall = {k: v.sum() for k, v in cells.items()}
+    return rates_from_cells(cells, metric), float(rates_from_cells(overall, metric))
+
+
+def _check_method(method):
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+
+
+def difference(by_group, overall, method="between_groups"):
+    """fairlearn's ``MetricFrame.difference`` of one metric: NaN groups are
+    skipped, an all-NaN metric gives NaN."""
+    _check_method(method)
+    values = np.asarray(by_group, dtype="float64")
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return np.nan
+    if method == "between_groups":
+        return float(values.max() - values.min())
+    return float(np.abs(values - overall).max())
+
+
+def ratio(by_group, overall, method="between_groups"):
+    """fairlearn's ``MetricFrame.ratio`` of one metric (always <= 1)."""
+    _check_method(method)
+    values = np.asarray(by_group, dtype="float64")
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "between_groups":
+            return float(values.min() / values.max())
+        ratios = values / overall
+        ratios = np.where(ratios > 1, 1 / ratios, ratios)
+    ratios = ratios[~np.isnan(ratios)]
+    return float(ratios.min()) if len(ratios) else np.nan
+
+
+def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
+    """Fraction of predictions equal to the favourable label.
+
+    Same signature and value as :func:`fairlearn.metrics.selection_rate`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; ignored, kept for a uniform metric signature.
+
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+
+    pos_label : scalar, default=1
+        The favourable label (a loan granted).
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    rate : float
+
+    Examples
+    --------
+    >>> from mlpipe.fairness import selection_rate
+    >>> selection_rate([0, 1, 1, 0], [1, 1, 0, 0])
+    0.5
+    """
+    y_true, y_pred, weights = check_targets(y_true, y_pred, sample_weight)
+    if len(y_pred) == 0:
+        raise ValueError("Empty y_pred passed to selection_rate: there is nothing to rate.")
+    return float(np.dot(y_pred == pos_label, weights) / weights.sum())
+
+
+_SIGNATURE_DOC = """
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+
+    sensitive_features : array-like, DataFrame, dict, str or list of str
+        Group membership of each sample: one 1-D array-like, several (a
+        DataFrame, 2-D array or dict: intersectional groups), or column
+        name(s) of ``X``.
+
+    method : {"between_groups", "to_overall"}, default="between_groups"
+        Compare the groups with each other, or each group with the whole
+        population (as :meth:`fairlearn.metrics.MetricFrame.difference`).
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    pos_label : scalar, default=1
+        The favourable label. (An addition to fairlearn's signature, whose
+        labels must be 0/1 or -1/1.)
+
+    X : DataFrame, default=None
+        Where column names in ``sensitive_features`` are looked up.
+"""
+
+
+def _doc(summary, extra_params="", notes="", examples=""):
+    def decorate(func):
+        func.__doc__ = (
+            f"{summary}\n{_SIGNATURE_DOC}{extra_params}\n"
+            "    Returns\n    -------\n    value : float\n"
+            f"{notes}{examples}"
+        )
+        return func
+
+    return decorate
+
+
+_NOTES_RATE = """
+    Notes
+    -----
+    The value equals fairlearn's on the same inputs. Like fairlearn, a group
+    with no positive (negative) true label has a true (false) positive rate
+    of 0, not undefined; :func:`audit_fairness` flags such groups.
+"""
+
+
+@_doc(
+    "Largest minus smallest selection rate across groups.\n\n"
+    "    0 means every group is selected at the same rate (demographic parity).",
+    examples="""
+    Examples
+    --------
+    >>> from mlpipe.fairness import demographic_parity_difference
+    >>> demographic_parity_difference(
+    ...     [1, 0, 1, 0], [1, 1, 1, 0], sensitive_features=["a", "a", "b", "b"])
+    0.5
+""",
+)
+def demographic_parity_difference(
+    y_true, y_pred, *, sensitive_features, method="between_groups",
+    sample_weight=None, pos_label=1, X=None,
+):
+    by_group, overall = _group_rates(
+        "selection_rate", y_true, y_pred, sensitive_features, sample_weight, pos_label, X
+    )
+    return difference(by_group, overall, method)
+
+
+@_doc(
+    "Smallest over largest selection rate across groups.\n\n"
+    "    1 means demographic parity; below 0.8 fails the four-fifths rule.",
+    examples="""
+    Examples
+    --------
+    >>> from mlpipe.fairness import demographic_parity_ratio
+    >>> demographic_parity_ratio(
+    ...     [1, 0, 1, 0], [1, 1, 1, 0], sensitive_features=["a", "a", "b", "b"])
+    0.5
+""",
+)
+def demographic_parity_ratio(
+    y_true, y_pred, *, sensitive_features, method="between_groups",
+    sample_weight=None, pos_label=1, X=None,
+):
+    by_group, overall = _group_rates(
+        "selection_rate", y_true, y_pred, sensitive_features, sample_weight, pos_label, X
+    )
+    return ratio(by_group, overall, method)
+
+
+@_doc(
+    "Largest minus smallest true positive rate across groups.",
+    notes=_NOTES_RATE,
+)
+def equal_opportunity_difference(
+    y_true, y_pred, *, sensitive_features, method="between_groups",
+    sample_weight=None, pos_label=1, X=None,
+):
+    by_group, overall = _group_rates(
+        "true_positive_rate", y_true, y_pred, sensitive_features, sample_weight,
+        pos_label, X,
+    )
+    return difference(by_group, overall, method)
+
+
+@_doc(
+    "Smallest over largest true positive rate across groups.",
+    notes=_NOTES_RATE,
+)
+def equal_opportunity_ratio(
+    y_true, y_pred, *, sensitive_features, method="between_groups",
+    sample_weight=None, pos_label=1, X=None,
+):
+    by_group, overall = _group_rates(
+        "true_positive_rate", y_true, y_pred, sensitive_features, sample_weight,
+        pos_label, X,
+    )
+    return ratio(by_group, overall, method)
+
+
+_AGG_DOC = """
+    agg : {"worst_case", "mean"}, default="worst_case"
+        Combine the true and false positive rate disparities by the worse of
+        the two or by their mean.
+"""
+
+
+def _equalized_odds(kind, y_true, y_pred, sensitive_features, method, sample_weight,
+                    pos_label, X, agg):
+    if agg not in ("worst_case", "mean"):
+        raise ValueError(f"agg must be one of 'worst_case' or 'mean', got {agg!r}.")
+    y_true, y_pred, weights = check_targets(
+        y_true, y_pred, sample_weight, pos_label=pos_label, binary=True
+    )
+    groups = make_groups(sensitive_features, len(y_true), X)
+    cells = weighted_cells(groups.codes, groups.n_groups, y_true, y_pred, weights, pos_label)
+    overall = {k: v.sum() for k, v in cells.items()}
+    combine = difference if kind == "difference" else ratio
+    values = [
+        combine(rates_from_cells(cells, m), float(rates_from_cells(overall, m)), method)
+        for m in ("true_positive_rate", "false_positive_rate")
+    ]
+    if agg == "mean":
+        finite = [v for v in values if not np.isnan(v)]
+        return float(np.mean(finite)) if finite else np.nan
+    # Python's max/min over (tpr, fpr) in this order is what fairlearn does,
+    # which decides the value when one of the two is undefined (NaN).
+    return float(max(values) if kind == "difference" else min(values))
+
+
+@_doc(
+    "The larger of the true and false positive rate differences across groups.",
+    extra_params=_AGG_DOC,
+    notes=_NOTES_RATE,
+    examples="""
+    Examples
+    --------
+    >>> from mlpipe.fairness import equalized_odds_difference
+    >>> equalized_odds_difference(
+    ...     [1, 0, 1, 0], [1, 1, 1, 0], sensitive_features=["a", "a", "b", "b"])
+    1.0
+""",
+)
+def equalized_odds_difference(
+    y_true, y_pred, *, sensitive_features, method="between_groups",
+    sample_weight=None, agg="worst_case", pos_label=1, X=None,
+):
+    return _equalized_odds(
+        "difference", y_true, y_pred, sensitive_features, method, sample_weight,
+        pos_label, X, agg,
+    )
+
+
+@_doc(
+    "The smaller of the true and false positive rate ratios across groups.",
+    extra_params=_AGG_DOC,
+    notes=_NOTES_RATE,
+)
+def equalized_odds_ratio(
+    y_true, y_pred, *, sensitive_features, method="between_groups",
+    sample_weight=None, agg="worst_case", pos_label=1, X=None,
+):
+    return _equalized_odds(
+        "ratio", y_true, y_pred, sensitive_features, method, sample_weight,
+        pos_label, X, agg,
+    )
+
+
+def disparate_impact_ratio(
+    y_true, y_pred, *, sensitive_features, privileged_group=None,
+    sample_weight=None, pos_label=1, X=None,
+):
+    """Selection rate of the unprivileged over that of the privileged.
+
+    Not in fairlearn; this is the measure behind the US "four-fifths rule"
+    (a ratio below 0.8 is evidence of adverse impact) and aif360's
+    ``disparate_impact``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; ignored, kept for a uniform metric signature.
+
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+
+    sensitive_features : array-like, DataFrame, dict, str or list of str
+        Group membership, as for :func:`demographic_parity_difference`.
+
+    privileged_group : scalar or tuple, default=None
+        The reference group (a tuple for intersectional groups). ``None``
+        compares the least selected group with the most selected one, which
+        equals :func:`demographic_parity_ratio`. Otherwise the selection rate
+        of all other rows pooled is divided by the privileged group's, as
+        aif360 does; the value may exceed 1.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    pos_label : scalar, default=1
+        The favourable label.
+
+    X : DataFrame, default=None
+        Where column names in ``sensitive_features`` are looked up.
+
+    Returns
+    -------
+    value : float
+        NaN when the reference rate is 0.
+
+    Examples
+    --------
+    >>> from mlpipe.fairness import disparate_impact_ratio
+    >>> sex = ["f", "f", "f", "f", "m", "m", "m", "m"]
+    >>> disparate_impact_ratio([0] * 8, [1, 0, 0, 0, 1, 1, 0, 0],
+    ...                        sensitive_features=sex, privileged_group="m")
+    0.5
+    """
+    y_true, y_pred, weights = check_targets(y_true, y_pred, sample_weight)
+    groups = make_groups(sensitive_features, len(y_true), X)
+    cells = weighted_cells(groups.codes, groups.n_groups, y_true, y_pred, weights, pos_label)
+    if privileged_group is None:
+        return ratio(rates_from_cells(cells, "selection_rate"), np.nan)
+    if privileged_group not in groups.index:
+        raise ValueError(
+            f"privileged_group={privileged_group!r} is not one of the groups "
+            f"{[group_label(groups.index, i) for i in range(groups.n_groups)][:10]}."
+        )
+    where = groups.index.get_loc(privileged_group)
+    inside = np.zeros(groups.n_groups, dtype=bool)
+    inside[where] = True
+    with np.errstate(invalid="ignore", divide="ignore"):
+        privileged = cells["sel"][inside].sum() / cells["n"][inside].sum()
+        others = cells["sel"][~inside].sum() / cells["n"][~inside].sum()
+        return float(others / privileged) if privileged > 0 else np.nan
+
+
+def _resolve_metrics(metrics):
+    if metrics is None:
+        metrics = DEFAULT_METRICS
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    if isinstance(metrics, dict):
+        items = list(metrics.items())
+    else:
+        items = []
+        for m in metrics:
+            name = m if isinstance(m, str) else getattr(m, "__name__", None)
+            if name is None:
+                raise ValueError(
+                    f"metric {m!r} has no __name__; pass metrics as a dict "
+                    "{name: callable}."
+                )
+            items.append((name, m))
+    for name, m in items:
+        if isinstance(m, str) and m not in BUILTIN_METRICS:
+            raise ValueError(
+                f"unknown metric {m!r}; built-in metrics are {list(BUILTIN_METRICS)}, "
+                "or pass any callable metric(y_true, y_pred) such as "
+                "sklearn.metrics.recall_score."
+            )
+        if not isinstance(m, str) and not callable(m):
+            raise TypeError(f"metric {name!r} must be a name or a callable, got {m!r}.")
+    names = [n for n, _ in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"metric names must be unique, got {names}.")
+    return items
+
+
+@dataclass
+class GroupMetricTable(Report):
+    """Metrics per sensitive group, returned by :func:`group_metrics`.
+
+    Parameters
+    ----------
+    by_group : DataFrame
+        One row per group (index: the group labels, a MultiIndex for
+        intersectional groups), one column per metric.
+
+    overall : Series
+        Each metric on the whole population.
+
+    See Also
+    --------
+    group_metrics : Builds the table.
+    """
+
+    by_group: pd.DataFrame
+    overall: pd.Series
+    title = "Group metrics"
+
+    def group_min(self):
+        """Smallest value of each metric over the groups (a Series)."""
+        return self.by_group.min(numeric_only=True)
+
+    def group_max(self):
+        """Largest value of each metric over the groups (a Series)."""
+        return self.by_group.max(numeric_only=True)
+
+    def difference(self, method="between_groups"):
+        """Largest difference of each metric between groups, or to the whole
+        population (``method="to_overall"``), as fairlearn computes it."""
+        return pd.Series(
+            {c: difference(self.by_group[c], self.overall[c], method)
+             for c in self._numeric_columns()},
+            name="difference",
+        )
+
+    def ratio(self, method="between_groups"):
+        """Smallest ratio of each metric between groups (always <= 1), or to
+        the whole population (``method="to_overall"``)."""
+        return pd.Series(
+            {c: ratio(self.by_group[c], self.overall[c], method)
+             for c in self._numeric_columns()},
+            name="ratio",
+        )
+
+    def _numeric_columns(self):
+        return [
+            c for c in self.by_group.columns
+            if pd.api.types.is_numeric_dtype(self.by_group[c].dtype)
+        ]
+
+    def to_frame(self):
+        """One row per group: the group columns, then one column per metric."""
+        return self.by_group.reset_index()
+
+    def summary(self):
+        diffs = self.difference().drop(labels=["count"], errors="ignore").dropna()
+        names = ", ".join(n for n in self.by_group.index.names if n is not None)
+        text = f"{len(self.by_group)} group(s) of {names}"
+        if len(diffs):
+            worst = diffs.idxmax()
+            text += f"; largest gap: {worst} {diffs[worst]:.3f}"
+        return text
+
+
+def group_metrics(
+    y_true, y_pred, *, sensitive_features, metrics=None, X=None,
+    sample_weight=None, pos_label=1,
+):
+    """Compute metrics for every sensitive group, with differences and ratios.
+
+    The fast, array-in counterpart of :class:`fairlearn.metrics.MetricFrame`:
+    built-in rates are computed for all groups at once from weighted counts;
+    any other callable is called once per group.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels (or scores, for a callable metric that takes them).
+
+    sensitive_features : array-like, DataFrame, dict, str or list of str
+        Group membership: one 1-D array-like, several (a DataFrame, 2-D
+        array or dict: intersectional groups), or column name(s) of ``X``.
+
+    metrics : str, callable, list or dict, default=None
+        Built-in names ({names}) or callables ``metric(y_true, y_pred)``,
+        such as any function of :mod:`sklearn.metrics`; a dict names them.
+        ``None`` means ``{default}``.
+
+    X : DataFrame, default=None
+        Where column names in ``sensitive_features`` are looked up.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights, passed to callables as ``sample_weight=``.
+
+    pos_label : scalar, default=1
+        The favourable label, for the built-in rates.
+
+    Returns
+    -------
+    table : GroupMetricTable
+        ``by_group`` and ``overall`` values, ``difference()``, ``ratio()``,
+        ``to_frame()``.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import recall_score
+    >>> from mlpipe.fairness import group_metrics
+    >>> table = group_metrics([1, 0, 1, 1], [1, 1, 0, 1],
+    ...                       sensitive_features=["a", "a", "b", "b"],
+    ...                       metrics=["selection_rate", recall_score])
+    >>> table.to_frame()
+      sensitive_feature_0  selection_rate  recall_score
+    0                   a             1.0           1.0
+    1                   b             0.5           0.5
+    >>> float(table.difference()["selection_rate"])
+    0.5
+    """
+    items = _resolve_metrics(metrics)
+    binary = any(isinstance(m, str) and m in _BINARY_METRICS for _, m in items)
+    y_true, y_pred, weights = check_targets(
+        y_true, y_pred, sample_weight, pos_label=pos_label, binary=binary
+    )
+    groups = make_groups(sensitive_features, len(y_true), X)
+    by_group, overall = {}, {}
+    cells = totals = None
+    order = bounds = None
+    for name, m in items:
+        if isinstance(m, str):
+            if cells is None:
+                cells = weighted_cells(
+                    groups.codes, groups.n_groups, y_true, y_pred, weights, pos_label
+                )
+                totals = {k: v.sum() for k, v in cells.items()}
+            by_group[name] = rates_from_cells(cells, m)
+            overall[name] = float(rates_from_cells(totals, m))
+            if m == "count":
+                by_group[name] = by_group[name].astype("int64")
+                overall[name] = int(overall[name])
+            continue
+        if order is None:
+            order = np.argsort(groups.codes, kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(groups.counts())])
+        kwargs = lambda rows: {} if sample_weight is None else {  # noqa: E731
+            "sample_weight": weights[rows]
+        }
+        values = []
+        for g in range(groups.n_groups):
+            rows = order[bounds[g]:bounds[g + 1]]
+            values.append(m(y_true[rows], y_pred[rows], **kwargs(rows)))
+        by_group[name] = values
+        everything = slice(None)
+        overall[name] = m(y_true, y_pred, **kwargs(everything))
+    frame = pd.DataFrame(by_group, index=groups.index)
+    return GroupMetricTable(by_group=frame, overall=pd.Series(overall))
+
+
+group_metrics.__doc__ = group_metrics.__doc__.format(
+    names=", ".join(f'``"{m}"``' for m in BUILTIN_METRICS),
+    default=list(DEFAULT_METRICS),
+)
+
+__all__ = [
+    "GroupMetricTable",
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "disparate_impact_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "group_metrics",
+    "selection_rate",
+]
