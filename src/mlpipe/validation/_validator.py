@@ -1,0 +1,385 @@
+"""SchemaValidator: a pipeline step that checks every batch against a schema."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from mlpipe.exceptions import DataQualityWarning, DataValidationError
+from mlpipe.utils._dataframe import check_frame
+from mlpipe.utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    check_feature_names_in,
+    check_is_fitted,
+    fit_context,
+)
+from mlpipe.validation._checks import run_checks
+from mlpipe.validation._report import COLUMN
+from mlpipe.validation._schema import Schema
+
+
+class SchemaValidator(TransformerMixin, BaseEstimator):
+    """Check each batch against the schema of the training data.
+
+    A pass-through step for a :class:`~sklearn.pipeline.Pipeline`: ``fit``
+    learns a :class:`Schema` from the training data (unless one is given) and
+    ``transform`` checks a batch against it and returns the batch unchanged.
+    Every check runs before anything is raised, so one error lists every
+    problem of the batch:
+
+    - missing, extra (``schema.strict``) and reordered (``schema.ordered``)
+      columns;
+    - a column of another kind of dtype than at fit, and whether its values
+      could be converted; non-whole numbers in an integer column;
+    - missing values where there were none at fit, or a missing share that
+      grew more than ``null_tolerance``;
+    - values outside the training range widened by ``tolerance``;
+    - categories not seen at fit; +/-inf; repeated keys; user checks.
+
+    Parameters
+    ----------
+    schema : Schema, default=None
+        The schema to check against. None learns one from the data given to
+        ``fit`` (:meth:`Schema.infer`); ``tolerance``, ``null_tolerance`` and
+        ``key`` apply only then.
+
+    on_error : {"raise", "warn", "drop_rows"}, default="raise"
+        What a failing batch gets. ``"raise"``: a
+        :class:`~mlpipe.exceptions.DataValidationError` carrying the report.
+        ``"warn"``: a :class:`~mlpipe.exceptions.DataQualityWarning` with the
+        same text, and the batch passes through. ``"drop_rows"``: the rows
+        failing a row-level check are removed (with a warning giving the
+        count); failures that removing rows cannot repair (a missing, extra
+        or reordered column, a dtype change, a missing share too high) still
+        raise.
+
+    tolerance : float, default=0.25
+        How far beyond the training range a value may go, as a share of that
+        range; the widening never makes a non-negative column accept negative
+        values. The default keeps legitimate held-out rows from failing (see
+        the user guide for the measurement behind it).
+
+    null_tolerance : float, default=0.1
+        How much a column's missing share may grow over its training share
+        (columns without missing values at fit allow none).
+
+    key : str, int or list, default=None
+        Columns whose combined values must be unique within a batch.
+
+    Attributes
+    ----------
+    schema_ : Schema
+        The schema batches are checked against.
+
+    last_report_ : ValidationReport
+        The report of the last batch checked (of the training data right
+        after ``fit``).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    Schema : The learned or declared expectations, JSON round-trip.
+    check_data_quality : One-off checks of a training frame.
+
+    Notes
+    -----
+    The validator handles column names itself rather than through
+    scikit-learn's ``validate_data``, so that a missing or extra column is
+    reported with every other failure of the batch instead of alone. Its error
+    message still contains scikit-learn's wording ("The feature names should
+    match those that were passed during fit.", "X has 3 features, but ... is
+    expecting 4 features as input").
+
+    An array given to a validator fitted on a DataFrame (or the reverse) is
+    matched by position, with scikit-learn's warning.
+
+    Examples
+    --------
+    >>> from mlpipe.datasets import load_credit, make_credit_batch
+    >>> from mlpipe.validation import SchemaValidator
+    >>> X, y = load_credit(return_X_y=True)
+    >>> validator = SchemaValidator(on_error="warn").fit(X)
+    >>> batch = make_credit_batch(500, drift=False, random_state=0)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):
+    ...     out = validator.transform(batch.X)
+    >>> out.shape == batch.X.shape
+    True
+    >>> validator.last_report_.to_frame()[["column", "check", "n_failed"]]
+              column            check  n_failed
+    0        housing  unseen_category         2
+    1  credit_amount            nulls         5
+    2       duration     out_of_range         3
+    3        purpose  unseen_category         4
+    4            age     out_of_range         2
+    """
+
+    _parameter_constraints = {
+        "schema": [Schema, None],
+        "on_error": [StrOptions({"raise", "warn", "drop_rows"})],
+        "tolerance": [Interval(Real, 0, None, closed="left")],
+        "null_tolerance": [Interval(Real, 0, 1, closed="both")],
+        "key": [str, Integral, list, tuple, None],
+    }
+    _doc_link_module = "mlpipe"
+
+    def __init__(
+        self,
+        *,
+        schema=None,
+        on_error="raise",
+        tolerance=0.25,
+        null_tolerance=0.1,
+        key=None,
+    ):
+        self.schema = schema
+        self.on_error = on_error
+        self.tolerance = tolerance
+        self.null_tolerance = null_tolerance
+        self.key = key
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the schema of ``X`` (or take the given one).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training data.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted validator.
+        """
+        frame = check_frame(self, X, reset=True)
+        if self.schema is None:
+            key = self.key
+            if key is not None:
+                key = [key] if isinstance(key, str | Integral) else list(key)
+                unknown = [k for k in key if k not in frame.columns]
+                if unknown:
+                    raise ValueError(
+                        f"key names column(s) {unknown} that are not in X; its "
+                        f"columns are {list(frame.columns)[:10]}."
+                    )
+            self.schema_ = Schema.infer(
+                frame,
+                tolerance=self.tolerance,
+                null_tolerance=self.null_tolerance,
+                key=key,
+            )
+        else:
+            if self.key is not None:
+                raise ValueError(
+                    "key applies only to a learned schema; declare the key in "
+                    "the Schema given as schema= instead."
+                )
+            self.schema_ = self.schema.copy()
+            names = self.schema_.names
+            self.n_features_in_ = len(names)
+            if all(isinstance(n, str) for n in names):
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        self.last_report_ = run_checks(self.schema_, self._as_frame(X, frame))
+        if not self.last_report_.passed:
+            warnings.warn(
+                "SchemaValidator: the training data itself fails the given "
+                "schema:\n" + self.last_report_.message(),
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _positional(self):
+        """Whether the schema's names are the positions of an array."""
+        return not hasattr(self, "feature_names_in_")
+
+    def _as_frame(self, X, frame=None):
+        """``X`` as a DataFrame labelled like the schema; never a data copy."""
+        name = type(self).__name__
+        if frame is None:
+            if sparse.issparse(X):
+                raise TypeError(
+                    f"{name} needs dense data with its columns' dtypes, but a "
+                    "sparse matrix was given. Convert it with X.toarray() or a "
+                    "DataFrame."
+                )
+            if isinstance(X, pd.DataFrame):
+                frame = X
+            elif hasattr(X, "to_pandas") and hasattr(X, "columns"):
+                frame = X.to_pandas()
+            else:
+                values = np.asarray(X)
+                if values.ndim != 2:
+                    raise ValueError(
+                        f"Expected 2D array, got {values.ndim}D array instead. "
+                        f"{name} takes a table of shape (n_samples, n_features). "
+                        "Reshape your data either using array.reshape(-1, 1) if "
+                        "your data has a single feature or array.reshape(1, -1) "
+                        "if it contains a single sample."
+                    )
+                frame = pd.DataFrame(values, copy=False)
+        has_names = isinstance(X, pd.DataFrame) or hasattr(X, "to_pandas")
+        names = self.schema_.names
+        if self._positional() and has_names and any(
+            isinstance(c, str) for c in frame.columns
+        ):
+            warnings.warn(
+                f"X has feature names, but {name} was fitted without feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+            frame = frame.set_axis(range(frame.shape[1]), axis=1)
+        elif not self._positional() and not has_names:
+            warnings.warn(
+                f"X does not have valid feature names, but {name} was fitted "
+                "with feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+            k = frame.shape[1]
+            labels = list(names[:k]) + list(range(len(names), k))
+            frame = frame.set_axis(labels, axis=1)
+        return frame
+
+    def transform(self, X):
+        """Check ``X`` against the schema and pass it on.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        X_out : DataFrame or ndarray
+            ``X`` unchanged (a DataFrame is returned as a shallow copy, which
+            shares its data); under ``on_error="drop_rows"`` without the rows
+            that failed a row-level check. ``X`` itself is never modified.
+
+        Raises
+        ------
+        DataValidationError
+            Under ``on_error="raise"`` if any check failed, and under
+            ``"drop_rows"`` if a failure cannot be repaired by dropping rows.
+            Its ``report`` attribute holds the :class:`ValidationReport`.
+        """
+        check_is_fitted(self)
+        frame = self._as_frame(X)
+        report = run_checks(self.schema_, frame)
+        self.last_report_ = report
+        if report.passed:
+            return self._pass(X)
+        if self.on_error == "warn":
+            warnings.warn(
+                f"{type(self).__name__}: {report.message()}",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+            return self._pass(X)
+        column_level = [f for f in report.failures if f.level == COLUMN]
+        if self.on_error == "raise" or column_level:
+            raise DataValidationError(self._error_message(report, frame), report)
+        keep = ~report._row_mask
+        report.n_dropped = int(report._row_mask.sum())
+        warnings.warn(
+            f"{type(self).__name__} dropped {report.n_dropped} of {report.n_rows} "
+            f"row(s) that failed a check: {report.message()}",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        return self._take(X, keep)
+
+    def _error_message(self, report, frame):
+        name = type(self).__name__
+        lines = [f"{name} found problems in the batch: {report.message()}"]
+        if self.on_error == "drop_rows":
+            lines.append(
+                "on_error='drop_rows' cannot repair the column-level failures "
+                "above by removing rows."
+            )
+        expected = self.schema_.names
+        if frame.shape[1] != len(expected):
+            lines.append(
+                f"X has {frame.shape[1]} features, but {name} is expecting "
+                f"{len(expected)} features as input."
+            )
+        checks = {f.check for f in report.failures}
+        if checks & {"missing_column", "extra_column", "column_order"}:
+            lines.append(_feature_names_message(expected, list(frame.columns)))
+        return "\n".join(lines)
+
+    @staticmethod
+    def _pass(X):
+        if isinstance(X, pd.DataFrame):
+            # A new frame sharing the data, so that set_output renaming the
+            # output's columns cannot rename the caller's frame.
+            return X.copy(deep=False)
+        if isinstance(X, np.ndarray) or hasattr(X, "to_pandas"):
+            return X
+        return np.asarray(X)
+
+    @staticmethod
+    def _take(X, keep):
+        if isinstance(X, pd.DataFrame):
+            return X.loc[keep]
+        if hasattr(X, "to_pandas") and hasattr(X, "filter"):
+            return X.filter(keep)
+        return np.asarray(X)[keep]
+
+    def get_feature_names_out(self, input_features=None):
+        """The input feature names, unchanged.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; ``feature_names_in_`` (or ``x0, x1, ...``)
+            when None.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        return np.asarray(check_feature_names_in(self, input_features), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _feature_names_message(fitted, given):
+    """scikit-learn's wording for mismatched feature names."""
+
+    def listing(names):
+        shown = "".join(f"- {n}\n" for n in names[:5])
+        return shown + ("- ...\n" if len(names) > 5 else "")
+
+    unexpected = sorted(set(given) - set(fitted), key=str)
+    missing = sorted(set(fitted) - set(given), key=str)
+    message = "The feature names should match those that were passed during fit.\n"
+    if unexpected:
+        message += "Feature names unseen at fit time:\n" + listing(unexpected)
+    if missing:
+        message += "Feature names seen at fit time, yet now missing:\n" + listing(missing)
+    if not unexpected and not missing:
+        message += "Feature names must be in the same order as they were in fit.\n"
+    return message
