@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
+from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -27,6 +28,7 @@ check_feature_names_in = _check_feature_names_in
 get_feature_names = _get_feature_names
 get_output_config = _get_output_config
 num_samples = _num_samples
+routing_enabled = _routing_enabled
 
 
 def column_transformer_input_indices(column_transformer):
@@ -55,6 +57,7 @@ __all__ = [
     "get_feature_names",
     "get_output_config",
     "num_samples",
+    "routing_enabled",
     "onehot_n_features_outs",
     "validate_data",
     "validate_params",
