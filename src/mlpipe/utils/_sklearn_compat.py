@@ -6,6 +6,7 @@ upgrade that moves it breaks one file, not the whole tree.
 
 from sklearn.base import _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
+from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -13,7 +14,6 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
-from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -57,8 +57,8 @@ __all__ = [
     "get_feature_names",
     "get_output_config",
     "num_samples",
-    "routing_enabled",
     "onehot_n_features_outs",
+    "routing_enabled",
     "validate_data",
     "validate_params",
 ]
