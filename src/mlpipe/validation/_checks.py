@@ -129,12 +129,14 @@ def run_checks(schema, X):
 
 
 def _null_mask(s):
-    values = s.to_numpy() if not isinstance(s.dtype, pd.CategoricalDtype) else None
-    if values is not None and values.dtype.kind == "f":
-        return np.isnan(values)
-    if values is not None and values.dtype.kind in "iub":
-        return None  # numpy integers and booleans cannot be missing
-    if isinstance(s.dtype, pd.CategoricalDtype):
+    """Boolean mask of missing values, or None when the dtype cannot hold any."""
+    dtype = s.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind in "iub":
+            return None  # numpy integers and booleans cannot be missing
+        if dtype.kind == "f":
+            return np.isnan(s.to_numpy())
+    elif isinstance(dtype, pd.CategoricalDtype):
         return s.cat.codes.to_numpy() == -1
     return s.isna().to_numpy()
 

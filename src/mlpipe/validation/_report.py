@@ -139,11 +139,12 @@ class ValidationReport(Report):
             ``examples``, ``rows`` and ``message``; empty when the batch
             passed.
         """
-        rows = [
-            [getattr(f, name) for name in _FRAME_COLUMNS] for f in self.failures
-        ]
-        frame = pd.DataFrame(rows, columns=_FRAME_COLUMNS)
-        frame["column"] = frame["column"].astype(object)
+        frame = pd.DataFrame({
+            name: pd.Series([getattr(f, name) for f in self.failures], dtype=object)
+            for name in _FRAME_COLUMNS
+        })
+        for name in ("check", "level", "message"):
+            frame[name] = frame[name].astype("str")
         frame["n_failed"] = frame["n_failed"].astype("int64")
         frame["share"] = frame["share"].astype("float64")
         return frame
