@@ -13,8 +13,11 @@ from mlpipe.fairness._metrics import (
     group_metrics,
     selection_rate,
 )
+from mlpipe.fairness._mitigation import GroupThresholdClassifier, ReweighingClassifier
 
 __all__ = [
+    "GroupThresholdClassifier",
+    "ReweighingClassifier",
     "GroupMetricTable",
     "demographic_parity_difference",
     "demographic_parity_ratio",
