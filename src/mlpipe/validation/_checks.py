@@ -59,7 +59,7 @@ class _Collector:
         self.failures.append(
             Failure(
                 column, check, len(idx), self.share(len(idx)), level, message,
-                examples, rows,
+                examples, rows, mask if level == ROW else None,
             )
         )
         if level == ROW:
@@ -124,6 +124,7 @@ def run_checks(schema, X):
         n_columns=X.shape[1],
         failing_rows=failing,
     )
+    report._index = X.index
     report._row_mask = out.row_mask
     return report
 

@@ -46,6 +46,10 @@ class Failure:
 
     rows : list
         Row labels of those values.
+
+    mask : ndarray of bool, default=None
+        For a row-level failure, which rows of the batch fail (by position);
+        see :meth:`ValidationReport.rows_of`.
     """
 
     column: object
@@ -56,6 +60,7 @@ class Failure:
     message: str
     examples: list = field(default_factory=list)
     rows: list = field(default_factory=list)
+    mask: object = field(default=None, compare=False, repr=False)
 
     def line(self):
         """The failure as one readable line."""
@@ -128,6 +133,31 @@ class ValidationReport(Report):
             if f.column is not None and f.column not in seen:
                 seen.append(f.column)
         return seen
+
+    def rows_of(self, column, check=None):
+        """Labels of the rows failing the row-level checks of ``column``.
+
+        Parameters
+        ----------
+        column : str, int or tuple
+            The column (a tuple for a multi-column key).
+
+        check : str, default=None
+            Only this check; all row-level checks of the column when None.
+
+        Returns
+        -------
+        rows : pandas.Index
+            Empty when nothing failed there.
+        """
+        index = getattr(self, "_index", None)
+        if index is None:
+            return pd.Index([])
+        mask = np.zeros(len(index), dtype=bool)
+        for f in self.failures:
+            if f.column == column and f.mask is not None and check in (None, f.check):
+                mask |= f.mask
+        return index[mask]
 
     def to_frame(self):
         """One row per failed check.
