@@ -284,7 +284,7 @@ def test_inputs_are_not_modified():
     copies = [y_true.copy(), y_pred.copy(), sf.copy(), w.copy()]
     mf.group_metrics(y_true, y_pred, sensitive_features=sf, sample_weight=w,
                      metrics=list(ORACLE_METRICS))
-    for before, after in zip(copies, [y_true, y_pred, sf, w]):
+    for before, after in zip(copies, [y_true, y_pred, sf, w], strict=True):
         if isinstance(before, pd.DataFrame):
             pd.testing.assert_frame_equal(before, after)
         else:
@@ -299,7 +299,7 @@ def test_inputs_are_not_modified():
     )
 )
 def test_property_equal_to_fairlearn_on_any_small_input(data):
-    y_true, y_pred, groups = (np.array(v) for v in zip(*data))
+    y_true, y_pred, groups = (np.array(v) for v in zip(*data, strict=True))
     for name in FUNCTIONS:
         ours = getattr(mf, name)(y_true, y_pred, sensitive_features=groups)
         theirs = getattr(fl, name)(y_true, y_pred, sensitive_features=groups)

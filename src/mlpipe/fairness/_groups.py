@@ -138,7 +138,7 @@ def make_groups(sensitive_features, n_samples, X=None):
     present, codes = np.unique(flat, return_inverse=True)
     levels = np.unravel_index(present, dims)
     index = pd.MultiIndex.from_arrays(
-        [u.take(level) for u, level in zip(uniques_list, levels)], names=names
+        [u.take(level) for u, level in zip(uniques_list, levels, strict=True)], names=names
     )
     return Groups(codes.astype(np.int64).ravel(), index, names)
 

@@ -27,7 +27,6 @@ from mlpipe.utils._sklearn_compat import (
 )
 
 
-
 class _SensitiveMetaMixin:
     """Finding the sensitive groups of X, and fitting the inner estimator."""
 
@@ -78,7 +77,9 @@ class _SensitiveMetaMixin:
 
     def _check_y(self, X_frame, y, sample_weight):
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         check_consistent_length(X_frame, y)
@@ -628,13 +629,13 @@ def _fit_thresholds(scores, positive, weights, groups, constraint):
         candidates = np.linspace(0.0, 1.0, 2001)
     accuracy = np.zeros(len(candidates))
     picks = []
-    for thr, rate, correct in curves:
+    for _, rate, correct in curves:
         k = _closest(rate, candidates)
         picks.append(k)
         accuracy += correct[k]
     best = int(np.argmax(accuracy))
     target = float(candidates[best])
-    thresholds = np.array([thr[k[best]] for (thr, _, _), k in zip(curves, picks)])
+    thresholds = np.array([thr[k[best]] for (thr, _, _), k in zip(curves, picks, strict=True)])
     # The population threshold for unseen groups, at the same target.
     thr, sel, tp = _group_curves(scores, positive, weights)
     pooled = (sel / weights.sum() if constraint == "demographic_parity"

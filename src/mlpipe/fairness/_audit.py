@@ -1,0 +1,410 @@
+"""audit_fairness: a per-group table, the disparities with bootstrap
+confidence intervals, and the four-fifths rule verdict."""
+
+import html
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from mlpipe._report import Report
+from mlpipe.exceptions import FairnessWarning
+from mlpipe.fairness._groups import group_label, make_groups
+from mlpipe.fairness._metrics import check_targets, rates_from_cells, weighted_cells
+
+_GROUP_METRICS = (
+    "base_rate",
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "precision",
+    "accuracy",
+)
+# (name, metric, kind): the disparities reported, in order.
+_DISPARITIES = (
+    ("demographic_parity_difference", "selection_rate", "difference"),
+    ("demographic_parity_ratio", "selection_rate", "ratio"),
+    ("equal_opportunity_difference", "true_positive_rate", "difference"),
+    ("equal_opportunity_ratio", "true_positive_rate", "ratio"),
+    ("equalized_odds_difference", None, "difference"),
+    ("equalized_odds_ratio", None, "ratio"),
+    ("accuracy_difference", "accuracy", "difference"),
+)
+_INTERVAL_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
+FOUR_FIFTHS = 0.8
+
+
+def _disparity(rates, kind):
+    """Difference or ratio over the last axis (groups), as fairlearn computes
+    them: NaN groups skipped, 0/0 undefined."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        high = np.nanmax(rates, axis=-1)
+        low = np.nanmin(rates, axis=-1)
+        return high - low if kind == "difference" else low / high
+
+
+def _all_disparities(cells):
+    """Every disparity of ``_DISPARITIES`` from cells of shape (..., n_groups)."""
+    out = {}
+    for name, metric, kind in _DISPARITIES:
+        if metric is not None:
+            out[name] = _disparity(rates_from_cells(cells, metric), kind)
+            continue
+        tpr = _disparity(rates_from_cells(cells, "true_positive_rate"), kind)
+        fpr = _disparity(rates_from_cells(cells, "false_positive_rate"), kind)
+        # fairlearn takes Python's max/min of (tpr, fpr): NaN only when tpr is.
+        pick = np.fmax if kind == "difference" else np.fmin
+        out[name] = np.where(np.isnan(tpr), np.nan, pick(tpr, fpr))
+    return out
+
+
+def _bootstrap_cells(groups, true, pred, weights, n_boot, rng):
+    """Cells of ``n_boot`` stratified bootstrap replicates, shape (n_boot, n_groups).
+
+    Rows are resampled with replacement within each group, so every group
+    keeps its size. Rows with the same (label, prediction, weight) are
+    interchangeable, so each group's replicate is one multinomial draw over
+    its distinct rows: exact, and fast when there are no weights.
+    """
+    n_groups = groups.n_groups
+    keys = ("n", "pos", "sel", "tp", "correct")
+    out = {k: np.zeros((n_boot, n_groups)) for k in keys}
+    for g in range(n_groups):
+        rows = groups.codes == g
+        table = pd.DataFrame({"t": true[rows], "p": pred[rows], "w": weights[rows]})
+        kinds = table.value_counts(sort=False).reset_index()
+        t = kinds["t"].to_numpy(bool)
+        p = kinds["p"].to_numpy(bool)
+        w = kinds["w"].to_numpy(float)
+        values = np.column_stack([w, w * t, w * p, w * (t & p), w * (t == p)])
+        probs = kinds["count"].to_numpy(float) / rows.sum()
+        step = max(1, int(2_000_000 // max(len(kinds), 1)))
+        for start in range(0, n_boot, step):
+            stop = min(n_boot, start + step)
+            counts = rng.multinomial(int(rows.sum()), probs, size=stop - start)
+            sums = counts @ values
+            for j, k in enumerate(keys):
+                out[k][start:stop, g] = sums[:, j]
+    return out
+
+
+@dataclass
+class FairnessReport(Report):
+    """The result of :func:`audit_fairness`.
+
+    Parameters
+    ----------
+    by_group : DataFrame
+        One row per group: ``size``, ``share``, ``base_rate`` (true
+        favourable rate), ``selection_rate``, ``true_positive_rate``,
+        ``false_positive_rate``, ``precision``, ``accuracy`` and
+        ``impact_ratio`` (selection rate over the highest group's).
+
+    disparities : DataFrame
+        One row per disparity (demographic parity, equal opportunity,
+        equalized odds, accuracy) with its ``value`` and bootstrap
+        ``ci_low`` / ``ci_high``.
+
+    intervals : DataFrame
+        Bootstrap intervals of the selection, true positive and false
+        positive rate of every group (``metric``, ``ci_low``, ``ci_high``).
+
+    four_fifths_ratio : float
+        Lowest selection rate over the highest; the four-fifths rule passes
+        when it is at least 0.8.
+
+    small_groups : list
+        Labels of the groups smaller than ``min_group_size``.
+
+    notes : list of str
+        Caveats found while auditing (small groups, undefined rates).
+
+    confidence_level : float
+        Level of the intervals.
+
+    n_boot : int
+        Number of bootstrap replicates.
+
+    See Also
+    --------
+    audit_fairness : Builds the report.
+    """
+
+    by_group: pd.DataFrame
+    disparities: pd.DataFrame
+    intervals: pd.DataFrame
+    four_fifths_ratio: float
+    small_groups: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    confidence_level: float = 0.95
+    n_boot: int = 0
+    title = "Fairness audit"
+
+    @property
+    def four_fifths_passed(self):
+        """Whether every group's selection rate is at least 4/5 of the highest
+        (None when no group is selected at all, so the ratio is undefined)."""
+        if np.isnan(self.four_fifths_ratio):
+            return None
+        return bool(self.four_fifths_ratio >= FOUR_FIFTHS)
+
+    def to_frame(self, kind="groups"):
+        """The report as a tidy DataFrame.
+
+        Parameters
+        ----------
+        kind : {"groups", "disparities", "intervals"}, default="groups"
+            The per-group table, the disparities with their intervals, or
+            the per-group intervals.
+
+        Returns
+        -------
+        frame : DataFrame
+        """
+        if kind == "groups":
+            return self.by_group.reset_index()
+        if kind == "disparities":
+            return self.disparities.reset_index()
+        if kind == "intervals":
+            return self.intervals.copy()
+        raise ValueError(
+            f"kind must be 'groups', 'disparities' or 'intervals', got {kind!r}."
+        )
+
+    def summary(self):
+        table = self.by_group
+        rates = table["selection_rate"]
+        passed = self.four_fifths_passed
+        verdict = {True: "passes", False: "FAILS", None: "undefined"}[passed]
+        text = f"four-fifths rule {verdict} (impact ratio {self.four_fifths_ratio:.2f}"
+        if len(table) > 1 and rates.max() > 0:
+            low = group_label(table.index, int(np.argmin(rates.to_numpy())))
+            high = group_label(table.index, int(np.argmax(rates.to_numpy())))
+            text += f": {low} vs {high}"
+        dp = self.disparities.loc["demographic_parity_difference"]
+        level = round(self.confidence_level * 100)
+        text += (
+            f"); demographic parity difference {dp['value']:.3f} "
+            f"[{level}% CI {dp['ci_low']:.3f}, {dp['ci_high']:.3f}]"
+        )
+        if self.small_groups:
+            text += f"; {len(self.small_groups)} small group(s)"
+        return text
+
+    def __str__(self):
+        with pd.option_context("display.width", 200, "display.max_columns", 30,
+                               "display.precision", 3):
+            parts = [
+                f"{self.title}: {self.summary()}",
+                "",
+                self.to_frame("groups").to_string(index=False, float_format="{:.3f}".format),
+                "",
+                self.to_frame("disparities").to_string(
+                    index=False, float_format="{:.3f}".format
+                ),
+            ]
+        parts += [f"note: {n}" for n in self.notes]
+        return "\n".join(parts)
+
+    def _repr_html_(self):
+        def table(frame):
+            return frame.to_html(index=False, border=0, classes="mlpipe-table",
+                                 float_format="{:.3f}".format, na_rep="")
+
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (
+            '<div class="mlpipe-report">'
+            f"<strong>{html.escape(self.title)}</strong>"
+            f"<p>{html.escape(self.summary())}</p>"
+            f"{table(self.to_frame('groups'))}{table(self.to_frame('disparities'))}"
+            f"{f'<ul>{notes}</ul>' if notes else ''}</div>"
+        )
+
+    def _plot(self, ax, metric="selection_rate"):
+        if metric not in _INTERVAL_METRICS:
+            raise ValueError(f"metric must be one of {_INTERVAL_METRICS}, got {metric!r}.")
+        labels = [group_label(self.by_group.index, i) for i in range(len(self.by_group))]
+        values = self.by_group[metric].to_numpy()
+        ci = self.intervals[self.intervals["metric"] == metric]
+        errors = np.vstack([values - ci["ci_low"].to_numpy(),
+                            ci["ci_high"].to_numpy() - values])
+        ax.bar(labels, values, yerr=np.clip(errors, 0, None), capsize=4)
+        if metric == "selection_rate":
+            ax.axhline(FOUR_FIFTHS * values.max(), linestyle="--", color="grey",
+                       label="4/5 of the highest rate")
+            ax.legend()
+        ax.set_ylabel(metric.replace("_", " "))
+        ax.set_title(f"{self.title}: {metric.replace('_', ' ')} by group")
+
+
+def audit_fairness(
+    y_true, y_pred, *, sensitive_features, X=None, sample_weight=None, pos_label=1,
+    n_boot=500, confidence_level=0.95, min_group_size=30, random_state=None,
+):
+    """Audit a classifier's decisions for group fairness.
+
+    Computes per-group rates, the disparities between groups (equal to
+    fairlearn's metrics on the same inputs), stratified bootstrap confidence
+    intervals for both, and the four-fifths rule verdict.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True binary labels.
+
+    y_pred : array-like of shape (n_samples,)
+        Predicted binary labels.
+
+    sensitive_features : array-like, DataFrame, dict, str or list of str
+        Group membership: one 1-D array-like, several (a DataFrame, 2-D
+        array or dict: intersectional groups), or column name(s) of ``X``.
+
+    X : DataFrame, default=None
+        Where column names in ``sensitive_features`` are looked up.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    pos_label : scalar, default=1
+        The favourable label (a loan granted).
+
+    n_boot : int, default=500
+        Bootstrap replicates for the intervals; 0 skips them (NaN bounds).
+
+    confidence_level : float, default=0.95
+        Level of the percentile intervals.
+
+    min_group_size : int, default=30
+        Groups with fewer rows are listed as small and warned about: their
+        rates are too noisy to judge.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    report : FairnessReport
+        ``to_frame()`` (per group), ``to_frame("disparities")``,
+        ``summary()``, ``plot()``; ``str(report)`` prints all of it.
+
+    Warns
+    -----
+    FairnessWarning
+        When a group is smaller than ``min_group_size``, or has no
+        favourable (unfavourable) true label, so that its true (false)
+        positive rate is undefined (reported as 0, as fairlearn does).
+
+    Notes
+    -----
+    The intervals come from a bootstrap that resamples rows within each
+    group (so no group vanishes from a replicate) and take the percentiles
+    of each statistic. They describe sampling noise of the audited data, not
+    of the model's training.
+
+    Examples
+    --------
+    >>> from mlpipe.fairness import audit_fairness
+    >>> y_true = [1, 1, 0, 1, 0, 1, 1, 0, 1, 0]
+    >>> y_pred = [1, 1, 0, 1, 1, 0, 1, 0, 0, 0]
+    >>> sex = ["f", "f", "f", "f", "f", "m", "m", "m", "m", "m"]
+    >>> report = audit_fairness(y_true, y_pred, sensitive_features=sex,
+    ...                         min_group_size=5, random_state=0)
+    >>> report.to_frame()[["sensitive_feature_0", "size", "selection_rate"]]
+      sensitive_feature_0  size  selection_rate
+    0                   f     5             0.8
+    1                   m     5             0.2
+    >>> report.four_fifths_passed
+    False
+    """
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}.")
+    if int(n_boot) != n_boot or n_boot < 0:
+        raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}.")
+    y_true, y_pred, weights = check_targets(
+        y_true, y_pred, sample_weight, pos_label=pos_label, binary=True
+    )
+    if len(y_true) == 0:
+        raise ValueError("audit_fairness got 0 samples: there is nothing to audit.")
+    groups = make_groups(sensitive_features, len(y_true), X)
+    cells = weighted_cells(groups.codes, groups.n_groups, y_true, y_pred, weights, pos_label)
+    size = groups.counts()
+    table = {"size": size, "share": size / size.sum()}
+    for metric in _GROUP_METRICS:
+        table[metric] = rates_from_cells(cells, metric)
+    rates = table["selection_rate"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["impact_ratio"] = rates / rates.max() if rates.max() > 0 else np.full(
+            len(rates), np.nan
+        )
+    by_group = pd.DataFrame(table, index=groups.index)
+    point = {k: float(v) for k, v in _all_disparities(cells).items()}
+
+    notes, small = [], []
+    for g in range(groups.n_groups):
+        label = group_label(groups.index, g)
+        if size[g] < min_group_size:
+            small.append(groups.index[g])
+            notes.append(
+                f"group {label!r} has {size[g]} row(s), fewer than "
+                f"min_group_size={min_group_size}: its rates are too noisy to judge."
+            )
+        if cells["pos"][g] == 0:
+            notes.append(
+                f"group {label!r} has no true label {pos_label!r}: its true positive "
+                "rate is undefined and reported as 0 (fairlearn's convention)."
+            )
+        if cells["n"][g] - cells["pos"][g] == 0:
+            notes.append(
+                f"group {label!r} has only true label {pos_label!r}: its false "
+                "positive rate is undefined and reported as 0 (fairlearn's convention)."
+            )
+    if notes:
+        warnings.warn(" ".join(notes), FairnessWarning, stacklevel=2)
+
+    alpha = (1 - confidence_level) / 2
+    true, pred = y_true == pos_label, y_pred == pos_label
+    if n_boot:
+        rng = check_random_state(random_state)
+        boot = _bootstrap_cells(groups, true, pred, weights, int(n_boot), rng)
+        boot_disp = _all_disparities(boot)
+
+        def bounds(samples):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return np.nanquantile(samples, [alpha, 1 - alpha], axis=0)
+    else:
+        boot = boot_disp = None
+
+    rows = []
+    for name, _, _ in _DISPARITIES:
+        low, high = bounds(boot_disp[name]) if n_boot else (np.nan, np.nan)
+        rows.append({"metric": name, "value": point[name],
+                     "ci_low": float(low), "ci_high": float(high)})
+    disparities = pd.DataFrame(rows).set_index("metric")
+
+    interval_rows = []
+    for metric in _INTERVAL_METRICS:
+        if n_boot:
+            low, high = bounds(rates_from_cells(boot, metric))
+        else:
+            low = high = np.full(groups.n_groups, np.nan)
+        frame = groups.index.to_frame(index=False)
+        frame["metric"] = metric
+        frame["ci_low"] = low
+        frame["ci_high"] = high
+        interval_rows.append(frame)
+    intervals = pd.concat(interval_rows, ignore_index=True)
+
+    return FairnessReport(
+        by_group=by_group,
+        disparities=disparities,
+        intervals=intervals,
+        four_fifths_ratio=point["demographic_parity_ratio"],
+        small_groups=small,
+        notes=notes,
+        confidence_level=confidence_level,
+        n_boot=int(n_boot),
+    )
