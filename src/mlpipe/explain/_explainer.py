@@ -247,21 +247,27 @@ class PipelineExplainer:
             if why is None:
                 return "tree"
             if method == "tree":
-                raise ValueError(f"method='tree' cannot explain this model: {why}")
+                raise self._error_class(why)(f"method='tree' cannot explain this model: {why}")
         if method == "auto" or method == "linear":
             why = self._linear_obstacle()
             if why is None:
                 return "linear"
             if method == "linear":
-                raise ValueError(f"method='linear' cannot explain this model: {why}")
+                raise self._error_class(why)(
+                    f"method='linear' cannot explain this model: {why}"
+                )
         return "kernel"
 
     def _fold_obstacle(self):
         try:
             self._sources = source_columns(self._pre, len(self.feature_names_))
         except FoldingError as exc:
-            return str(exc)
+            self._fold_error = str(exc)
+            return self._fold_error
         return None
+
+    def _error_class(self, why):
+        return FoldingError if why == getattr(self, "_fold_error", None) else ValueError
 
     def _tree_obstacle(self):
         shap = _shap()

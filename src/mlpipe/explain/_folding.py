@@ -140,8 +140,8 @@ def _trace_by_names(step, sources, where):
             raise FoldingError(
                 f"Cannot tell which raw column the output {name!r} of step {label} "
                 f"comes from ({why} match its name). Steps that mix columns (PCA, "
-                "polynomial features) cannot be folded; use method='exact' or "
-                "'permutation' to explain the raw columns directly."
+                "polynomial features) cannot be folded; method='kernel' explains the "
+                "raw columns directly."
             )
         traced.append(sources[position[candidates[0]]])
     return np.asarray(traced, dtype=int)
