@@ -196,7 +196,7 @@ def _check_column(out, col, s):
     if col.unique:
         repeated = s.duplicated(keep="first").to_numpy()
         if valid is not None:
-            repeated &= valid
+            repeated = repeated & valid
         out.from_mask(name, "duplicate", repeated, s, "repeats a value of an earlier row")
     for check in col.checks:
         _user_check(out, col, check, s, valid)
