@@ -57,6 +57,68 @@ EXPECTATIONS = {
 }
 
 
+
+# --- mlpipe.fairness: meta-estimators around a realistic inner pipeline. Input
+# checks of the columns they do not read are the inner pipeline's (TypedImputer
+# names inf and dtype changes); the wrappers check the column set themselves.
+def _fair_inner():
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
+        remainder=StandardScaler(),
+    )
+    return make_pipeline(TypedImputer(), encode, LogisticRegression(max_iter=1000))
+
+
+def _predicts_every_row(est, X_later, out):
+    assert out.shape == (len(X_later),)
+    assert set(out) <= set(est.classes_)
+
+
+def _fairness_matrix(one_row):
+    return {
+        "nan": Handled(_predicts_every_row, "the inner pipeline imputes"),
+        "inf_at_fit": Raises(ValueError, "fit", "infinity"),
+        "inf_later": Raises(ValueError, "later", "infinity"),
+        "empty": Raises(ValueError, "fit", "0 sample"),
+        "one_row": one_row,
+        "constant_column": Handled(_predicts_every_row, "a constant feature is legal"),
+        "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
+        "missing_column": Raises(ValueError, "later", "missing"),
+        "extra_column": Raises(ValueError, "later", "unseen at fit"),
+        "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
+        "mixed_object_column": Raises(TypeError, "fit", "mix numbers and text"),
+        "unseen_category": Handled(_predicts_every_row, "OneHotEncoder ignores it"),
+    }
+
+
+def _reweighing():
+    from mlpipe.fairness import ReweighingClassifier
+
+    return ReweighingClassifier(estimator=_fair_inner(), sensitive_feature="sex")
+
+
+def _group_threshold():
+    from mlpipe.fairness import GroupThresholdClassifier
+
+    return GroupThresholdClassifier(estimator=_fair_inner(), sensitive_feature="sex")
+
+
+EXPECTATIONS.update({
+    # One row has one class: the inner LogisticRegression refuses it.
+    "ReweighingClassifier": (
+        _reweighing, _fairness_matrix(Raises(ValueError, "fit", "class")),
+    ),
+    "GroupThresholdClassifier": (
+        _group_threshold,
+        _fairness_matrix(Raises(ValueError, "fit", "needs two classes")),
+    ),
+})
+
 def test_every_public_estimator_is_in_the_matrix():
     names = {name for name, _ in all_estimators()}
     assert names <= set(EXPECTATIONS), sorted(names - set(EXPECTATIONS))

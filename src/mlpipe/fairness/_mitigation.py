@@ -75,6 +75,22 @@ class _SensitiveMetaMixin:
         values = self._sensitive_values(X, frame, sensitive_features)
         return make_groups(values, frame.shape[0])
 
+    def _reject_mixed_columns(self, frame):
+        # An object column mixing numbers and text breaks encoders deep in the
+        # inner pipeline with an error that names no column; name it here.
+        mixed = [
+            c for c in frame.columns
+            if frame[c].dtype == object
+            and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")
+        ]
+        if mixed:
+            raise TypeError(
+                f"column(s) {describe_columns(mixed)} of X mix numbers and text in one "
+                f"object column; {type(self).__name__} passes X to its estimator, "
+                "whose encoders need one type per column. Cast them, e.g. "
+                "X[col].astype(str)."
+            )
+
     def _check_y(self, X_frame, y, sample_weight):
         if y is None:
             raise ValueError(
@@ -268,6 +284,7 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
             The fitted classifier.
         """
         frame = check_frame(self, X, reset=True)
+        self._reject_mixed_columns(frame)
         y, weights = self._check_y(frame, y, sample_weight)
         groups = self._groups(X, frame, sensitive_features)
         classes, y_codes = np.unique(y, return_inverse=True)
@@ -472,6 +489,7 @@ class GroupThresholdClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, Classifi
             The fitted classifier.
         """
         frame = check_frame(self, X, reset=True)
+        self._reject_mixed_columns(frame)
         y, weights = self._check_y(frame, y, sample_weight)
         classes = np.unique(y)
         if len(classes) > 2:
