@@ -74,8 +74,8 @@ def load_credit(*, return_X_y=False, unknown_as_missing=False):
     --------
     >>> from mlpipe.datasets import load_credit
     >>> X, y = load_credit(return_X_y=True)
-    >>> X.shape, y.mean()
-    ((1000, 9), np.float64(0.7))
+    >>> X.shape, float(y.mean())
+    ((1000, 9), 0.7)
     >>> list(X["sex"].cat.categories)
     ['female', 'male']
     """

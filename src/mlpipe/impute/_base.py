@@ -4,6 +4,7 @@ Missing means what :func:`pandas.isna` says: ``NaN``, ``None``, ``pd.NA`` and
 ``NaT``. Infinite values are not missing; they are rejected with an error.
 """
 
+import contextlib
 import math
 import warnings
 from numbers import Integral, Real
@@ -21,24 +22,11 @@ from mlpipe.utils._dataframe import (
     OTHER,
     column_kind,
     describe_columns,
-    find_infinite,
 )
 
 NUMERIC_STRATEGIES = ("median", "mean", "most_frequent", "constant")
 CATEGORICAL_STRATEGIES = ("most_frequent", "constant")
 DEFAULT_FILL = {NUMERIC: 0, DATETIME: pd.NaT, BOOLEAN: "missing", CATEGORICAL: "missing"}
-
-
-def reject_infinite(estimator, frame):
-    """Raise a ValueError naming the columns that hold +/-inf."""
-    found = find_infinite(frame)
-    if found:
-        detail = ", ".join(f"{c!r} ({n} value(s))" for c, n in found.items())
-        raise ValueError(
-            f"Input X contains infinity in column(s) {detail}. "
-            f"{type(estimator).__name__} fills missing values only; replace "
-            "infinite values first, e.g. X.replace([np.inf, -np.inf], np.nan)."
-        )
 
 
 def fit_kinds(estimator, frame, columns):
@@ -54,30 +42,6 @@ def fit_kinds(estimator, frame, columns):
             "example with a ColumnTransformer)."
         )
     return kinds
-
-
-def check_kinds(estimator, frame, kinds):
-    """At transform, raise a TypeError for columns whose kind changed since fit.
-
-    A numeric column that arrives as text would otherwise be filled with a
-    number among strings, or a string among numbers.
-    """
-    changed = []
-    for col, kind in kinds.items():
-        now = column_kind(frame[col])
-        if now == kind or frame[col].isna().all():
-            continue
-        if {now, kind} <= {NUMERIC, BOOLEAN}:
-            continue
-        s = frame[col]
-        examples = s[s.notna()].head(3).tolist()
-        changed.append(f"{col!r} was {kind} at fit but is {s.dtype} now (e.g. {examples})")
-    if changed:
-        raise TypeError(
-            f"{type(estimator).__name__}: column dtype changed since fit: "
-            + "; ".join(changed)
-            + ". Cast these columns back to their training dtype."
-        )
 
 
 def _safe_min(values):
@@ -165,9 +129,20 @@ def fill(series, value, mask=None):
         extension = isinstance(dtype, pd.api.extensions.ExtensionDtype)
         series = series.astype("Float64" if extension else "float64")
     try:
-        return series.fillna(value)
+        with _no_silent_downcasting():
+            return series.fillna(value)
     except (TypeError, ValueError):
-        return series.astype(object).fillna(value)
+        with _no_silent_downcasting():
+            return series.astype(object).fillna(value)
+
+
+def _no_silent_downcasting():
+    # pandas 2.2 and 2.3 warn (FutureWarning) when fillna downcasts an object
+    # column; opt in to pandas 3's behaviour (object stays object). pandas 3
+    # deprecates the option itself, so it is only set before 3.
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return contextlib.nullcontext()
+    return pd.option_context("future.no_silent_downcasting", True)
 
 
 def _all_integral(value):

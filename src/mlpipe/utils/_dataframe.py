@@ -159,6 +159,44 @@ def find_infinite(frame, columns=None):
     return found
 
 
+def reject_infinite(estimator, frame):
+    """Raise a ValueError naming the columns that hold +/-inf."""
+    found = find_infinite(frame)
+    if found:
+        detail = ", ".join(f"{c!r} ({n} value(s))" for c, n in found.items())
+        raise ValueError(
+            f"Input X contains infinity in column(s) {detail}. "
+            f"{type(estimator).__name__} treats infinity as an error, not as a missing "
+            "value; replace it first, e.g. X.replace([np.inf, -np.inf], np.nan)."
+        )
+
+
+def check_kinds(estimator, frame, kinds):
+    """Raise a TypeError for columns whose kind changed since fit.
+
+    ``kinds`` is ``{column: kind}`` recorded at fit with :func:`column_kind`. A
+    numeric column that arrives as text would otherwise be filled with a number
+    among strings, or scaled as garbage. All-missing columns and numeric <->
+    boolean changes pass.
+    """
+    changed = []
+    for col, kind in kinds.items():
+        now = column_kind(frame[col])
+        if now == kind or frame[col].isna().all():
+            continue
+        if {now, kind} <= {NUMERIC, BOOLEAN}:
+            continue
+        s = frame[col]
+        examples = s[s.notna()].head(3).tolist()
+        changed.append(f"{col!r} was {kind} at fit but is {s.dtype} now (e.g. {examples})")
+    if changed:
+        raise TypeError(
+            f"{type(estimator).__name__}: column dtype changed since fit: "
+            + "; ".join(changed)
+            + ". Cast these columns back to their training dtype."
+        )
+
+
 def describe_columns(columns, limit=5):
     """A short, readable list of column labels for error messages."""
     columns = list(columns)
