@@ -1,6 +1,7 @@
 """One-off checks of a data set before it is trusted for training:
 data quality (check_data_quality) and train/test leakage (check_leakage)."""
 
+import warnings
 from dataclasses import dataclass, field
 from numbers import Real
 
@@ -139,14 +140,14 @@ def _split_target(df, target, where="df"):
                 f"{list(df.columns)[:10]}."
             )
         return df.drop(columns=target), df[target]
-    y = pd.Series(np.asarray(target), index=df.index, name="target") if not isinstance(
-        target, pd.Series
-    ) else target
-    if len(y) != len(df):
+    values = target.to_numpy() if isinstance(target, pd.Series) else np.asarray(target)
+    if values.ndim != 1 or len(values) != len(df):
         raise ValueError(
-            f"target has {len(y)} value(s) but {where} has {len(df)} row(s)."
+            f"target has {len(values)} value(s) but {where} has {len(df)} row(s); "
+            "give a column name or one value per row."
         )
-    return df, y.set_axis(df.index)
+    y = pd.Series(values, index=df.index, name=getattr(target, "name", None) or "target")
+    return df, y
 
 
 def _rows(index, mask):
@@ -485,7 +486,7 @@ def _leaking_features(X_train, y_train, X_test, y_test, threshold):
         if predicted is None:
             continue
         if classification:
-            score = balanced_accuracy_score(y_te.astype(object), predicted.astype(object))
+            score = _balanced_accuracy(y_te.to_numpy(dtype=object), predicted)
             metric = "balanced accuracy"
         else:
             if len(y_te) < 2:
@@ -499,6 +500,14 @@ def _leaking_features(X_train, y_train, X_test, y_test, threshold):
                 f"{score:.3f}: is it computed from the target, or recorded after it?",
             ))
     return out
+
+
+def _balanced_accuracy(y_true, y_pred):
+    # Labels of any type (numbers in an object array included) as codes.
+    codes, _ = pd.factorize(np.concatenate([y_true, np.asarray(y_pred, dtype=object)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a label only predicted
+        return balanced_accuracy_score(codes[: len(y_true)], codes[len(y_true):])
 
 
 def _single_feature_predictions(x_tr, y_tr, x_te, classification):
@@ -515,11 +524,16 @@ def _single_feature_predictions(x_tr, y_tr, x_te, classification):
         model = (DecisionTreeClassifier if classification else DecisionTreeRegressor)(
             max_depth=4, random_state=0
         )
-        target = y_tr.astype(object).to_numpy() if classification else y_tr.to_numpy(
-            dtype=float)
-        model.fit(values_tr, target)
+        if classification:
+            codes, labels = pd.factorize(y_tr.to_numpy(dtype=object))
+            model.fit(values_tr, codes)
+        else:
+            model.fit(values_tr, y_tr.to_numpy(dtype=float))
         values_te = np.where(np.isinf(values_te), np.nan, values_te)
-        return np.asarray(model.predict(values_te))
+        predicted = model.predict(values_te)
+        if classification:
+            return np.asarray(labels, dtype=object)[predicted.astype(int)]
+        return predicted
     if kind == CATEGORICAL or kind == "datetime":
         keys_tr = x_tr.astype(object).where(x_tr.notna(), "__missing__")
         keys_te = x_te.astype(object).where(x_te.notna(), "__missing__")
