@@ -7,15 +7,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from mlpipe.impute._base import (
-    check_kinds,
     fill,
     fit_kinds,
-    reject_infinite,
     resolve_constant,
     statistic,
     warn_empty,
 )
-from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame
+from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame, check_kinds, reject_infinite
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_feature_names_in,

@@ -8,16 +8,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from mlpipe.impute._base import (
     CATEGORICAL_STRATEGIES,
     NUMERIC_STRATEGIES,
-    check_kinds,
     fill,
     fit_kinds,
     indicator_name,
-    reject_infinite,
     resolve_constant,
     statistic,
     warn_empty,
 )
-from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame
+from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame, check_kinds, reject_infinite
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_feature_names_in,
