@@ -119,6 +119,53 @@ EXPECTATIONS.update({
     ),
 })
 
+# --- mlpipe.validation: a validator's job is to flag bad input, so most cases
+# raise DataValidationError (a ValueError) naming the column; what it learned
+# at fit (gaps, inf, one row, mixed types) is the schema and passes later.
+def _validator_passes(est, X_later, out):
+    assert_frame_equal(out, X_later)
+    assert est.last_report_.passed
+
+
+def _validator_allows_learned_inf(est, X_later, out):
+    _validator_passes(est, X_later, out)
+    assert est.schema_["credit_amount"].allow_inf
+
+
+def _schema_validator():
+    from mlpipe.validation import SchemaValidator
+
+    return SchemaValidator()
+
+
+def _validator_matrix():
+    from mlpipe.exceptions import DataValidationError
+
+    return {
+        "nan": Handled(_validator_passes, "gaps seen at fit are allowed later"),
+        "inf_at_fit": Handled(
+            _validator_allows_learned_inf, "inf in training is learned, with a warning"
+        ),
+        "inf_later": Raises(DataValidationError, "later", "inf"),
+        "empty": Raises(ValueError, "fit", "0 sample"),
+        "one_row": Handled(_validator_passes, "a one-row schema accepts that row"),
+        "constant_column": Handled(_validator_passes, "a constant column is legal"),
+        "wrong_dtype": Raises(DataValidationError, "later", "dtype.*cannot be converted"),
+        "missing_column": Raises(DataValidationError, "later", "missing_column"),
+        "extra_column": Raises(DataValidationError, "later", "extra_column"),
+        "reordered_columns": Raises(
+            DataValidationError, "later", "column_order", names_column=False
+        ),
+        "mixed_object_column": Handled(
+            _validator_passes, "mixed values seen at fit are allowed categories"
+        ),
+        "unseen_category": Raises(DataValidationError, "later", "unseen_category"),
+    }
+
+
+EXPECTATIONS["SchemaValidator"] = (_schema_validator, _validator_matrix())
+
+
 def test_every_public_estimator_is_in_the_matrix():
     names = {name for name, _ in all_estimators()}
     assert names <= set(EXPECTATIONS), sorted(names - set(EXPECTATIONS))

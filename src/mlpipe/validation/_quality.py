@@ -128,6 +128,10 @@ class DataQualityReport(Report):
         return ax
 
 
+def _python(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _split_target(df, target, where="df"):
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{where} must be a pandas DataFrame, got {type(df).__name__}.")
@@ -292,14 +296,14 @@ def _column_findings(name, s, n, near_constant, max_missing, max_cardinality):
     if len(counts) == 1:
         out.append(Finding(
             "constant", name, WARNING, n, 1.0, 1.0,
-            f"holds one value only ({counts.index[0]!r})",
+            f"holds one value only ({_python(counts.index[0])!r})",
         ))
     else:
         top = int(counts.iloc[0])
         if top / n >= near_constant:
             out.append(Finding(
                 "near_constant", name, INFO, top, top / n, top / n,
-                f"{top / n:.1%} of the rows hold {counts.index[0]!r}",
+                f"{top / n:.1%} of the rows hold {_python(counts.index[0])!r}",
             ))
     kind = column_kind(s)
     n_values = n - n_null
