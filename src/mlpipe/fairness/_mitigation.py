@@ -6,6 +6,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -123,13 +124,17 @@ class _SensitiveMetaMixin:
 
     def _fit_inner(self, estimator, X, y, weights, params):
         """Fit with ``weights`` as sample_weight; a Pipeline gets them on its last step."""
-        if routing_enabled() or has_fit_parameter(estimator, "sample_weight"):
-            return estimator.fit(X, y, sample_weight=weights, **params)
         if isinstance(estimator, Pipeline) and has_fit_parameter(
             estimator.steps[-1][1], "sample_weight"
-        ):
+        ) and not (routing_enabled() and params):
+            # The weights are ours and meant for the model, not for a scaler
+            # that happens to take sample_weight too: give them to the last
+            # step, the same way whether or not metadata routing is on.
             step = estimator.steps[-1][0]
-            return estimator.fit(X, y, **{f"{step}__sample_weight": weights}, **params)
+            with config_context(enable_metadata_routing=False):
+                return estimator.fit(X, y, **{f"{step}__sample_weight": weights}, **params)
+        if routing_enabled() or has_fit_parameter(estimator, "sample_weight"):
+            return estimator.fit(X, y, sample_weight=weights, **params)
         raise TypeError(
             f"{type(self).__name__} passes weights as sample_weight, but "
             f"{type(estimator).__name__}.fit does not accept sample_weight. Use an "
