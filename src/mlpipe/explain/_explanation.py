@@ -296,15 +296,29 @@ class Explanation(Report):
         explanation : shap.Explanation
         """
         shap = import_optional("shap", purpose=_PURPOSE)
-        numeric = np.column_stack([_as_number(self.data.iloc[:, j])
-                                   for j in range(self.data.shape[1])])
+        numeric, display = self._plot_data()
         return shap.Explanation(
             values=self.values,
             base_values=self.base_values,
             data=numeric,
-            display_data=self.data.astype(object).to_numpy(),
+            display_data=display,
             feature_names=list(self.feature_names),
             output_names=list(self.output_names) if self.is_multiclass else None,
+        )
+
+    def _plot_data(self):
+        numeric = np.column_stack([_as_number(self.data.iloc[:, j])
+                                   for j in range(self.data.shape[1])])
+        return numeric, self.data.astype(object).to_numpy()
+
+    def _shap_one(self, target, rows):
+        """A shap.Explanation of one output (2-D, or 1-D for one row)."""
+        shap = import_optional("shap", purpose=_PURPOSE)
+        values, base = self._slice(target)
+        numeric, display = self._plot_data()
+        return shap.Explanation(
+            values=values[rows], base_values=base[rows], data=numeric[rows],
+            display_data=display[rows], feature_names=list(self.feature_names),
         )
 
     def plot(self, kind="bar", *, row=0, target=None, max_display=10, ax=None):
@@ -329,8 +343,8 @@ class Explanation(Report):
             Most columns shown.
 
         ax : matplotlib Axes, default=None
-            Where to draw a bar or beeswarm plot; a new figure when None. The
-            waterfall draws on the current figure (shap has no ``ax`` for it).
+            Where to draw; a new figure when None. shap's waterfall has no
+            ``ax`` argument: it is drawn on ``ax``'s figure (made current).
 
         Returns
         -------
@@ -345,19 +359,20 @@ class Explanation(Report):
             self._plot(ax, target=target, max_display=max_display)
             return ax
         shap = import_optional("shap", purpose=_PURPOSE)
-        expl = self.to_shap()
         if kind == "beeswarm":
-            if self.is_multiclass:
-                expl = expl[:, :, self._target_index(target if target is not None
-                                                     else self.output_names[0])]
+            if self.is_multiclass and target is None:
+                target = self.output_names[0]
+            expl = self._shap_one(target, slice(None))
             return shap.plots.beeswarm(expl, max_display=max_display, ax=ax, show=False)
         if not 0 <= row < len(self):
             raise IndexError(f"row={row} is out of range for {len(self)} explained row(s).")
-        one = expl[row]
-        if self.is_multiclass:
-            one = one[:, self._target_index(self._row_target(row, target))]
-        shap.plots.waterfall(one, max_display=max_display, show=False)
-        return plt.gca()
+        expl = self._shap_one(self._row_target(row, target), row)
+        if ax is None:
+            plt.figure()
+        else:
+            plt.sca(ax)
+        drawn = shap.plots.waterfall(expl, max_display=max_display, show=False)
+        return drawn.figure.axes[0]  # shap returns the last of its twin axes
 
     def _plot(self, ax, target=None, max_display=10):
         imp = self.importance(target).iloc[:max_display][::-1]
