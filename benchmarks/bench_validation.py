@@ -109,6 +109,7 @@ def test_plain_pandas_pass(benchmark, frame):
         plain_pandas_pass, args=(frame,), rounds=5, iterations=1
     )
     assert len(nulls) == frame.shape[1]
+    assert (low <= high).all()
 
 
 def numpy_pass(frame):

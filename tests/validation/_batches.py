@@ -8,14 +8,13 @@ failures, which concern the column rather than rows).
 """
 
 import numpy as np
-import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from mlpipe.datasets import load_credit
 
 
 def credit_split(random_state=0, unknown_as_missing=False):
-    X, y = load_credit(return_X_y=True, unknown_as_missing=unknown_as_missing)
+    X, _ = load_credit(return_X_y=True, unknown_as_missing=unknown_as_missing)
     X_train, X_test = train_test_split(X, test_size=0.3, random_state=random_state)
     return X_train, X_test
 

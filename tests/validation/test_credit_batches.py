@@ -7,7 +7,7 @@ import pytest
 
 from mlpipe.datasets import load_credit, make_credit_batch
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
-from mlpipe.validation import SchemaValidator
+from mlpipe.validation import Schema, SchemaValidator
 from tests.validation._batches import (
     ONE_DEFECT,
     as_sets,
@@ -136,3 +136,24 @@ def test_drop_rows_removes_exactly_the_defective_rows(split, validator):
     assert dropper.last_report_.n_dropped == 11
     # What is left passes.
     assert dropper.schema_.validate(out).passed
+
+
+def false_alarm_rate(tolerance, n_splits=200):
+    """Share of random 70/30 splits of the credit data in which the range check
+    fires on some legitimate held-out row."""
+    alarms = 0
+    for random_state in range(n_splits):
+        X_train, X_test = credit_split(random_state=random_state)
+        schema = Schema.infer(X_train, tolerance=tolerance)
+        report = schema.validate(X_test)
+        assert {f.check for f in report.failures} <= {"out_of_range"}
+        alarms += not report.passed
+    return alarms / n_splits
+
+
+@pytest.mark.slow
+def test_default_tolerance_measurement():
+    # The numbers quoted in docs/guide/validation.md.
+    assert false_alarm_rate(0.0) == pytest.approx(0.72, abs=0.08)
+    assert false_alarm_rate(0.1) == pytest.approx(0.5, abs=0.1)
+    assert false_alarm_rate(0.25) <= 0.01

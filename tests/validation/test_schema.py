@@ -148,7 +148,7 @@ def test_json_of_an_inferred_schema():
 
 def test_lambda_check_cannot_travel_as_json():
     schema = Schema([Column("x", checks=(lambda s: s > 0,))])
-    with pytest.raises(ValueError, match="'x'.*module-level"):
+    with pytest.raises(ValueError, match=r"'x'.*module-level"):
         schema.to_json()
 
 

@@ -263,9 +263,11 @@ def test_arrays_are_matched_by_position():
         validator.transform(X)
 
     named = SchemaValidator(tolerance=0.0).fit(X)
-    with pytest.warns(UserWarning, match="X does not have valid feature names"):
-        with pytest.raises(DataValidationError, match="- 'age': out_of_range"):
-            named.transform(bad)
+    with (
+        pytest.warns(UserWarning, match="X does not have valid feature names"),
+        pytest.raises(DataValidationError, match="- 'age': out_of_range"),
+    ):
+        named.transform(bad)
 
 
 def test_declared_schema():
