@@ -351,3 +351,36 @@ def test_report_plot(fitted):
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "age: out_of_range", "city: unseen_category"
     ]
+
+
+def test_duplicate_column_labels_and_empty_batch(fitted):
+    batch = train_frame()
+    batch.columns = ["age", "age", "city", "member"]
+    report = report_of(fitted, batch)
+    assert [(f.column, f.check) for f in report.failures] == [
+        ("age", "duplicate_column"), ("income", "missing_column")
+    ]
+    empty = report_of(fitted, train_frame().iloc[:0])
+    assert empty.passed and empty.n_rows == 0
+
+
+def test_datetime_range_and_conversion():
+    X = pd.DataFrame({"t": pd.to_datetime(["2024-01-01", "2024-02-01"])})
+    validator = SchemaValidator(tolerance=0.0).fit(X)
+    late = pd.DataFrame({"t": pd.to_datetime(["2024-01-15", "2024-03-01"])})
+    assert failures(report_of(validator, late)) == {("t", "out_of_range"): [1]}
+    text = pd.DataFrame({"t": ["2024-01-15", "soon"]})
+    report = report_of(validator, text)
+    assert [(f.column, f.check) for f in report.failures] == [("t", "dtype")]
+    assert "1 of 2 value(s) cannot be converted" in report.failures[0].message
+
+
+def test_drop_rows_on_an_array():
+    X = train_frame()[["age", "income"]].fillna(2.0).to_numpy()
+    validator = SchemaValidator(on_error="drop_rows", tolerance=0.0).fit(X)
+    batch = X.copy()
+    batch[[0, 3], 1] = 99.0
+    with pytest.warns(DataQualityWarning, match="dropped 2 of 8"):
+        out = validator.transform(batch)
+    np.testing.assert_array_equal(out, np.delete(batch, [0, 3], axis=0))
+    assert validator.transform(X) is X

@@ -269,7 +269,9 @@ class SchemaValidator(TransformerMixin, BaseEstimator):
         X_out : DataFrame or ndarray
             ``X`` unchanged (a DataFrame is returned as a shallow copy, which
             shares its data); under ``on_error="drop_rows"`` without the rows
-            that failed a row-level check. ``X`` itself is never modified.
+            that failed a row-level check (other dataframe types, such as
+            polars, then come back as a pandas DataFrame, and array-likes as
+            an ndarray). ``X`` itself is never modified.
 
         Raises
         ------
@@ -302,7 +304,11 @@ class SchemaValidator(TransformerMixin, BaseEstimator):
             DataQualityWarning,
             stacklevel=2,
         )
-        return self._take(X, keep)
+        if isinstance(X, pd.DataFrame):
+            return X.loc[keep]
+        if isinstance(X, np.ndarray):
+            return X[keep]
+        return frame.loc[keep]
 
     def _error_message(self, report, frame):
         name = type(self).__name__
@@ -332,14 +338,6 @@ class SchemaValidator(TransformerMixin, BaseEstimator):
         if isinstance(X, np.ndarray) or hasattr(X, "to_pandas"):
             return X
         return np.asarray(X)
-
-    @staticmethod
-    def _take(X, keep):
-        if isinstance(X, pd.DataFrame):
-            return X.loc[keep]
-        if hasattr(X, "to_pandas") and hasattr(X, "filter"):
-            return X.filter(keep)
-        return np.asarray(X)[keep]
 
     def get_feature_names_out(self, input_features=None):
         """The input feature names, unchanged.
