@@ -199,8 +199,8 @@ class PipelineExplainer:
             bg = self._check_X(background, "background")
             self._background = _sample(bg, max_background, random_state)
         self._tree_output = None
+        self._cached = None  # the shap explainer, when it does not depend on X
         self.method_ = self._resolve_method()
-        self._cached = None  # (shap explainer) when it does not depend on X
 
     # -- resolution ---------------------------------------------------------
 
@@ -285,7 +285,10 @@ class PipelineExplainer:
         if self._tree_needs_background() and len(self.output_names_) > 1:
             return ("TreeSHAP explains the probabilities of boosted trees for binary "
                     "classification only.")
-        return self._fold_obstacle()
+        why = self._fold_obstacle()
+        if why is None and not self._tree_needs_background():
+            self._cached = probe  # path-dependent: the probe is the explainer
+        return why
 
     def _tree_needs_background(self):
         return self._tree_output == "log_odds" and self.output_ == "probability"
