@@ -15,7 +15,6 @@ from sklearn.base import BaseEstimator
 import mlpipe
 
 
-
 def fairness_check_groups(X):
     """Sensitive groups for the fairness meta-estimators in the common checks.
 
