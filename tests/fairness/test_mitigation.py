@@ -169,9 +169,11 @@ def test_metadata_routing_in_pipeline_and_grid_search(cls):
         pipe = Pipeline([("fair", step)]).fit(X, y, sensitive_features=X["group"])
         kwargs = {"sensitive_features": X["group"]} if cls is GroupThresholdClassifier else {}
         assert_array_equal(pipe.predict(X, **kwargs), reference.predict(X))
-        search = GridSearchCV(step, {"estimator__logisticregression__C": [0.1, 1.0]}, cv=3,
-                              scoring="accuracy" if cls is ReweighingClassifier else None)
         if cls is ReweighingClassifier:
+            # (GroupThresholdClassifier needs the groups at predict too, which
+            # scorers do not route: in a search give it a column name.)
+            search = GridSearchCV(step, {"estimator__logisticregression__C": [0.1, 1.0]},
+                                  cv=3)
             search.fit(X, y, sensitive_features=X["group"])
             assert search.best_params_["estimator__logisticregression__C"] in (0.1, 1.0)
     # By column name, no routing is needed at all.
