@@ -105,10 +105,10 @@ def make_groups(sensitive_features, n_samples, X=None):
     columns = sensitive_columns(sensitive_features, X)
     codes_list, uniques_list, names = [], [], []
     for name, values in columns:
-        values = values if isinstance(values, pd.Series) else pd.Series(
-            np.asarray(values, dtype=object) if not isinstance(values, np.ndarray)
-            else values
-        )
+        if not isinstance(values, pd.Series):
+            if not isinstance(values, np.ndarray):
+                values = np.asarray(values, dtype=object)
+            values = pd.Series(values)
         if values.ndim != 1 or len(values) != n_samples:
             raise ValueError(
                 f"sensitive feature {name!r} has {len(values)} value(s) but y has "

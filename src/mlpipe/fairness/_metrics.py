@@ -523,6 +523,11 @@ def _resolve_metrics(metrics):
     return items
 
 
+def _call(metric, y_true, y_pred, weights, weighted, rows):
+    kwargs = {"sample_weight": weights[rows]} if weighted else {}
+    return metric(y_true[rows], y_pred[rows], **kwargs)
+
+
 @dataclass
 class GroupMetricTable(Report):
     """Metrics per sensitive group, returned by :func:`group_metrics`.
@@ -670,18 +675,16 @@ def group_metrics(
                 overall[name] = int(overall[name])
             continue
         if order is None:
+            # One sort, then each group is a contiguous slice of it.
             order = np.argsort(groups.codes, kind="stable")
             bounds = np.concatenate([[0], np.cumsum(groups.counts())])
-        kwargs = lambda rows: {} if sample_weight is None else {  # noqa: E731
-            "sample_weight": weights[rows]
-        }
-        values = []
-        for g in range(groups.n_groups):
-            rows = order[bounds[g]:bounds[g + 1]]
-            values.append(m(y_true[rows], y_pred[rows], **kwargs(rows)))
-        by_group[name] = values
-        everything = slice(None)
-        overall[name] = m(y_true, y_pred, **kwargs(everything))
+        by_group[name] = [
+            _call(m, y_true, y_pred, weights, sample_weight is not None,
+                  order[bounds[g]:bounds[g + 1]])
+            for g in range(groups.n_groups)
+        ]
+        overall[name] = _call(m, y_true, y_pred, weights, sample_weight is not None,
+                              slice(None))
     frame = pd.DataFrame(by_group, index=groups.index)
     return GroupMetricTable(by_group=frame, overall=pd.Series(overall))
 
