@@ -2,7 +2,7 @@
 model (Kamiran & Calders) and per-group thresholds after it."""
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Number
 
 import numpy as np
 import pandas as pd
@@ -81,8 +81,7 @@ class _SensitiveMetaMixin:
         # inner pipeline with an error that names no column; name it here.
         mixed = [
             c for c in frame.columns
-            if frame[c].dtype == object
-            and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")
+            if frame[c].dtype == object and _numbers_and_text(frame[c])
         ]
         if mixed:
             raise TypeError(
@@ -168,6 +167,15 @@ class _SensitiveMetaMixin:
         tags.input_tags.categorical = inner.input_tags.categorical
         tags.input_tags.sparse = False
         return tags
+
+
+def _numbers_and_text(series):
+    if not pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
+        return False
+    kinds = set(map(type, series.dropna()))
+    text = {k for k in kinds if issubclass(k, str)}
+    numbers = {k for k in kinds if issubclass(k, Number) and not issubclass(k, bool)}
+    return bool(text) and bool(numbers) and kinds == text | numbers
 
 
 def _inner_X(X, frame):
