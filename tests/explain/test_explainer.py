@@ -25,6 +25,7 @@ from sklearn.svm import SVC
 
 from mlpipe.explain import Explanation, FoldingError, PipelineExplainer, explain
 from mlpipe.explain._explainer import AUDIT_LOGGER, TOLERANCE
+from mlpipe.impute import TypedImputer
 from tests.explain._data import CATEGORICAL, model_output, preprocessor
 
 RAW = ["sex", "job", "housing", "saving_accounts", "checking_account",
@@ -394,3 +395,52 @@ def test_exact_method_equals_kernel_values(credit_data):
     assert exact.method == "exact"
     np.testing.assert_allclose(exact.values, kernel.values, atol=1e-8)
     np.testing.assert_allclose(exact.base_values, kernel.base_values, atol=1e-10)
+
+
+def test_model_taking_text_falls_back_to_kernel(credit_data):
+    # The demo's model: a HistGradientBoostingClassifier splitting natively on
+    # the category columns that TypedImputer passes through as text.
+    X, y, X_new = credit_data
+    model = make_pipeline(
+        TypedImputer(add_indicator="auto"),
+        HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=10,
+                                       random_state=0),
+    ).fit(X, y)
+    rows = X_new.iloc[:2]
+    explainer = PipelineExplainer(model, background=X.iloc[:10])
+    assert explainer.method_ == "kernel"  # native categorical splits are no TreeSHAP
+    explanation = explainer.explain(rows)
+    _assert_additive(explanation, model.decision_function(rows))
+    with pytest.raises(ValueError, match=r"method='tree'.*natively on categorical"):
+        PipelineExplainer(model, method="tree")
+
+
+class _LogisticOnText(LogisticRegression):
+    """A linear model that one-hot encodes text itself: its input is not
+    numeric, which is only seen when explaining."""
+
+    def _encode(self, X):
+        return pd.get_dummies(X, dtype=float).reindex(columns=self.columns_, fill_value=0.0)
+
+    def fit(self, X, y):
+        self.columns_ = pd.get_dummies(X, dtype=float).columns
+        return super().fit(self._encode(X).to_numpy(), y)
+
+    def decision_function(self, X):
+        return super().decision_function(self._encode(X).to_numpy())
+
+
+# Whether the fit converged does not matter to what is tested.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_text_reaching_the_model_is_found_at_explain_time(credit_data):
+    X, y, X_new = credit_data
+    model = make_pipeline(TypedImputer(), _LogisticOnText(max_iter=500)).fit(X, y)
+    rows = X_new.iloc[:2]
+    explainer = PipelineExplainer(model, background=X.iloc[:8])
+    assert explainer.method_ == "linear"
+    explanation = explainer.explain(rows)
+    assert explainer.method_ == explanation.method == "kernel"
+    _assert_additive(explanation, model.decision_function(rows))
+    strict = PipelineExplainer(model, background=X.iloc[:8], method="linear")
+    with pytest.raises(ValueError, match=r"method='linear'.*not numeric"):
+        strict.explain(rows)

@@ -73,7 +73,8 @@ class PipelineExplainer:
         frame (the same values as kernel up to 11 columns; shap compiles it
         with numba on first use, about 10 s per process). ``"auto"`` picks
         tree, then linear, when the model is one and the output is one they
-        explain exactly, else kernel.
+        explain exactly, else kernel (also when the data reaching the model
+        turns out not to be numeric: a model that takes text itself).
 
     output : {"auto", "probability", "log_odds", "predict"}, default="auto"
         What to explain. ``"probability"``: ``predict_proba``;
@@ -275,6 +276,10 @@ class PipelineExplainer:
             probe = shap.TreeExplainer(self._final)
         except Exception as exc:  # shap raises several types for unsupported models
             return f"shap's TreeExplainer does not support {type(self._final).__name__} ({exc})."
+        categorical = getattr(self._final, "is_categorical_", None)
+        if categorical is not None and np.any(categorical):
+            return (f"{type(self._final).__name__} splits natively on categorical "
+                    "features, which shap's TreeExplainer reads as numeric thresholds.")
         tree_output = probe.model.tree_output
         wanted = {"probability": ("probability", "log_odds"), "log_odds": ("log_odds",),
                   "predict": ("raw_value",)}[self.output_]
@@ -373,7 +378,16 @@ class PipelineExplainer:
         """
         frame = self._check_X(X)
         if self.method_ in ("tree", "linear"):
-            values, base, expected = self._explain_transformed(frame)
+            try:
+                values, base, expected = self._explain_transformed(frame)
+            except _NotNumeric as exc:
+                if self.method != "auto":
+                    raise ValueError(f"method={self.method!r} cannot explain this model: "
+                                     f"{exc}") from None
+                # Only now is it known that the model takes text: explain the
+                # raw frame instead, from now on.
+                self.method_ = "kernel"
+                values, base, expected = self._explain_raw(frame)
         else:
             values, base, expected = self._explain_raw(frame)
         total = base + values.sum(axis=1)
@@ -412,7 +426,12 @@ class PipelineExplainer:
         X_in = self._model_input(frame)
         Xt = self._pre.transform(X_in) if self._pre is not None else X_in
         dense = Xt.toarray() if hasattr(Xt, "toarray") else Xt
-        return Xt, np.asarray(dense, dtype=float)
+        try:
+            return Xt, np.asarray(dense, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise _NotNumeric(
+                f"the data reaching {type(self._final).__name__} is not numeric ({exc})."
+            ) from None
 
     def _explain_transformed(self, frame):
         shap = _shap()
@@ -476,7 +495,11 @@ class PipelineExplainer:
         model = self.model
 
         def predict(Z):
-            return self._output_of(model, self._model_input(codec.decode(Z)))
+            # Masked rows repeat whenever a background row agrees with the
+            # explained one; the model sees each distinct row once.
+            unique, inverse = np.unique(Z, axis=0, return_inverse=True)
+            out = self._output_of(model, self._model_input(codec.decode(unique)))
+            return out[inverse.reshape(-1)]
 
         expected = self._output_of(model, self._model_input(frame))
         if self.method_ == "exact":
@@ -613,6 +636,10 @@ def explain(model, X, *, background=None, method="auto", output="auto",
         max_background=max_background, random_state=random_state,
     )
     return explainer.explain(X)
+
+
+class _NotNumeric(ValueError):
+    """The transformed data holds text, which TreeSHAP and LinearSHAP cannot take."""
 
 
 def _sample(frame, n, random_state):
