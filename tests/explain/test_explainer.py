@@ -26,7 +26,7 @@ from sklearn.svm import SVC
 from mlpipe.explain import Explanation, FoldingError, PipelineExplainer, explain
 from mlpipe.explain._explainer import AUDIT_LOGGER, TOLERANCE
 from mlpipe.impute import TypedImputer
-from tests.explain._data import CATEGORICAL, model_output, preprocessor
+from tests.explain._data import CATEGORICAL, NUMERIC, model_output, preprocessor
 
 RAW = ["sex", "job", "housing", "saving_accounts", "checking_account",
        "credit_amount", "duration", "purpose", "age"]
@@ -444,3 +444,28 @@ def test_text_reaching_the_model_is_found_at_explain_time(credit_data):
     strict = PipelineExplainer(model, background=X.iloc[:8], method="linear")
     with pytest.raises(ValueError, match=r"method='linear'.*not numeric"):
         strict.explain(rows)
+
+
+def test_validator_and_top_level_imputer_in_the_pipeline(credit_data):
+    # SchemaValidator passes the frame through; TypedImputer before the
+    # ColumnTransformer adds missingindicator_<col> columns that travel
+    # through its remainder and must fold into <col>.
+    shap = pytest.importorskip("shap")
+    from mlpipe.validation import SchemaValidator
+
+    X, y, X_new = credit_data
+    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+                             ("num", StandardScaler(), NUMERIC)], remainder="passthrough")
+    # the 40 new rows miss more account data than the training rows did
+    validator = SchemaValidator(null_tolerance=0.5)
+    model = make_pipeline(validator, TypedImputer(add_indicator=True), pre,
+                          GradientBoostingClassifier(n_estimators=20, random_state=0))
+    model.fit(X, y)
+    names = model[:-1].get_feature_names_out()
+    assert "remainder__missingindicator_credit_amount" in names
+    explanation = explain(model, X_new)
+    assert explanation.method == "tree"
+    assert explanation.feature_names == RAW
+    direct = shap.TreeExplainer(model[-1]).shap_values(model[:-1].transform(X_new))
+    np.testing.assert_allclose(explanation.values, _fold_by_names(direct, names), atol=1e-12)
+    _assert_additive(explanation, model.decision_function(X_new))

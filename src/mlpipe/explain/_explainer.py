@@ -58,10 +58,12 @@ class PipelineExplainer:
 
     background : DataFrame of shape (n_background, n_features), default=None
         Rows that stand for "feature unknown" (a sample of the training
-        data). At most ``max_background`` rows are used, drawn with
-        ``random_state``. None uses the explained batch itself where a
-        background is needed, and TreeSHAP's path-dependent algorithm (which
-        needs none) for trees.
+        data); the base value is the model's mean output over them. At most
+        ``max_background`` rows are used, drawn with ``random_state``. Tree
+        models use it only to explain boosted trees' probabilities;
+        otherwise TreeSHAP's path-dependent algorithm takes the training
+        distribution recorded in the trees. None uses the explained batch
+        itself where a background is needed.
 
     method : {"auto", "tree", "linear", "kernel", "exact"}, default="auto"
         ``"tree"``: shap's TreeExplainer on the transformed data;
