@@ -335,6 +335,7 @@ def test_output_the_model_lacks(credit_data):
     (lambda X: X.drop(columns="duration"), r"lacks column\(s\) \['duration'\]"),
     (lambda X: X.assign(surprise=1.0), r"column\(s\) \['surprise'\] unseen at fit"),
     (lambda X: X.iloc[:0], "0 rows"),
+    (lambda X: X[X.columns[::-1]], r"another order.*\['sex', 'job'"),
     (lambda X: X.to_numpy()[:, :3], "3 columns but the model was fitted on 9"),
 ])
 def test_bad_input_names_the_problem(credit_data, change, match):

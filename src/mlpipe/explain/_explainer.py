@@ -344,6 +344,11 @@ class PipelineExplainer:
                     f"{what} has column(s) {unseen} unseen at fit; pass only the "
                     f"model's columns {self.feature_names_}."
                 )
+            if [str(c) for c in frame.columns] != self.feature_names_:
+                raise ValueError(
+                    f"{what} has the model's columns in another order; select them "
+                    f"in the order seen at fit: X[{self.feature_names_}]."
+                )
         return frame
 
     def _model_input(self, frame):
