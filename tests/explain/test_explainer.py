@@ -22,6 +22,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
 
 from mlpipe.explain import Explanation, FoldingError, PipelineExplainer, explain
 from mlpipe.explain._explainer import AUDIT_LOGGER, TOLERANCE
@@ -183,9 +184,18 @@ MULTICLASS_CASES = [
 ]
 
 
+@pytest.fixture
+def one_openmp_thread():
+    # HistGradientBoosting's many tiny OpenMP regions crawl when two busy
+    # cores are shared; one thread keeps its fit and predict fast.
+    with threadpool_limits(1, user_api="openmp"):
+        yield
+
+
 @pytest.mark.parametrize("make, method, n_rows", [c[1:] for c in MULTICLASS_CASES],
                          ids=[c[0] for c in MULTICLASS_CASES])
-def test_multiclass_shapes_and_additivity(credit_data, make, method, n_rows):
+def test_multiclass_shapes_and_additivity(credit_data, make, method, n_rows,
+                                          one_openmp_thread):
     X, _, X_new = credit_data
     target = X["housing"].astype(str).replace("nan", "unknown")
     features = X.drop(columns="housing")
@@ -398,7 +408,7 @@ def test_exact_method_equals_kernel_values(credit_data):
     np.testing.assert_allclose(exact.base_values, kernel.base_values, atol=1e-10)
 
 
-def test_model_taking_text_falls_back_to_kernel(credit_data):
+def test_model_taking_text_falls_back_to_kernel(credit_data, one_openmp_thread):
     # The demo's model: a HistGradientBoostingClassifier splitting natively on
     # the category columns that TypedImputer passes through as text.
     X, y, X_new = credit_data
@@ -435,7 +445,7 @@ class _LogisticOnText(LogisticRegression):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_text_reaching_the_model_is_found_at_explain_time(credit_data):
     X, y, X_new = credit_data
-    model = make_pipeline(TypedImputer(), _LogisticOnText(max_iter=500)).fit(X, y)
+    model = make_pipeline(TypedImputer(), _LogisticOnText(max_iter=50)).fit(X, y)
     rows = X_new.iloc[:2]
     explainer = PipelineExplainer(model, background=X.iloc[:8])
     assert explainer.method_ == "linear"
