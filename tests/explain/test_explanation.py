@@ -161,3 +161,19 @@ def test_categorical_columns_show_raw_values_in_reasons(forest_explanation):
         else:
             assert value == raw[feature]
     assert set(r["feature"]) & set(CATEGORICAL)
+
+
+def test_multiclass_to_shap_slices_into_shap_plots():
+    shap = pytest.importorskip("shap")
+    plt = pytest.importorskip("matplotlib.pyplot")
+    e = _toy(multiclass=True)
+    s = e.to_shap()
+    assert s.values.shape == (3, 3, 3)
+    one = s[0, :, 2]
+    np.testing.assert_array_equal(one.values, e.values[0, :, 2])
+    assert one.base_values == 0.5
+    try:
+        shap.plots.waterfall(one, show=False)
+        shap.plots.beeswarm(s[:, :, 1], show=False)
+    finally:
+        plt.close("all")
