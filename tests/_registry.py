@@ -34,6 +34,17 @@ CHECK_PARAMS = {
     "GroupThresholdClassifier": {"sensitive_feature": fairness_check_groups},
     "ReweighingClassifier": {"sensitive_feature": fairness_check_groups},
     "GroupImputer": {"by": 0},
+    # The smallest search that is still a real one: 2 candidates, 1 generation.
+    "PipelineSearch": {
+        "task": "classification",
+        "search_space": "light",
+        "generations": 1,
+        "population_size": 2,
+        "cv": 2,
+        "complexity_objective": False,
+        "max_time_mins": 2,
+        "random_state": 0,
+    },
 }
 
 

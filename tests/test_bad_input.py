@@ -2,10 +2,14 @@
 
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
+from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal, assert_series_equal
 from sklearn.base import clone
 
+from mlpipe.automl import PipelineSearch, TabularEncoder
 from mlpipe.impute import GroupImputer, TypedImputer
 from tests._bad_input import CASES, Handled, Raises, clean_frame
 from tests._registry import all_estimators
@@ -44,6 +48,27 @@ _IMPUTER_MATRIX = {
 }
 
 # {estimator name: (factory, {case: expectation})}. New components add themselves here.
+def _predicts_every_row(est, X_later, out):
+    assert len(out) == len(X_later) and not pd.isna(out).any()
+
+
+def _encodes_rows_keeping_numeric_gaps(est, X_later, out):
+    assert out.shape[0] == len(X_later)
+    names = list(est.get_feature_names_out())
+    amount = out[:, names.index("credit_amount")]
+    assert_array_equal(np.isnan(amount), X_later["credit_amount"].isna().to_numpy())
+    assert not np.isnan(np.delete(out, names.index("credit_amount"), axis=1)).any()
+
+
+def _encodes_every_row(est, X_later, out):
+    assert out.shape[0] == len(X_later) and np.isfinite(out).all()
+
+
+_SEARCH = {
+    "task": "classification", "search_space": "light", "generations": 1,
+    "population_size": 2, "cv": 2, "complexity_objective": False, "random_state": 0,
+}
+
 EXPECTATIONS = {
     "TypedImputer": (lambda: TypedImputer(), _IMPUTER_MATRIX),
     "GroupImputer": (
@@ -52,6 +77,43 @@ EXPECTATIONS = {
             **_IMPUTER_MATRIX,
             # by="job" is the grouping column: a constant one makes one group.
             "constant_column": Handled(_same_values_where_present, "one group"),
+        },
+    ),
+    "PipelineSearch": (
+        lambda: PipelineSearch(**_SEARCH),
+        {
+            "nan": Handled(_predicts_every_row, "every candidate imputes"),
+            "inf_at_fit": Raises(ValueError, "fit", "infinity"),
+            "inf_later": Raises(ValueError, "later", "infinity"),
+            "empty": Raises(ValueError, "fit", "0 sample"),
+            # Cross-validation needs rows to split.
+            "one_row": Raises(ValueError, "fit", "1 sample", names_column=False),
+            "constant_column": Handled(_predicts_every_row),
+            "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
+            "missing_column": Raises(ValueError, "later", "missing"),
+            "extra_column": Raises(ValueError, "later", "unseen at fit"),
+            "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
+            "mixed_object_column": Handled(_predicts_every_row, "mixed -> categorical"),
+            "unseen_category": Handled(_predicts_every_row, "encoders ignore unseen"),
+        },
+    ),
+    "TabularEncoder": (
+        lambda: TabularEncoder(),
+        {
+            # Numeric gaps pass through for a later matrix imputer; categorical
+            # gaps become their own category.
+            "nan": Handled(_encodes_rows_keeping_numeric_gaps),
+            "inf_at_fit": Raises(ValueError, "fit", "infinity"),
+            "inf_later": Raises(ValueError, "later", "infinity"),
+            "empty": Raises(ValueError, "fit", "0 sample"),
+            "one_row": Handled(_encodes_every_row),
+            "constant_column": Handled(_encodes_every_row),
+            "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
+            "missing_column": Raises(ValueError, "later", "missing"),
+            "extra_column": Raises(ValueError, "later", "unseen at fit"),
+            "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
+            "mixed_object_column": Handled(_encodes_every_row, "mixed -> categorical"),
+            "unseen_category": Handled(_encodes_every_row, "unseen -> all-zero one-hot"),
         },
     ),
 }

@@ -1,0 +1,639 @@
+"""PipelineSearch: evolutionary search over pipelines, on TPOT 1.x."""
+
+import math
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score, check_scoring, r2_score
+from sklearn.pipeline import Pipeline
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from mlpipe.automl._export import pipeline_to_code
+from mlpipe.automl._spaces import PRESETS, STAGES, Step, build_space, preset_steps
+from mlpipe.automl._tpot import import_tpot
+from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
+from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions, fit_context
+
+
+class PipelineSearch(BaseEstimator):
+    """Evolutionary search over pipelines of mlpipe and scikit-learn steps.
+
+    Every candidate is ``imputation -> encoding -> selection -> learner``:
+    :class:`~mlpipe.impute.TypedImputer` (or KNN / iterative imputation after
+    encoding), :class:`TabularEncoder` (one-hot or ordinal, with a scaler),
+    optional feature selection, and a linear model, random forest, extra
+    trees or histogram gradient boosting (and XGBoost / LightGBM in the
+    ``"full"`` preset). TPOT 1.x runs the search (NSGA-II, so accuracy and
+    pipeline complexity, and optionally a fairness metric, are traded off
+    together). The result, ``best_estimator_``, is a plain scikit-learn
+    :class:`~sklearn.pipeline.Pipeline` that needs neither TPOT nor dask.
+
+    Raw DataFrames with missing values and string or categorical columns are
+    searched as they are.
+
+    Parameters
+    ----------
+    task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"`` decides from ``y`` at fit: a float target means regression,
+        integer, string and boolean labels mean classification (say
+        ``"regression"`` for an integer count). Say it explicitly to make
+        ``is_classifier`` right before fit (``GridSearchCV`` and
+        ``cross_val_score`` stratify by it).
+
+    search_space : {"light", "default", "full"} or dict, default="default"
+        Preset of steps; see the user guide for what each holds. A dict
+        ``{stage: [Step, ...]}`` replaces the steps of the stages it names
+        (``"imputation"``, ``"encoding"``, ``"selection"``, ``"learner"``) and
+        keeps the ``"default"`` preset's steps for the others.
+
+    extra_steps : list of :class:`Step`, default=None
+        Your own steps with their hyperparameter ranges, added to the stage
+        each names.
+
+    scoring : str or callable, default=None
+        What the search maximises; a scikit-learn scorer name or
+        ``scorer(estimator, X, y)``. None means ROC AUC (one-vs-rest for more
+        than two classes) for classification, negative mean squared error for
+        regression. It is also what :meth:`score` reports.
+
+    cv : int or cross-validation generator, default=5
+        Folds of the cross-validation each candidate is scored by.
+
+    max_time_mins : float, default=5
+        Wall-clock budget of the whole search, final refit included: new
+        candidates stop at 90% of it.
+
+    max_eval_time_mins : float, default=1
+        Budget of one candidate's cross-validation; slower ones are recorded
+        as ``"TIMEOUT"`` and dropped.
+
+    generations : int, default=None
+        Number of generations; None runs until ``max_time_mins``. Set it to
+        get the same best pipeline from the same ``random_state``.
+
+    population_size : int, default=20
+        Candidates per generation.
+
+    early_stop : int, default=None
+        Stop after this many generations without improvement.
+
+    complexity_objective : bool, default=True
+        Also minimise pipeline complexity (TPOT's count of learned
+        parameters), so that simpler pipelines win ties.
+
+    fairness : dict, default=None
+        A fairness objective to minimise, e.g.
+        ``{"metric": "demographic_parity_difference", "sensitive_feature": "sex"}``:
+        ``metric`` is the name of a difference metric of
+        :mod:`mlpipe.fairness` or a callable
+        ``metric(y_true, y_pred, *, sensitive_features)``, and
+        ``sensitive_feature`` a column of ``X``.
+
+    n_jobs : int, default=1
+        Candidates evaluated at once (dask workers). Ignored when ``client``
+        is given.
+
+    processes : bool, default=False
+        With ``n_jobs > 1``, run the dask workers as processes rather than
+        threads. Processes need the ``if __name__ == "__main__":`` guard in
+        scripts; threads (the default) do not.
+
+    client : dask.distributed.Client, default=None
+        Evaluate candidates on this dask cluster (several machines).
+
+    memory : str or None, default=None
+        Passed to TPOT: a folder where fitted pipeline prefixes are cached and
+        shared between candidates.
+
+    random_state : int, default=None
+        Seed of the search and of every learner that takes a seed.
+
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar (tqdm) per generation; higher
+        values are passed to TPOT.
+
+    Attributes
+    ----------
+    best_estimator_ : Pipeline
+        The best pipeline, refitted on all of ``X`` and ``y``.
+
+    best_score_ : float
+        Its cross-validated score under ``scoring``.
+
+    results_ : DataFrame
+        Every evaluated pipeline: ``pipeline``, ``generation``, one column per
+        objective, ``eval_seconds`` and ``error`` (``"INVALID"`` for a
+        candidate that raised, ``"TIMEOUT"`` for one over budget).
+
+    pareto_front_ : DataFrame
+        The rows of ``results_`` on the Pareto front of the objectives.
+
+    task_ : {"classification", "regression"}
+        The task searched.
+
+    classes_ : ndarray
+        Class labels (classification only).
+
+    search_seconds_ : float
+        Wall time of the search.
+
+    kinds_ : dict
+        The kind of each input column at fit (numeric, categorical, ...);
+        a batch whose column changed kind is refused with a TypeError.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    tpot.TPOTEstimator : The engine.
+    sklearn.model_selection.GridSearchCV : Exhaustive search over given pipelines.
+
+    Examples
+    --------
+    >>> from mlpipe.automl import PipelineSearch
+    >>> from mlpipe.datasets import load_credit
+    >>> X, y = load_credit(return_X_y=True, unknown_as_missing=True)
+    >>> search = PipelineSearch(task="classification", search_space="light",
+    ...                         generations=1, population_size=4, cv=3,
+    ...                         random_state=0).fit(X, y)  # doctest: +SKIP
+    >>> search.best_estimator_  # a plain scikit-learn Pipeline  # doctest: +SKIP
+    """
+
+    _parameter_constraints = {
+        "task": [StrOptions({"auto", "classification", "regression"})],
+        "search_space": [StrOptions(set(PRESETS)), dict],
+        "extra_steps": [list, None],
+        "scoring": [str, callable, None],
+        "cv": ["cv_object"],
+        "max_time_mins": [Interval(Real, 0, None, closed="neither")],
+        "max_eval_time_mins": [Interval(Real, 0, None, closed="neither")],
+        "generations": [Interval(Integral, 1, None, closed="left"), None],
+        "population_size": [Interval(Integral, 2, None, closed="left")],
+        "early_stop": [Interval(Integral, 1, None, closed="left"), None],
+        "complexity_objective": ["boolean"],
+        "fairness": [dict, None],
+        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+        "processes": ["boolean"],
+        "client": [HasMethods(["submit"]), None],
+        "memory": [str, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _doc_link_module = "mlpipe"
+
+    def __init__(
+        self,
+        *,
+        task="auto",
+        search_space="default",
+        extra_steps=None,
+        scoring=None,
+        cv=5,
+        max_time_mins=5,
+        max_eval_time_mins=1,
+        generations=None,
+        population_size=20,
+        early_stop=None,
+        complexity_objective=True,
+        fairness=None,
+        n_jobs=1,
+        processes=False,
+        client=None,
+        memory=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.task = task
+        self.search_space = search_space
+        self.extra_steps = extra_steps
+        self.scoring = scoring
+        self.cv = cv
+        self.max_time_mins = max_time_mins
+        self.max_eval_time_mins = max_eval_time_mins
+        self.generations = generations
+        self.population_size = population_size
+        self.early_stop = early_stop
+        self.complexity_objective = complexity_objective
+        self.fairness = fairness
+        self.n_jobs = n_jobs
+        self.processes = processes
+        self.client = client
+        self.memory = memory
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- set-up ---------------------------------------------------------------
+
+    def _resolve_task(self, y):
+        if self.task != "auto":
+            return self.task
+        # A float target is a quantity even when its values happen to be whole
+        # numbers (diabetes progression, prices); labels are ints, strings, bools.
+        if y.dtype.kind == "f":
+            return "regression"
+        return "classification"
+
+    def _steps(self, classification):
+        if isinstance(self.search_space, dict):
+            steps = preset_steps("default", classification=classification)
+            for stage, stage_steps in self.search_space.items():
+                if stage not in STAGES:
+                    raise ValueError(
+                        f"search_space names stage {stage!r}; stages are {list(STAGES)}."
+                    )
+                if not stage_steps:
+                    raise ValueError(f"search_space[{stage!r}] must hold at least one Step.")
+                steps[stage] = [_check_step(s) for s in stage_steps]
+        else:
+            steps = preset_steps(self.search_space, classification=classification)
+        for step in self.extra_steps or []:
+            step = _check_step(step)
+            steps[step.stage].append(step)
+        return steps
+
+    def _primary_scorer(self, classification, n_classes):
+        if self.scoring is not None:
+            return self.scoring
+        if classification:
+            return "roc_auc" if n_classes == 2 else "roc_auc_ovr"
+        return "neg_mean_squared_error"
+
+    def _fairness_scorer(self, X):
+        spec = dict(self.fairness)
+        unknown = set(spec) - {"metric", "sensitive_feature"}
+        if unknown or "sensitive_feature" not in spec:
+            raise ValueError(
+                "fairness takes {'metric': ..., 'sensitive_feature': <column>}; "
+                f"got keys {sorted(spec)}."
+            )
+        column = spec["sensitive_feature"]
+        if not isinstance(X, pd.DataFrame) or column not in X.columns:
+            raise ValueError(
+                f"fairness sensitive_feature={column!r} must be a column of the X "
+                "DataFrame given to fit."
+            )
+        metric = spec.get("metric", "demographic_parity_difference")
+        if isinstance(metric, str):
+            from mlpipe import fairness as fairness_module
+
+            if not metric.endswith("_difference") or not hasattr(fairness_module, metric):
+                raise ValueError(
+                    f"fairness metric {metric!r} is not a difference metric of "
+                    "mlpipe.fairness; use e.g. 'demographic_parity_difference' or "
+                    "'equalized_odds_difference', or pass a callable."
+                )
+            metric = getattr(fairness_module, metric)
+        return _FairnessScorer(metric, column)
+
+    # -- fit ------------------------------------------------------------------
+
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Search for the best pipeline, then refit it on all of ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Raw training data; missing values and text columns are allowed.
+
+        y : array-like of shape (n_samples,)
+            Target.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        tpot = import_tpot()
+        was_frame = isinstance(X, pd.DataFrame)
+        X = check_frame(self, X, reset=True, min_samples=2)
+        reject_infinite(self, X)
+        self.kinds_ = {col: column_kind(X[col]) for col in X.columns}
+        if not was_frame:
+            X = X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
+        y = _check_y(y, len(X))
+        self.task_ = self._resolve_task(y)
+        classification = self.task_ == "classification"
+        if classification:
+            check_classification_targets(y)
+            self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"PipelineSearch needs at least 2 classes in y for classification; "
+                    f"got only one class: {self.classes_[0]!r}."
+                )
+        else:
+            y = np.asarray(y, dtype=float)
+
+        scorers = [self._primary_scorer(classification, len(getattr(self, "classes_", [])))]
+        weights = [1.0]
+        if self.complexity_objective:
+            scorers.append(tpot.objectives.complexity_scorer)
+            weights.append(-1.0)
+        if self.fairness is not None:
+            scorers.append(self._fairness_scorer(X))
+            weights.append(-1.0)
+        space = build_space(self._steps(classification), self._seed())
+
+        engine = tpot.TPOTEstimator(
+            search_space=space,
+            scorers=scorers,
+            scorers_weights=weights,
+            classification=classification,
+            cv=self.cv,
+            population_size=self.population_size,
+            generations=self.generations,
+            # Evaluation stops at 90% of the budget, leaving the rest for the
+            # final refit of the best pipeline on all the data.
+            max_time_mins=0.9 * self.max_time_mins,
+            max_eval_time_mins=self.max_eval_time_mins,
+            early_stop=self.early_stop,
+            n_jobs=self.n_jobs,
+            processes=self.processes,
+            client=self.client,
+            memory=self.memory,
+            random_state=self._seed(),
+            verbose=self.verbose,
+            # Labels stay as given (strings included), so the pipeline TPOT
+            # refits is the final one and predicts the user's own labels.
+            disable_label_encoder=True,
+        )
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            # TPOT warns that both generations and max_time_mins are set, which
+            # is what the two parameters mean here: stop at whichever comes first.
+            warnings.filterwarnings("ignore", message="Both generations and max_time_mins")
+            try:
+                engine.fit(X, y)
+            except Exception as exc:
+                if "No individuals could be evaluated" not in str(exc):
+                    raise
+                raise ValueError(
+                    f"None of the {self.population_size} pipelines of the first "
+                    "generation could be evaluated on this data: each raised an error "
+                    f"or ran over max_eval_time_mins={self.max_eval_time_mins}. Check "
+                    "that cross-validation can split y (cv="
+                    f"{self.cv!r}, {len(y)} rows) and that X is valid for imputation "
+                    "and encoding; fitting one pipeline by hand shows the error."
+                ) from exc
+        self.search_seconds_ = time.perf_counter() - start
+
+        objective_names = list(engine.objective_names)
+        self.results_ = _results_table(engine.evaluated_individuals, objective_names)
+        self.pareto_front_ = self.results_[self.results_["pareto_front"]].drop(
+            columns="pareto_front"
+        )
+        # TPOT has refitted the best pipeline on all of X, y: flattening keeps
+        # the fitted steps, so nothing is fitted twice.
+        self.best_estimator_ = _flatten(engine.fitted_pipeline_)
+        self.best_score_ = float(engine.selected_best_score[objective_names[0]])
+        self.objective_names_ = objective_names
+        return self
+
+    def _seed(self):
+        """The seed handed to TPOT and the learners (None stays None)."""
+        if self.random_state is None or isinstance(self.random_state, Integral):
+            return self.random_state
+        return int(np.random.RandomState(self.random_state).randint(2**31 - 1))
+
+    # -- the fitted pipeline ---------------------------------------------------
+
+    def _input(self, X):
+        check_is_fitted(self, "best_estimator_")
+        was_frame = isinstance(X, pd.DataFrame)
+        X = check_frame(self, X, reset=False)
+        reject_infinite(self, X)
+        check_kinds(self, X, self.kinds_)
+        if not was_frame:
+            X = X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
+        return X
+
+    def predict(self, X):
+        """Predict with the best pipeline.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Raw data with the columns seen at fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._input(X)
+        return self.best_estimator_.predict(X)
+
+    def predict_proba(self, X):
+        """Class probabilities from the best pipeline (classification only).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Raw data with the columns seen at fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._input(X)
+        if self.task_ != "classification":
+            raise AttributeError("predict_proba is only available for classification.")
+        return self.best_estimator_.predict_proba(X)
+
+    def score(self, X, y):
+        """Score the best pipeline: ``scoring`` if given, else accuracy
+        (classification) or R² (regression), as scikit-learn estimators do.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Raw data with the columns seen at fit.
+
+        y : array-like of shape (n_samples,)
+            True targets.
+
+        Returns
+        -------
+        score : float
+        """
+        X = self._input(X)
+        if self.scoring is not None:
+            return float(
+                check_scoring(self.best_estimator_, self.scoring)(self.best_estimator_, X, y)
+            )
+        y_pred = self.best_estimator_.predict(X)
+        if self.task_ == "classification":
+            return float(accuracy_score(y, y_pred))
+        return float(r2_score(y, y_pred))
+
+    def export(self, path=None):
+        """Write a Python script that rebuilds the best pipeline with plain imports.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write it; None only returns the code.
+
+        Returns
+        -------
+        code : str
+            The script. It defines ``make_pipeline()`` and, run as a program
+            with a CSV file and a target column, fits and saves the pipeline.
+        """
+        check_is_fitted(self, "best_estimator_")
+        code = pipeline_to_code(
+            self.best_estimator_,
+            header=(
+                f"Best pipeline found by mlpipe.automl.PipelineSearch "
+                f"(cross-validated {self.objective_names_[0]} = {self.best_score_:.4f}, "
+                f"{len(self.results_)} pipelines evaluated)."
+            ),
+        )
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(code)
+        return code
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, RegressorTags
+
+        tags = super().__sklearn_tags__()
+        task = getattr(self, "task_", self.task)
+        if task == "classification":
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+        elif task == "regression":
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def _check_step(step):
+    if not isinstance(step, Step):
+        raise TypeError(
+            f"search spaces take mlpipe.automl.Step objects, got {step!r}; "
+            "e.g. Step(SVC, {'C': (0.01, 100.0, 'log')})."
+        )
+    return step
+
+
+class _FairnessScorer:
+    """``scorer(estimator, X, y)``: a fairness difference of the predictions on
+    a fold, across the groups of one column of ``X``. A class (not a closure)
+    so that dask can send it to worker processes."""
+
+    def __init__(self, metric, column):
+        self.metric = metric
+        self.column = column
+        self.__name__ = getattr(metric, "__name__", "fairness")
+
+    def __call__(self, estimator, X, y):
+        return float(self.metric(y, estimator.predict(X), sensitive_features=X[self.column]))
+
+
+def _check_y(y, n_samples):
+    y = column_or_1d(y, warn=True)
+    if len(y) != n_samples:
+        raise ValueError(f"X has {n_samples} rows but y has {len(y)}.")
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError("y contains NaN or infinity; drop or fill those rows first.")
+    if y.dtype == object and pd.isna(y).any():
+        raise ValueError("y contains missing values; drop those rows first.")
+    return y
+
+
+def _flatten(pipeline):
+    """One flat Pipeline with readable step names instead of TPOT's nesting."""
+    steps = []
+
+    def walk(est):
+        if isinstance(est, Pipeline):
+            for _, sub in est.steps:
+                walk(sub)
+        else:
+            steps.append(est)
+
+    walk(pipeline)
+    names, seen = [], {}
+    for est in steps:
+        name = type(est).__name__.lower()
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}{seen[name]}")
+    return Pipeline(list(zip(names, steps, strict=True)))
+
+
+def _results_table(evaluated, objective_names):
+    """TPOT's evaluated_individuals as a tidy table."""
+    rows = evaluated.copy()
+    error = rows["Eval Error"] if "Eval Error" in rows else pd.Series(None, index=rows.index)
+    table = pd.DataFrame(
+        {
+            "pipeline": [_describe(ind) for ind in rows["Individual"]],
+            "generation": rows["Generation"].to_numpy(),
+        },
+        index=rows.index,
+    )
+    for name in objective_names:
+        table[name] = pd.to_numeric(rows[name], errors="coerce").to_numpy()
+    submitted = pd.to_numeric(rows.get("Submitted Timestamp"), errors="coerce")
+    completed = pd.to_numeric(rows.get("Completed Timestamp"), errors="coerce")
+    table["eval_seconds"] = (completed - submitted).to_numpy()
+    table["error"] = [e if isinstance(e, str) else None for e in error]
+    front = rows["Pareto_Front"] if "Pareto_Front" in rows else pd.Series(np.nan, index=rows.index)
+    table["pareto_front"] = (pd.to_numeric(front, errors="coerce") == 1).to_numpy()
+    return table.reset_index(drop=True)
+
+
+def _describe(individual):
+    try:
+        pipeline = _flatten(individual.export_pipeline())
+    except Exception as exc:  # a candidate that cannot even be built
+        return f"<unbuildable: {exc}>"
+    return " -> ".join(type(est).__name__ + _short_params(est) for _, est in pipeline.steps)
+
+
+def _short_params(est):
+    changed = {
+        k: v
+        for k, v in est.get_params(deep=False).items()
+        if k != "random_state" and _differs(v, _default(est, k))
+    }
+    if not changed:
+        return ""
+    parts = [f"{k}={_fmt(v)}" for k, v in changed.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+def _default(est, name):
+    import inspect
+
+    param = inspect.signature(type(est)).parameters.get(name)
+    return None if param is None else param.default
+
+
+def _differs(a, b):
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return False
+    try:
+        return bool(a != b)
+    except (TypeError, ValueError):
+        return True
+
+
+def _fmt(v):
+    if isinstance(v, float) and math.isfinite(v):
+        return f"{v:.3g}"
+    return repr(v)

@@ -1,0 +1,283 @@
+"""Search spaces of PipelineSearch: presets built from mlpipe and scikit-learn
+steps, and the small spec users write to add their own."""
+
+import importlib.util
+import inspect
+from dataclasses import dataclass, field
+
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.feature_selection import SelectPercentile, VarianceThreshold
+from sklearn.impute import IterativeImputer, KNNImputer
+from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
+from sklearn.preprocessing import FunctionTransformer
+
+from mlpipe.automl._steps import TabularEncoder
+from mlpipe.automl._tpot import import_tpot, python_scalars
+from mlpipe.impute import TypedImputer
+
+STAGES = ("imputation", "encoding", "selection", "learner")
+PRESETS = ("light", "default", "full")
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step the search may use, with the ranges of its hyperparameters.
+
+    Parameters
+    ----------
+    estimator : type
+        A scikit-learn compatible estimator class.
+
+    params : dict, default={}
+        Hyperparameter ranges, by name:
+
+        - a list is a choice among its values: ``{"kernel": ["rbf", "linear"]}``;
+        - a 2-tuple of ints is an integer range, of floats a float range,
+          both ends included: ``{"max_depth": (2, 10)}``;
+        - a 3-tuple ending in ``"log"`` samples on a log scale:
+          ``{"C": (1e-3, 1e2, "log")}``;
+        - anything else is a fixed value: ``{"max_iter": 2000}``.
+
+    stage : {"imputation", "encoding", "selection", "learner"}, default="learner"
+        Where the step goes in the pipeline. Imputers see the raw frame;
+        encoders turn it into numbers; selectors and learners see numbers.
+
+    Examples
+    --------
+    >>> from sklearn.svm import SVC
+    >>> from mlpipe.automl import Step
+    >>> Step(SVC, {"C": (1e-2, 1e2, "log"), "kernel": ["rbf", "linear"],
+    ...            "probability": True})  # doctest: +ELLIPSIS
+    Step(estimator=<class 'sklearn.svm._classes.SVC'>, ...)
+    """
+
+    estimator: type
+    params: dict = field(default_factory=dict)
+    stage: str = "learner"
+
+    def __post_init__(self):
+        if self.stage not in STAGES:
+            raise ValueError(f"Step.stage must be one of {STAGES}, got {self.stage!r}.")
+        if not inspect.isclass(self.estimator):
+            raise TypeError(
+                f"Step.estimator must be an estimator class, got {self.estimator!r}; "
+                "pass the class and put its parameters in params."
+            )
+
+    def configuration_space(self, random_state=None):
+        """The ConfigSpace of this step's hyperparameters."""
+        from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer
+
+        space = {}
+        for name, spec in self.params.items():
+            if isinstance(spec, list):
+                values = ["<NONE>" if v is None else v for v in spec]
+                space[name] = Categorical(name, values)
+            elif isinstance(spec, tuple) and len(spec) in (2, 3):
+                low, high = spec[:2]
+                log = len(spec) == 3 and spec[2] == "log"
+                if len(spec) == 3 and not log:
+                    raise ValueError(f"{name}: a 3-tuple range must end in 'log', got {spec!r}")
+                if isinstance(low, int) and isinstance(high, int):
+                    space[name] = Integer(name, (low, high), log=log)
+                else:
+                    space[name] = Float(name, (float(low), float(high)), log=log)
+            else:
+                space[name] = "<NONE>" if spec is None else spec
+        takes_seed = "random_state" in inspect.signature(self.estimator).parameters
+        if takes_seed and random_state is not None and "random_state" not in self.params:
+            space["random_state"] = int(random_state)
+        return ConfigurationSpace(space)
+
+    def node(self, random_state=None):
+        """The TPOT node sampling this step."""
+        tpot = import_tpot()
+        space = self.configuration_space(random_state)
+        if not len(space):
+            # TPOT samples nothing from an empty space; a fixed dict says the same.
+            space = {}
+        return tpot.search_spaces.nodes.EstimatorNode(
+            self.estimator, space, hyperparameter_parser=python_scalars
+        )
+
+
+def _identity_step():
+    return Step(FunctionTransformer, {}, stage="selection")
+
+
+def preset_steps(name, *, classification):
+    """The steps of a preset, by stage."""
+    if name not in PRESETS:
+        raise ValueError(f"search_space must be one of {PRESETS} or a dict, got {name!r}.")
+    light = name == "light"
+    steps = {stage: [] for stage in STAGES}
+    steps["imputation"].append(
+        Step(
+            TypedImputer,
+            {"numeric_strategy": ["median", "mean"], "add_indicator": [False, "auto"]},
+            stage="imputation",
+        )
+    )
+    steps["encoding"].append(
+        Step(
+            TabularEncoder,
+            {
+                "categorical": ["onehot"] if light else ["onehot", "ordinal"],
+                "scaler": ["standard"] if light else ["standard", "robust", "none"],
+            },
+            stage="encoding",
+        )
+    )
+    steps["selection"].append(_identity_step())
+    if not light:
+        steps["imputation"].append(
+            Step(
+                KNNImputer,
+                {"n_neighbors": (3, 15), "weights": ["uniform", "distance"]},
+                stage="imputation",
+            ),
+        )
+    if name == "full":
+        # Iterative imputation fits a regressor per column and round: on the
+        # credit data it cost 20-30 s per candidate, too slow for "default".
+        steps["imputation"].append(
+            Step(
+                IterativeImputer,
+                {"max_iter": 5, "initial_strategy": ["mean", "median"], "n_nearest_features": 10},
+                stage="imputation",
+            ),
+        )
+    if not light:
+        steps["selection"].append(
+            Step(VarianceThreshold, {"threshold": (0.0, 0.05)}, stage="selection")
+        )
+        if classification:  # its default score, f_classif, is for class labels
+            steps["selection"].append(
+                Step(SelectPercentile, {"percentile": (20, 100)}, stage="selection")
+            )
+    if classification:
+        steps["learner"] += [
+            Step(LogisticRegression, {"C": (1e-3, 1e2, "log"), "max_iter": 2000}),
+            Step(
+                RandomForestClassifier,
+                {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
+            ),
+            Step(
+                HistGradientBoostingClassifier,
+                {
+                    "learning_rate": (0.01, 0.3, "log"),
+                    "max_leaf_nodes": (4, 64),
+                    "l2_regularization": (1e-6, 1.0, "log"),
+                },
+            ),
+        ]
+        if not light:
+            steps["learner"].append(
+                Step(
+                    ExtraTreesClassifier,
+                    {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
+                )
+            )
+    else:
+        steps["learner"] += [
+            Step(Ridge, {"alpha": (1e-3, 1e3, "log")}),
+            Step(
+                RandomForestRegressor,
+                {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
+            ),
+            Step(
+                HistGradientBoostingRegressor,
+                {
+                    "learning_rate": (0.01, 0.3, "log"),
+                    "max_leaf_nodes": (4, 64),
+                    "l2_regularization": (1e-6, 1.0, "log"),
+                },
+            ),
+        ]
+        if not light:
+            steps["learner"] += [
+                Step(
+                    ElasticNet,
+                    {"alpha": (1e-4, 10.0, "log"), "l1_ratio": (0.0, 1.0), "max_iter": 5000},
+                ),
+                Step(
+                    ExtraTreesRegressor,
+                    {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
+                ),
+            ]
+    if name == "full":
+        steps["learner"] += _boosting_libraries(classification)
+    return steps
+
+
+def _boosting_libraries(classification):
+    steps = []
+    if importlib.util.find_spec("xgboost") is not None:
+        import xgboost
+
+        cls = xgboost.XGBClassifier if classification else xgboost.XGBRegressor
+        steps.append(
+            Step(
+                cls,
+                {
+                    "n_estimators": 200,
+                    "learning_rate": (0.01, 0.3, "log"),
+                    "max_depth": (2, 8),
+                    "subsample": (0.5, 1.0),
+                    "n_jobs": 1,
+                    "verbosity": 0,
+                },
+            )
+        )
+    if importlib.util.find_spec("lightgbm") is not None:
+        import lightgbm
+
+        cls = lightgbm.LGBMClassifier if classification else lightgbm.LGBMRegressor
+        steps.append(
+            Step(
+                cls,
+                {
+                    "n_estimators": 200,
+                    "learning_rate": (0.01, 0.3, "log"),
+                    "num_leaves": (4, 64),
+                    "n_jobs": 1,
+                    "verbose": -1,
+                },
+            )
+        )
+    return steps
+
+
+def build_space(steps, random_state=None):
+    """The TPOT search space: imputation -> encoding -> selection -> learner.
+
+    Imputers that need numbers (KNN, iterative) come after the encoder, which
+    passes numeric gaps through; the DataFrame-aware ``TypedImputer`` (and any
+    user imputer) comes before it.
+    """
+    tpot = import_tpot()
+    Sequential = tpot.search_spaces.pipelines.SequentialPipeline
+    Choice = tpot.search_spaces.pipelines.ChoicePipeline
+
+    def choice(stage_steps):
+        nodes = [s.node(random_state) for s in stage_steps]
+        return nodes[0] if len(nodes) == 1 else Choice(nodes)
+
+    frame_imputers = [
+        s for s in steps["imputation"] if s.estimator not in (KNNImputer, IterativeImputer)
+    ]
+    matrix_imputers = [s for s in steps["imputation"] if s not in frame_imputers]
+    encoders = choice(steps["encoding"])
+    paths = [Sequential([choice(frame_imputers), encoders])]
+    if matrix_imputers:
+        paths.append(Sequential([choice(steps["encoding"]), choice(matrix_imputers)]))
+    front = paths[0] if len(paths) == 1 else Choice(paths)
+    return Sequential([front, choice(steps["selection"]), choice(steps["learner"])])
