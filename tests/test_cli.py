@@ -1,18 +1,56 @@
 import subprocess
 import sys
 
+import pytest
+
 from mlpipe.cli import main
+from mlpipe.datasets import make_credit_batch
 
 
-def test_demo_prints_imputation_and_holdout_metrics(capsys):
-    assert main(["demo", "--seed", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "TypedImputer" in out
-    assert "checking_account" in out
+@pytest.fixture(scope="module")
+def demo_output():
+    import io
+
+    out = io.StringIO()
+    from mlpipe._demo import run_demo
+
+    assert run_demo(out, seed=0) == 0
+    return out.getvalue()
+
+
+def test_demo_evaluates_the_pipeline(demo_output):
+    assert "SchemaValidator -> TypedImputer" in demo_output
+    assert "checking_account" in demo_output
+    line = next(line for line in demo_output.splitlines() if "ROC AUC" in line)
     for metric in ("precision", "recall", "F1", "ROC AUC"):
-        assert metric in out
-    auc = float(next(line for line in out.splitlines() if "ROC AUC" in line).split()[-1])
+        assert metric in line
+    auc = float(line.split("ROC AUC")[1].split()[0])
     assert 0.6 < auc <= 1.0
+
+
+def test_demo_audits_fairness_by_sex_and_age_band(demo_output):
+    assert "by sex: four-fifths rule" in demo_output
+    assert "by age band:" in demo_output
+    for group in ("female", "male", "<25", "60+"):
+        assert group in demo_output
+
+
+def test_demo_validation_names_every_injected_defect(demo_output):
+    section = demo_output.split("4. A production batch")[1].split("5. Why")[0]
+    assert "refused it" in section
+    truth = make_credit_batch(500, unknown_as_missing=True, random_state=1).defects
+    for column in truth["column"]:
+        assert column in section, column
+    for check in ("unseen_category", "nulls", "out_of_range"):
+        assert check in section
+    assert "quarantined" in section
+
+
+def test_demo_explains_globally_and_for_two_applicants(demo_output):
+    section = demo_output.split("5. Why")[1]
+    assert "additivity error" in section
+    assert section.count("top reasons:") == 2
+    assert section.count("     - ") == 6
 
 
 def test_no_command_prints_help(capsys):
@@ -22,6 +60,9 @@ def test_no_command_prints_help(capsys):
 
 def test_python_dash_m_is_the_same_command():
     out = subprocess.run(
-        [sys.executable, "-m", "mlpipe", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "mlpipe", "demo", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert "usage: mlpipe" in out.stdout
+    assert "usage: mlpipe demo" in out.stdout and "--automl" in out.stdout

@@ -2,71 +2,14 @@
 
 import argparse
 import sys
-import time
 
 import mlpipe
 
 
 def _demo(args, out):
-    import numpy as np
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
+    from mlpipe._demo import run_demo
 
-    from mlpipe.datasets import load_credit
-    from mlpipe.impute import TypedImputer
-
-    start = time.perf_counter()
-    X, y = load_credit(return_X_y=True, unknown_as_missing=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=args.seed
-    )
-    n_missing = int(X_train.isna().sum().sum())
-    out.write(
-        f"mlpipe {mlpipe.__version__} demo: German credit data, {len(X)} applicants, "
-        f"{X.shape[1]} features, target 'risk' (1 = good)\n"
-    )
-    out.write(
-        f"train {len(X_train)} rows ({n_missing} missing values), holdout {len(X_test)} rows\n\n"
-    )
-    model = make_pipeline(
-        TypedImputer(add_indicator="auto"),
-        HistGradientBoostingClassifier(
-            categorical_features="from_dtype",
-            max_iter=200,
-            learning_rate=0.05,
-            random_state=args.seed,
-        ),
-    )
-    model.fit(X_train, y_train)
-    imputer = model[0]
-    out.write("1. Imputation (TypedImputer)\n")
-    width = max(len(str(c)) for c in imputer.feature_names_in_)
-    for col, strategy, value in zip(
-        imputer.feature_names_in_,
-        imputer.strategies_.values(),
-        imputer.statistics_,
-        strict=True,
-    ):
-        gaps = int(X_train[col].isna().sum())
-        if gaps:
-            out.write(f"   {col:<{width}}  {gaps:>4} missing  -> {strategy} = {value!r}\n")
-    out.write(f"   indicators added: {list(imputer.get_feature_names_out()[X.shape[1] :])}\n\n")
-    y_pred = model.predict(X_test)
-    proba = model.predict_proba(X_test)[:, 1]
-    out.write("2. Holdout evaluation (positive class: bad risk = 0)\n")
-    metrics = {
-        "precision": precision_score(y_test, y_pred, pos_label=0),
-        "recall": recall_score(y_test, y_pred, pos_label=0),
-        "F1": f1_score(y_test, y_pred, pos_label=0),
-        "ROC AUC": roc_auc_score(y_test, proba),
-        "accuracy": float(np.mean(y_pred == y_test)),
-    }
-    for name, value in metrics.items():
-        out.write(f"   {name:<10} {value:.3f}\n")
-    out.write(f"\ndone in {time.perf_counter() - start:.1f} s\n")
-    return 0
+    return run_demo(out, seed=args.seed, automl=args.automl, automl_minutes=args.automl_minutes)
 
 
 def build_parser():
@@ -81,11 +24,24 @@ def build_parser():
     demo = sub.add_parser(
         "demo",
         help="run the whole story on the credit data that ships with mlpipe",
-        description="Fit imputation and a model on the German credit data and "
-        "evaluate it on a holdout.",
+        description="Fit one pipeline (validation, imputation, model) on the German "
+        "credit data that ships with mlpipe, evaluate and audit it for fairness, send a "
+        "production batch with known defects through it, and explain its predictions.",
     )
     demo.add_argument(
         "--seed", type=int, default=0, help="seed of the split and the model (default: 0)"
+    )
+    demo.add_argument(
+        "--automl",
+        action="store_true",
+        help="also run a short PipelineSearch (AutoML) and show the best pipeline",
+    )
+    demo.add_argument(
+        "--automl-minutes",
+        type=float,
+        default=1.0,
+        metavar="M",
+        help="wall-clock budget of the --automl search in minutes (default: 1)",
     )
     demo.set_defaults(func=_demo)
     versions = sub.add_parser("versions", help="print the versions of mlpipe and its dependencies")

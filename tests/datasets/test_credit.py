@@ -66,3 +66,11 @@ def test_batch_drift_is_real_and_clean_batch_is_clean():
 def test_batch_rejects_tiny_size():
     with pytest.raises(ValueError, match="at least 20"):
         make_credit_batch(5)
+
+
+def test_batch_spells_unknown_accounts_like_the_training_data():
+    batch = make_credit_batch(200, unknown_as_missing=True, random_state=0)
+    assert "not_known" not in batch.X["checking_account"].cat.categories
+    assert batch.X["checking_account"].isna().any()
+    default = make_credit_batch(200, random_state=0)
+    assert (default.X["checking_account"] == "not_known").any()

@@ -88,7 +88,9 @@ def load_credit(*, return_X_y=False, unknown_as_missing=False):
     return frame
 
 
-def make_credit_batch(n_samples=500, *, drift=True, defects=True, random_state=0):
+def make_credit_batch(
+    n_samples=500, *, drift=True, defects=True, unknown_as_missing=False, random_state=0
+):
     """Make a "production" batch of credit applications with known drift and
     defects.
 
@@ -122,6 +124,10 @@ def make_credit_batch(n_samples=500, *, drift=True, defects=True, random_state=0
     defects : bool, default=True
         Whether to inject the defects described above.
 
+    unknown_as_missing : bool, default=False
+        As in :func:`load_credit`: pass the same value as for the training
+        data, so that an unknown account is spelled the same way in both.
+
     random_state : int, RandomState instance or None, default=0
         Seed of the draw and of the rows that get defects.
 
@@ -150,7 +156,7 @@ def make_credit_batch(n_samples=500, *, drift=True, defects=True, random_state=0
     if n_samples < 20:
         raise ValueError(f"n_samples must be at least 20, got {n_samples}.")
     rng = check_random_state(random_state)
-    data = _read_credit()
+    data = load_credit(unknown_as_missing=unknown_as_missing)
     weights = np.ones(len(data))
     if drift:
         weights[data["age"].to_numpy() < 30] *= 3.0
