@@ -1,4 +1,3 @@
-import builtins
 import importlib
 import subprocess
 import sys
@@ -22,19 +21,16 @@ def test_config_context_restores_and_validates():
 
 
 def test_missing_extra_names_the_install_command(monkeypatch):
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "shap" or name.startswith("shap."):
-            raise ImportError("No module named 'shap'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
-    monkeypatch.delitem(sys.modules, "shap", raising=False)
+    # None in sys.modules makes any import of the name fail, as when the
+    # package is not installed.
+    monkeypatch.setitem(sys.modules, "shap", None)
     with pytest.raises(MissingExtraError, match=r'pip install "mlpipe\[explain\]"') as info:
         import_optional("shap", purpose="explanations")
     assert isinstance(info.value, ImportError)
     assert "for explanations" in str(info.value)
+    monkeypatch.setitem(sys.modules, "tpot", None)
+    with pytest.raises(MissingExtraError, match=r'pip install "mlpipe\[automl\]"'):
+        import_optional("tpot")
 
 
 def test_import_mlpipe_is_light():

@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 from mlpipe.automl import PipelineSearch, Step
 from mlpipe.datasets import load_credit
 from mlpipe.fairness import demographic_parity_difference
+from mlpipe.impute import TypedImputer
 
 TINY = dict(
     task="classification",

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, check_scoring, r2_score
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -556,7 +557,8 @@ def _check_y(y, n_samples):
 
 
 def _flatten(pipeline):
-    """One flat Pipeline with readable step names instead of TPOT's nesting."""
+    """One flat Pipeline with readable step names instead of TPOT's nesting,
+    without identity steps."""
     steps = []
 
     def walk(est):
@@ -567,6 +569,12 @@ def _flatten(pipeline):
             steps.append(est)
 
     walk(pipeline)
+    # The "no selection" choice is an identity FunctionTransformer: drop it.
+    identity = [
+        est for est in steps if isinstance(est, FunctionTransformer) and est.func is None
+    ]
+    if len(identity) < len(steps):
+        steps = [est for est in steps if not any(est is i for i in identity)]
     names, seen = [], {}
     for est in steps:
         name = type(est).__name__.lower()
