@@ -70,8 +70,9 @@ class PipelineSearch(BaseEstimator):
         candidates stop at 90% of it.
 
     max_eval_time_mins : float, default=1
-        Budget of one candidate's cross-validation; slower ones are recorded
-        as ``"TIMEOUT"`` and dropped.
+        Budget of one candidate's cross-validation, capped at a tenth of
+        ``max_time_mins``; slower ones are recorded as ``"TIMEOUT"`` and
+        dropped.
 
     generations : int, default=None
         Number of generations; None runs until ``max_time_mins``. Set it to
@@ -356,7 +357,10 @@ class PipelineSearch(BaseEstimator):
             # Evaluation stops at 90% of the budget, leaving the rest for the
             # final refit of the best pipeline on all the data.
             max_time_mins=0.9 * self.max_time_mins,
-            max_eval_time_mins=self.max_eval_time_mins,
+            # TPOT looks at the clock only when a candidate finishes or hits its
+            # own limit, so one candidate may overrun the budget by its limit:
+            # capping it at a tenth of the budget keeps the overrun within 10%.
+            max_eval_time_mins=min(self.max_eval_time_mins, self.max_time_mins / 10),
             early_stop=self.early_stop,
             n_jobs=self.n_jobs,
             processes=self.processes,
