@@ -84,6 +84,9 @@ def test_show_versions(capsys):
     assert "scikit-learn:" in out and "numpy:" in out
 
 
-def test_subpackages_import():
-    for name in ("mlpipe.impute", "mlpipe.datasets", "mlpipe.cli"):
-        importlib.import_module(name)
+def test_subpackages_export_what_they_list():
+    for name in ("impute", "datasets", "validation", "fairness", "explain", "automl"):
+        module = importlib.import_module(f"mlpipe.{name}")
+        assert module.__all__, name
+        for public in module.__all__:
+            assert hasattr(module, public), f"mlpipe.{name}.{public}"

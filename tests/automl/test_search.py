@@ -142,10 +142,12 @@ def test_failing_and_slow_candidates_are_recorded_and_skipped(credit):
         Step(_SlowClassifier),
         Step(LogisticRegression, {"C": (0.01, 10.0, "log"), "max_iter": 2000}),
     ]
-    # Override the learners only; the other stages keep the default steps.
+    # Learners and imputation overridden (no KNN path keeps the working
+    # candidates fast); the other stages keep the default steps.
+    space = {"imputation": [Step(TypedImputer, stage="imputation")], "learner": learners}
     search = (
-        PipelineSearch(**{**TINY, "population_size": 8, "max_eval_time_mins": 0.1})
-        .set_params(search_space={"learner": learners})
+        PipelineSearch(**{**TINY, "population_size": 6, "max_eval_time_mins": 0.05})
+        .set_params(search_space=space)
         .fit(X_train, y_train)
     )
     results = search.results_
@@ -217,7 +219,8 @@ def test_time_budget_is_honoured(credit):
 
 @pytest.mark.slow
 def test_dask_client_with_two_workers(credit):
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     X_train, X_test, y_train, _ = credit
     with (
         distributed.LocalCluster(

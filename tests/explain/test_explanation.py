@@ -105,7 +105,7 @@ def test_summary_and_html():
 
 
 def test_to_shap_keeps_values_and_raw_display():
-    shap = pytest.importorskip("shap")
+    import shap
     e = _toy()
     s = e.to_shap()
     assert isinstance(s, shap.Explanation)
@@ -127,7 +127,7 @@ def forest_explanation(credit_data):
 
 @pytest.mark.parametrize("kind", ["bar", "beeswarm", "waterfall"])
 def test_plots_draw(forest_explanation, kind):
-    plt = pytest.importorskip("matplotlib.pyplot")
+    import matplotlib.pyplot as plt
     ax = forest_explanation.plot(kind, row=2, max_display=5)
     try:
         labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -139,7 +139,7 @@ def test_plots_draw(forest_explanation, kind):
 
 
 def test_multiclass_plots_pick_a_class():
-    plt = pytest.importorskip("matplotlib.pyplot")
+    import matplotlib.pyplot as plt
     e = _toy(multiclass=True)
     try:
         ax = e.plot("bar")
@@ -164,8 +164,8 @@ def test_categorical_columns_show_raw_values_in_reasons(forest_explanation):
 
 
 def test_multiclass_to_shap_slices_into_shap_plots():
-    shap = pytest.importorskip("shap")
-    plt = pytest.importorskip("matplotlib.pyplot")
+    import matplotlib.pyplot as plt
+    import shap
     e = _toy(multiclass=True)
     s = e.to_shap()
     assert s.values.shape == (3, 3, 3)

@@ -339,7 +339,6 @@ def test_report_views(fitted):
 
 
 def test_report_plot(fitted):
-    pytest.importorskip("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
