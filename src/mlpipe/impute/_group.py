@@ -4,7 +4,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from mlpipe.impute._base import (
     fill,
@@ -16,13 +16,12 @@ from mlpipe.impute._base import (
 from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame, check_kinds, reject_infinite
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
-    check_feature_names_in,
     check_is_fitted,
     fit_context,
 )
 
 
-class GroupImputer(TransformerMixin, BaseEstimator):
+class GroupImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Impute each column with a statistic of its group in another column.
 
     The credit amount of a skilled worker is filled with the median credit
@@ -226,22 +225,6 @@ class GroupImputer(TransformerMixin, BaseEstimator):
         out = pd.DataFrame(data, index=X.index)
         out.columns = X.columns
         return out if was_frame else out.to_numpy()
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns: the input columns, unchanged.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Input feature names; ``feature_names_in_`` (or ``x0, x1, ...``)
-            when None.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        check_is_fitted(self)
-        return np.asarray(check_feature_names_in(self, input_features), dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,14 +6,13 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
 from mlpipe.utils._dataframe import check_frame
 from mlpipe.utils._sklearn_compat import (
     Interval,
     StrOptions,
-    check_feature_names_in,
     check_is_fitted,
     fit_context,
 )
@@ -22,7 +21,7 @@ from mlpipe.validation._report import COLUMN
 from mlpipe.validation._schema import Schema
 
 
-class SchemaValidator(TransformerMixin, BaseEstimator):
+class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Check each batch against the schema of the training data.
 
     A pass-through step for a :class:`~sklearn.pipeline.Pipeline`: ``fit``
@@ -235,9 +234,7 @@ class SchemaValidator(TransformerMixin, BaseEstimator):
                 frame = pd.DataFrame(values, copy=False)
         has_names = isinstance(X, pd.DataFrame) or hasattr(X, "to_pandas")
         names = self.schema_.names
-        if self._positional() and has_names and any(
-            isinstance(c, str) for c in frame.columns
-        ):
+        if self._positional() and has_names and any(isinstance(c, str) for c in frame.columns):
             warnings.warn(
                 f"X has feature names, but {name} was fitted without feature names",
                 UserWarning,
@@ -246,8 +243,7 @@ class SchemaValidator(TransformerMixin, BaseEstimator):
             frame = frame.set_axis(range(frame.shape[1]), axis=1)
         elif not self._positional() and not has_names:
             warnings.warn(
-                f"X does not have valid feature names, but {name} was fitted "
-                "with feature names",
+                f"X does not have valid feature names, but {name} was fitted with feature names",
                 UserWarning,
                 stacklevel=3,
             )
@@ -338,22 +334,6 @@ class SchemaValidator(TransformerMixin, BaseEstimator):
         if isinstance(X, np.ndarray) or hasattr(X, "to_pandas"):
             return X
         return np.asarray(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """The input feature names, unchanged.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Input feature names; ``feature_names_in_`` (or ``x0, x1, ...``)
-            when None.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        check_is_fitted(self)
-        return np.asarray(check_feature_names_in(self, input_features), dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
