@@ -13,6 +13,7 @@ from mlpipe.automl import PipelineSearch, TabularEncoder
 from mlpipe.impute import GroupImputer, TypedImputer
 from tests._bad_input import CASES, Handled, Raises, clean_frame
 from tests._registry import all_estimators
+from tests.drift._matrix import DRIFT_EXPECTATIONS
 
 
 def _no_missing(est, X_later, out):
@@ -226,6 +227,9 @@ def _validator_matrix():
 
 
 EXPECTATIONS["SchemaValidator"] = (_schema_validator, _validator_matrix())
+
+
+EXPECTATIONS.update(DRIFT_EXPECTATIONS)
 
 
 def test_every_public_estimator_is_in_the_matrix():

@@ -6,12 +6,13 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tests._registry import all_estimators, make_instance
+from tests.drift._matrix import DRIFT_EXPECTED_FAILED_CHECKS
 
 ESTIMATORS = all_estimators()
 
 # {estimator name: {check name: why it is expected to fail}}. Every entry
 # needs a reason a reviewer would accept.
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {**DRIFT_EXPECTED_FAILED_CHECKS}
 
 
 def _expected_failed_checks(estimator):

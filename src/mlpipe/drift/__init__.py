@@ -1,0 +1,45 @@
+"""Drift detection: is production data still like the training data?
+
+Detectors are fitted on a reference (the training data, or a known-good
+period) and score new batches, returning a :class:`DriftReport`:
+
+- :class:`KSDrift`: two-sample Kolmogorov-Smirnov test of numeric columns,
+  with numba kernels that keep the reference sorted; statistics bit-equal to
+  :func:`scipy.stats.ks_2samp` and p-values equal to scipy's.
+- :class:`PSIDrift`: population stability index over reference-quantile bins
+  (numeric) or categories.
+- :class:`ChiSquareDrift`: chi-square test of categorical counts, equal to
+  :func:`scipy.stats.chi2_contingency`.
+- :class:`DriftDetector`: one of the above per column, picked from its dtype
+  and size, with multiple-testing correction, effect-size thresholds,
+  missing-rate tests and unseen categories.
+- :class:`DriftMonitor`: a pass-through pipeline step that checks every
+  batch, keeps the reports and calls you back on drift.
+
+Examples
+--------
+>>> from mlpipe.datasets import load_credit, make_credit_batch
+>>> from mlpipe.drift import DriftDetector
+>>> X_ref, _ = load_credit(return_X_y=True)
+>>> report = DriftDetector().fit(X_ref).score(make_credit_batch().X)
+>>> sorted(report.drifted_features)
+['age', 'credit_amount', 'duration', 'purpose']
+"""
+
+from mlpipe.drift._base import DriftReference
+from mlpipe.drift._chi2 import ChiSquareDrift
+from mlpipe.drift._detector import DriftDetector
+from mlpipe.drift._ks import KSDrift
+from mlpipe.drift._monitor import DriftMonitor
+from mlpipe.drift._psi import PSIDrift
+from mlpipe.drift._report import DriftReport
+
+__all__ = [
+    "ChiSquareDrift",
+    "DriftDetector",
+    "DriftMonitor",
+    "DriftReference",
+    "DriftReport",
+    "KSDrift",
+    "PSIDrift",
+]

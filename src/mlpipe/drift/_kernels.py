@@ -1,0 +1,1003 @@
+"""Numba kernels of mlpipe.drift, parallel over features.
+
+Every kernel has a plain numpy twin in :mod:`mlpipe.drift._reference` that
+the tests compare it with. The kernels are compiled with ``cache=True`` (the
+machine code is kept in ``__pycache__`` next to this file, so a new process
+loads it in a fraction of a second) and without ``fastmath``, which would
+reorder floating-point operations and break the bit-equality with scipy.
+
+Layout: a group of columns is one C-contiguous 2-D float64 array with one
+row per column, each row sorted ascending with its NaN values at the end
+(``np.sort`` puts them there) and ``counts[f]`` the number of non-NaN values.
+
+The p-value functions in the second half are numba ports of the algorithms
+behind :func:`scipy.stats.ks_2samp`; they live in this file, not a module
+of their own, because numba's cache only notices edits to the file that
+holds a compiled function, not to the files it calls into.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+_E128 = 128
+_EP128 = 2.0**128
+_EM128 = 2.0**-128
+_SQRT2PI = math.sqrt(2 * math.pi)
+_LOG_2PI = math.log(2 * math.pi)
+_MIN_LOG = -708
+_SQRT3 = math.sqrt(3)
+_PI_SQUARED = math.pi**2
+_PI_FOUR = math.pi**4
+_PI_SIX = math.pi**6
+# cephes MINLOG: log(2**-1022)
+_CEPHES_MINLOG = -7.08396418532264106224e2
+_SMIRNOV_MAX_COMPUTE_N = 1000000
+_DBL_EPS = 2.220446049250313e-16
+
+# B_{2j}/(2j)/(2j-1) for j = 8, ..., 1 (scipy.stats._ksstats._STIRLING_COEFFS).
+_STIRLING_COEFFS = np.array(
+    [-2.955065359477124183e-2, 6.4102564102564102564e-3,
+     -1.9175269175269175269e-3, 8.4175084175084175084e-4,
+     -5.952380952380952381e-4, 7.9365079365079365079e-4,
+     -2.7777777777777777778e-3, 8.3333333333333333333e-2]
+)
+
+
+@njit(**_JIT)
+def _polyval(coeffs, x):
+    # np.polyval: Horner from the highest power.
+    y = 0.0
+    for c in coeffs:
+        y = y * x + c
+    return y
+
+
+@njit(**_JIT)
+def _clip01(p):
+    if p < 0.0:
+        return 0.0
+    if p > 1.0:
+        return 1.0
+    return p
+
+
+@njit(**_JIT)
+def _select(cdfprob, sfprob, cdf):
+    return _clip01(cdfprob if cdf else sfprob)
+
+
+@njit(**_JIT)
+def _log_nfactorial_div_n_pow_n(n):
+    rn = 1.0 / n
+    return np.log(n) / 2 - n + _LOG_2PI / 2 + rn * _polyval(_STIRLING_COEFFS, rn / n)
+
+
+# --------------------------------------------------------------------------
+# scipy.stats._ksstats: Kolmogorov distribution of D_n (two-sided, one sample)
+# --------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _kolmogn_dmtw(n, d):
+    """``_kolmogn_DMTW``: Pr(D_n <= d) by the Durbin matrix (Marsaglia,
+    Tsang and Wang)."""
+    if d >= 1.0:
+        return 1.0
+    nd = n * d
+    if nd <= 0.5:
+        return 0.0
+    k = int(np.ceil(nd))
+    h = k - nd
+    m = 2 * k - 1
+
+    H = np.zeros((m, m))
+    v = np.empty(m)
+    for j in range(1, m + 1):
+        v[j - 1] = 1.0 - h ** float(j)
+    w = np.empty(m)
+    fac = 1.0
+    for j in range(1, m + 1):
+        w[j - 1] = fac
+        fac /= j
+        v[j - 1] *= fac
+    tt = max(2 * h - 1.0, 0.0) ** m - 2 * h**m
+    v[m - 1] = (1.0 + tt) * fac
+
+    for i in range(1, m):
+        for r in range(i - 1, m):
+            H[r, i] = w[r - (i - 1)]
+    for r in range(m):
+        H[r, 0] = v[r]
+    for c in range(m):
+        H[m - 1, c] = v[m - 1 - c]
+
+    Hpwr = np.eye(m)
+    nn = n
+    expnt = 0
+    Hexpnt = 0
+    while nn > 0:
+        if nn % 2:
+            Hpwr = _matmul(Hpwr, H)
+            expnt += Hexpnt
+        H = _matmul(H, H)
+        Hexpnt *= 2
+        if np.abs(H[k - 1, k - 1]) > _EP128:
+            H /= _EP128
+            Hexpnt += _E128
+        nn = nn // 2
+
+    p = Hpwr[k - 1, k - 1]
+    for i in range(1, n + 1):
+        p = i * p / n
+        if np.abs(p) < _EM128:
+            p *= _EP128
+            expnt -= _E128
+    if expnt != 0:
+        p = math.ldexp(p, expnt)
+    return _clip01(p)
+
+
+@njit(**_JIT)
+def _matmul(A, B):
+    m = A.shape[0]
+    C = np.zeros((m, m))
+    for i in range(m):
+        for k in range(m):
+            a = A[i, k]
+            if a != 0.0:
+                for j in range(m):
+                    C[i, j] += a * B[k, j]
+    return C
+
+
+@njit(**_JIT)
+def _pomeranz_j1j2(i, n, ll, ceilf, roundf):
+    if i == 0:
+        j1, j2 = -ll - ceilf - 1, ll + ceilf - 1
+    else:
+        ip1div2, ip1mod2 = (i + 1) // 2, (i + 1) % 2
+        if ip1mod2 == 0:
+            if ip1div2 == n + 1:
+                j1, j2 = n - ll - ceilf - 1, n + ll + ceilf - 1
+            else:
+                j1 = ip1div2 - 1 - ll - roundf - 1
+                j2 = ip1div2 + ll - 1 + ceilf - 1
+        else:
+            j1, j2 = ip1div2 - 1 - ll - 1, ip1div2 + ll + roundf - 1
+    return max(j1 + 2, 0), min(j2, n)
+
+
+@njit(**_JIT)
+def _kolmogn_pomeranz(n, x):
+    """``_kolmogn_Pomeranz``: Pr(D_n <= x) by Pomeranz's recursion."""
+    t = n * x
+    ll = int(np.floor(t))
+    f = 1.0 * (t - ll)
+    g = min(f, 1.0 - f)
+    ceilf = 1 if f > 0 else 0
+    roundf = 1 if f > 0.5 else 0
+    npwrs = 2 * (ll + 1)
+    gpower = np.empty(npwrs)
+    twogpower = np.empty(npwrs)
+    onem2gpower = np.empty(npwrs)
+    gpower[0] = 1.0
+    twogpower[0] = 1.0
+    onem2gpower[0] = 1.0
+    expnt = 0
+    g_over_n, two_g_over_n, one_minus_two_g_over_n = g / n, 2 * g / n, (1 - 2 * g) / n
+    for m in range(1, npwrs):
+        gpower[m] = gpower[m - 1] * g_over_n / m
+        twogpower[m] = twogpower[m - 1] * two_g_over_n / m
+        onem2gpower[m] = onem2gpower[m - 1] * one_minus_two_g_over_n / m
+
+    V0 = np.zeros(npwrs)
+    V1 = np.zeros(npwrs)
+    V1[0] = 1.0
+    V0s, V1s = 0, 0
+    j1, j2 = _pomeranz_j1j2(0, n, ll, ceilf, roundf)
+    for i in range(1, 2 * n + 2):
+        k1 = j1
+        V0, V1 = V1, V0
+        V0s, V1s = V1s, V0s
+        V1[:] = 0.0
+        j1, j2 = _pomeranz_j1j2(i, n, ll, ceilf, roundf)
+        if i == 1 or i == 2 * n + 1:
+            pwrs = gpower
+        elif i % 2:
+            pwrs = twogpower
+        else:
+            pwrs = onem2gpower
+        ln2 = j2 - k1 + 1
+        if ln2 > 0:
+            start = k1 - V0s
+            la = min(ln2, npwrs - start)  # numpy slices stop at the end
+            lb = min(ln2, npwrs)
+            conv_start = j1 - k1
+            conv_len = j2 - j1 + 1
+            for q in range(conv_len):
+                kk = conv_start + q
+                acc = 0.0
+                lo = max(0, kk - lb + 1)
+                hi = min(kk, la - 1)
+                for ii in range(lo, hi + 1):
+                    acc += V0[start + ii] * pwrs[kk - ii]
+                V1[q] = acc
+            vmax = V1.max()
+            if 0 < vmax < _EM128:
+                V1 *= _EP128
+                expnt -= _E128
+            V1s = V0s + j1 - k1
+
+    ans = V1[n - V1s]
+    for m in range(1, n + 1):
+        if np.abs(ans) > _EP128:
+            ans *= _EM128
+            expnt += _E128
+        ans *= m
+    if expnt != 0:
+        ans = math.ldexp(ans, expnt)
+    return _clip01(ans)
+
+
+@njit(**_JIT)
+def _kolmogn_pelzgood(n, x):
+    """``_kolmogn_PelzGood``: Pelz-Good approximation of Pr(D_n <= x)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    z = np.sqrt(n) * x
+    zsquared, zthree, zfour, zsix = z**2, z**3, z**4, z**6
+    qlog = -_PI_SQUARED / 8 / zsquared
+    if qlog < _MIN_LOG:
+        return 0.0
+    q = np.exp(qlog)
+    k1a = -zsquared
+    k1b = _PI_SQUARED / 4
+    k2a = 6 * zsix + 2 * zfour
+    k2b = (2 * zfour - 5 * zsquared) * _PI_SQUARED / 4
+    k2c = _PI_FOUR * (1 - 2 * zsquared) / 16
+    k3d = _PI_SIX * (5 - 30 * zsquared) / 64
+    k3c = _PI_FOUR * (-60 * zsquared + 212 * zfour) / 16
+    k3b = _PI_SQUARED * (135 * zfour - 96 * zsix) / 4
+    k3a = -30 * zsix - 90 * z**8
+
+    K0 = 0.0
+    K1 = 0.0
+    K2 = 0.0
+    K3 = 0.0
+    maxk = int(np.ceil(16 * z / np.pi))
+    for k in range(maxk, 0, -1):
+        m = 2 * k - 1
+        msquared, mfour, msix = m**2, m**4, m**6
+        qpower = np.power(q, 8 * k)
+        K0 = K0 * qpower + 1.0
+        K1 = K1 * qpower + (k1a + k1b * msquared)
+        K2 = K2 * qpower + (k2a + k2b * msquared + k2c * mfour)
+        K3 = K3 * qpower + (k3a + k3b * msquared + k3c * mfour + k3d * msix)
+    K0 *= q
+    K1 *= q
+    K2 *= q
+    K3 *= q
+    K0 *= _SQRT2PI
+    K1 *= _SQRT2PI
+    K2 *= _SQRT2PI
+    K3 *= _SQRT2PI
+    K0 /= z
+    K1 /= 6 * zfour
+    K2 /= 72 * z**7
+    K3 /= 6480 * z**10
+
+    q = np.exp(-_PI_SQUARED / 2 / zsquared)
+    sqrt3z = _SQRT3 * z
+    k2extra = 0.0
+    k3extra = 0.0
+    for k in range(maxk, 0, -1):
+        ksq = float(k * k)
+        qp = q**ksq
+        k2extra += ksq * qp
+        kspi = np.pi * k
+        k3extra += (sqrt3z + kspi) * (sqrt3z - kspi) * ksq * qp
+    k2extra *= _PI_SQUARED * _SQRT2PI / (-36 * zthree)
+    K2 += k2extra
+    k3extra *= _PI_SQUARED * _SQRT2PI / (216 * zsix)
+    K3 += k3extra
+    nf = n * 1.0
+    K1 /= np.power(nf, 0.5)
+    K2 /= np.power(nf, 1.0)
+    K3 /= np.power(nf, 1.5)
+    return K0 + K1 + K2 + K3
+
+
+@njit(**_JIT)
+def kolmogn(n, x, cdf):
+    """``scipy.stats._ksstats._kolmogn``: CDF or SF of the two-sided
+    one-sample statistic D_n at x (Simard and L'Ecuyer's choice of
+    algorithm)."""
+    if n <= 0:
+        return np.nan
+    if x >= 1.0:
+        return _select(1.0, 0.0, cdf)
+    if x <= 0.0:
+        return _select(0.0, 1.0, cdf)
+    t = n * x
+    if t <= 1.0:
+        if t <= 0.5:
+            return _select(0.0, 1.0, cdf)
+        if n <= 140:
+            prob = 1.0
+            for i in range(1, n + 1):
+                prob *= i * (1.0 / n) * (2 * t - 1)
+        else:
+            prob = np.exp(_log_nfactorial_div_n_pow_n(n) + n * np.log(2 * t - 1))
+        return _select(prob, 1.0 - prob, cdf)
+    if t >= n - 1:
+        prob = 2 * (1.0 - x) ** n
+        return _select(1 - prob, prob, cdf)
+    if x >= 0.5:
+        prob = 2 * smirnov_sf(n, x)
+        return _select(1.0 - prob, prob, cdf)
+
+    nxsquared = t * x
+    if n <= 140:
+        if nxsquared <= 0.754693:
+            prob = _kolmogn_dmtw(n, x)
+            return _select(prob, 1.0 - prob, cdf)
+        if nxsquared <= 4:
+            prob = _kolmogn_pomeranz(n, x)
+            return _select(prob, 1.0 - prob, cdf)
+        prob = 2 * smirnov_sf(n, x)
+        return _select(1.0 - prob, prob, cdf)
+
+    if not cdf:
+        if nxsquared >= 370.0:
+            return 0.0
+        if nxsquared >= 2.2:
+            prob = 2 * smirnov_sf(n, x)
+            return _clip01(prob)
+    if nxsquared >= 18.0:
+        cdfprob = 1.0
+    elif n <= 100000 and n * x**1.5 <= 1.4:
+        cdfprob = _kolmogn_dmtw(n, x)
+    else:
+        cdfprob = _kolmogn_pelzgood(n, x)
+    return _select(cdfprob, 1.0 - cdfprob, cdf)
+
+
+@njit(**_JIT)
+def kstwo_sf(d, n):
+    """``scipy.stats.kstwo.sf(d, n)``, support checks included."""
+    if np.isnan(d) or n < 1:
+        return np.nan  # scipy's "bad value" (n rounds to 0 for 1 vs 1 sample)
+    if d <= 0.5 / n:
+        return 1.0
+    if d >= 1.0:
+        return 0.0
+    return kolmogn(n, d, False)
+
+
+# --------------------------------------------------------------------------
+# scipy.special.smirnov: one-sided one-sample statistic D_n^+
+#
+# This is the one place where the algorithm differs from scipy's. scipy adds
+# every term of the Birnbaum-Tingey sum in double-double arithmetic: O(n)
+# terms, 70-100 ms at n = 90,909 (the two-sided asymptotic p-value of a
+# 1,000,000 vs 100,000 KS test calls it). Here each term is evaluated on its
+# own in a logarithmic form without the large cancelling parts (Stirling's
+# series for the binomial coefficient, log1p for the powers), accurate to
+# ~1e-12 relative; for large n the terms form one smooth bump that is summed
+# by the trapezoid rule on a coarse grid (exponentially accurate for such a
+# bump), and the result is checked at run time against a second, shifted
+# grid. When the two disagree, or the bump reaches an end of the range, the
+# terms are added one by one.
+# --------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _two_prod(a, b):
+    """Exact product a*b = p + e (Dekker's algorithm, no FMA needed)."""
+    p = a * b
+    c = 134217729.0 * a
+    ahi = c - (c - a)
+    alo = a - ahi
+    c = 134217729.0 * b
+    bhi = c - (c - b)
+    blo = b - bhi
+    e = ((ahi * bhi - p) + ahi * blo + alo * bhi) + alo * blo
+    return p, e
+
+
+@njit(**_JIT)
+def _mod_nx(n, x):
+    """floor(n*x) and its fractional part, computed exactly (``modNX``)."""
+    hi, lo = _two_prod(float(n), x)
+    fl = math.floor(hi)
+    if fl == hi:
+        fl_lo = math.floor(lo)
+        nxfl = hi + fl_lo
+        alpha = lo - fl_lo
+    else:
+        nxfl = fl
+        alpha = (hi - fl) + lo
+    if alpha >= 1.0:
+        nxfl += 1.0
+        alpha = 0.0
+    return int(nxfl), alpha, hi, lo
+
+
+@njit(**_JIT)
+def _stirling_rest(k):
+    """log(k!) - (k log k - k + log(2 pi k)/2), for integer k >= 1."""
+    if k < 30:
+        return math.lgamma(k + 1.0) - (k * math.log(k) - k + 0.5 * math.log(2 * math.pi * k))
+    rk = 1.0 / k
+    return rk * _polyval(_STIRLING_COEFFS, rk * rk)
+
+
+@njit(**_JIT)
+def _smirnov_log_term(n, v, nx_hi, nx_lo, crest_n):
+    """log(x * A_v) minus log(x): A_v = C(n, v) (x + v/n)^(v-1) (1 - x - v/n)^(n-v),
+    for 1 <= v < n - n*x, written without the large cancelling terms."""
+    nv = n - v
+    # v log((x+u)/u) + (n-v) log((1-x-u)/(1-u)) - log(x+u)
+    ratio = (nx_hi + nx_lo) / nv
+    if ratio < 0.5:
+        lb = math.log1p(-ratio)
+    else:
+        # (n - v - nx) exactly enough, then divide
+        r = (nv - nx_hi) - nx_lo
+        lb = math.log(r / nv)
+    la = math.log1p((nx_hi + nx_lo) / v)
+    loga = math.log((nx_hi + v + nx_lo) / n)
+    return (
+        v * la
+        + nv * lb
+        - loga
+        - 0.5 * math.log(2 * math.pi * (v * (nv / n)))
+        + (crest_n - _stirling_rest(v) - _stirling_rest(nv))
+    )
+
+
+@njit(**_JIT)
+def _smirnov_phi(n, v, x, nx_hi, nx_lo, crest_n):
+    if v == 0:
+        # A_0 = (1-x)^n / x
+        return n * math.log1p(-x) - math.log(x)
+    return _smirnov_log_term(n, v, nx_hi, nx_lo, crest_n)
+
+
+@njit(**_JIT)
+def _smirnov_lower_sum(n, x, nmax, nx_hi, nx_lo):
+    """log of sum_{v=0}^{nmax} A_v."""
+    crest_n = _stirling_rest(n)
+    if nmax < 4000:
+        # Term by term: find the largest, then add the scaled terms.
+        phis = np.empty(nmax + 1)
+        top = -np.inf
+        for v in range(nmax + 1):
+            p = _smirnov_phi(n, v, x, nx_hi, nx_lo, crest_n)
+            phis[v] = p
+            if p > top:
+                top = p
+        s = 0.0
+        for v in range(nmax + 1):
+            s += math.exp(phis[v] - top)
+        return top + math.log(s)
+
+    # Large n: the terms form one smooth bump. Find its crest by bisection on
+    # the sign of the forward difference.
+    lo, hi = 0, nmax
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _smirnov_phi(n, mid + 1, x, nx_hi, nx_lo, crest_n) >= _smirnov_phi(
+            n, mid, x, nx_hi, nx_lo, crest_n
+        ):
+            lo = mid + 1
+        else:
+            hi = mid
+    top_v = lo
+    if hi <= nmax and _smirnov_phi(n, hi, x, nx_hi, nx_lo, crest_n) > _smirnov_phi(
+        n, lo, x, nx_hi, nx_lo, crest_n
+    ):
+        top_v = hi
+    top = _smirnov_phi(n, top_v, x, nx_hi, nx_lo, crest_n)
+    if 2 <= top_v <= nmax - 2:
+        curv = (
+            2 * top
+            - _smirnov_phi(n, top_v - 2, x, nx_hi, nx_lo, crest_n)
+            - _smirnov_phi(n, top_v + 2, x, nx_hi, nx_lo, crest_n)
+        ) / 4.0
+    else:
+        curv = 1.0
+    if curv <= 0:
+        curv = 1.0
+    sigma = 1.0 / math.sqrt(curv)
+    step = int(sigma / 4.0)
+    while step >= 2:
+        s1, ok1 = _smirnov_grid_sum(n, x, nmax, nx_hi, nx_lo, crest_n, top_v, top, step, 0)
+        s2, ok2 = _smirnov_grid_sum(
+            n, x, nmax, nx_hi, nx_lo, crest_n, top_v, top, step, step // 2
+        )
+        if ok1 and ok2 and abs(s1 - s2) <= 2e-12 * s1:
+            return top + math.log(0.5 * (s1 + s2))
+        step = step // 4
+    # Term by term from the crest outwards.
+    s, _ = _smirnov_grid_sum(n, x, nmax, nx_hi, nx_lo, crest_n, top_v, top, 1, 0)
+    return top + math.log(s)
+
+
+@njit(**_JIT)
+def _smirnov_grid_sum(n, x, nmax, nx_hi, nx_lo, crest_n, top_v, top, step, offset):
+    """step * sum of exp(phi(v) - top) over v = top_v + offset + k*step inside
+    [0, nmax], walking out from the crest until the terms are negligible.
+    ok is False when a walk reached an end of the range before the terms
+    became negligible (then the grid sum is not a valid quadrature)."""
+    tiny = 1e-20
+    s = 0.0
+    ok = True
+    v = top_v + offset
+    done = False
+    while v <= nmax:
+        t = math.exp(_smirnov_phi(n, v, x, nx_hi, nx_lo, crest_n) - top)
+        s += t
+        if t < tiny and v > top_v:
+            done = True
+            break
+        v += step
+    if not done and step > 1:
+        ok = False
+    v = top_v + offset - step
+    done = False
+    while v >= 0:
+        t = math.exp(_smirnov_phi(n, v, x, nx_hi, nx_lo, crest_n) - top)
+        s += t
+        if t < tiny:
+            done = True
+            break
+        v -= step
+    if not done and step > 1:
+        ok = False
+    return s * step, ok
+
+
+@njit(**_JIT)
+def smirnov_sf(n, x):
+    """``scipy.special.smirnov(n, x)``: Pr(D_n^+ >= x), for the arguments
+    at which :func:`kolmogn` calls it (the lower Birnbaum-Tingey sum)."""
+    if not (n > 0 and x >= 0.0 and x <= 1.0):
+        return np.nan
+    if n == 1:
+        return 1 - x
+    if x == 0.0:
+        return 1.0
+    if x == 1.0:
+        return 0.0
+    nxfl, alpha, nx_hi, nx_lo = _mod_nx(n, x)
+    if nxfl == 0 or (nxfl == 1 and alpha == 0):
+        t = math.exp((n - 1) * math.log1p(x))
+        cdf = x * t
+        return _clip01(1 - cdf)
+    if -2 * n * x * x < _CEPHES_MINLOG:
+        return 0.0
+    if nxfl >= n - 1:
+        return _clip01(math.exp(n * math.log1p(-x)))
+    if n > _SMIRNOV_MAX_COMPUTE_N:
+        logp = -((6.0 * n * x + 1) ** 2) / 18.0 / n
+        sf = math.exp(logp) if logp < -math.log(2.0) else 1 - -math.expm1(logp)
+        return _clip01(sf)
+    # kolmogn never reaches scipy's "upper sum" branch (x <= 0.5/sqrt(n)).
+    nmax = n - nxfl - 1
+    logsum = _smirnov_lower_sum(n, x, nmax, nx_hi, nx_lo)
+    return _clip01(math.exp(math.log(x) + logsum))
+
+
+# --------------------------------------------------------------------------
+# scipy.stats._stats_py: exact two-sample distributions
+# --------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _compute_prob_outside_square(n, h):
+    P = 0.0
+    k = int(np.floor(n / h))
+    while k >= 0:
+        p1 = 1.0
+        for j in range(h):
+            p1 = (n - k * h - j) * p1 / (n + k * h + j + 1)
+        P = p1 * (1.0 - P)
+        k -= 1
+    return 2 * P
+
+
+@njit(**_JIT)
+def _compute_outer_prob_inside_method(m, n, g, h):
+    if m < n:
+        m, n = n, m
+    mg = m // g
+    ng = n // g
+    minj, maxj = 0, min(int(np.ceil(h / mg)), n + 1)
+    curlen = maxj - minj
+    lenA = min(2 * maxj + 2, n + 1)
+    A = np.ones(lenA)
+    A[minj:maxj] = 0.0
+    for i in range(1, m + 1):
+        lastminj, lastlen = minj, curlen
+        minj = max(int(np.floor((ng * i - h) / mg)) + 1, 0)
+        minj = min(minj, n)
+        maxj = min(int(np.ceil((ng * i + h) / mg)), n + 1)
+        if maxj <= minj:
+            return 1.0
+        val = 0.0 if minj == 0 else 1.0
+        for jj in range(maxj - minj):
+            j = jj + minj
+            # scipy: val = (A[.] * i + val * j) / (i + j). Dividing once per
+            # cell puts a division on the loop-carried chain; multiplying by
+            # the weights i/(i+j) and j/(i+j) (computed off the chain) is ~3x
+            # faster. Every step is a convex combination of non-negative
+            # numbers, so the rounding differences stay ~1e-12 relative.
+            r = 1.0 / (i + j)
+            val = A[jj + minj - lastminj] * (i * r) + val * (j * r)
+            A[jj] = val
+        curlen = maxj - minj
+        if lastlen > curlen:
+            A[maxj - minj:maxj - minj + (lastlen - curlen)] = 1
+    return A[maxj - minj - 1]
+
+
+@njit(**_JIT)
+def _round_half_even(x):
+    f = math.floor(x)
+    diff = x - f
+    if diff > 0.5:
+        return f + 1.0
+    if diff < 0.5:
+        return f
+    return f if f % 2 == 0 else f + 1.0
+
+
+# alternative codes
+TWO_SIDED = 0
+LESS = 1
+GREATER = 2
+# method codes
+AUTO = 0
+EXACT = 1
+ASYMP = 2
+# outcome codes
+DONE_EXACT = 0
+DONE_ASYMP = 1
+NEEDS_SCIPY = 2  # one-sided exact with n1 != n2: done by scipy in Python
+_MAX_AUTO_N = 10000
+_INT32_MAX = 2147483647.0
+
+
+@njit(**_JIT)
+def ks_2samp_pvalue(n1, n2, d, alternative, method):
+    """p-value of the two-sample KS statistic, as ``scipy.stats.ks_2samp``.
+
+    Returns ``(statistic, pvalue, outcome)``. ``statistic`` is ``d`` as scipy
+    reports it (in exact mode rounded to a multiple of 1/lcm(n1, n2));
+    ``outcome`` says which method produced the p-value, or that the
+    one-sided exact case with unequal sizes is left to scipy.
+    """
+    g = math.gcd(n1, n2)
+    n1g = n1 // g
+    n2g = n2 // g
+    mode = method
+    if mode == AUTO:
+        mode = EXACT if max(n1, n2) <= _MAX_AUTO_N else ASYMP
+    elif mode == EXACT and n1g >= _INT32_MAX / n2g:
+        mode = ASYMP
+    prob = np.nan
+    if mode == EXACT:
+        lcm = (n1 // g) * n2
+        h = int(_round_half_even(d * lcm))
+        d = h * 1.0 / lcm
+        if h == 0:
+            return d, 1.0, DONE_EXACT
+        if alternative == TWO_SIDED:
+            if n1 == n2:
+                prob = _compute_prob_outside_square(n1, h)
+            else:
+                prob = _compute_outer_prob_inside_method(n1, n2, g, h)
+        elif n1 == n2:
+            prob = 1.0
+            for j in range(h):
+                prob *= (n1 - j) / (n1 + j + 1.0)
+        else:
+            return d, np.nan, NEEDS_SCIPY
+        if 0 <= prob <= 1:
+            return d, prob, DONE_EXACT
+        mode = ASYMP
+    # asymptotic
+    m = float(max(n1, n2))
+    nn = float(min(n1, n2))
+    en = m * nn / (m + nn)
+    if alternative == TWO_SIDED:
+        prob = kstwo_sf(d, int(_round_half_even(en)))
+    else:
+        prob = hodges_sf(d, m, nn)
+    return d, _clip01(prob), DONE_ASYMP
+
+
+@njit(**_JIT)
+def hodges_sf(d, m, n):
+    """Hodges' approximation (eqn 5.3) of the one-sided p-value; m >= n."""
+    en = m * n / (m + n)
+    z = np.sqrt(en) * d
+    expt = -2 * z**2 - 2 * z * (m + 2 * n) / np.sqrt(m * n * (m + n)) / 3.0
+    return np.exp(expt)
+
+
+# --------------------------------------------------------------------------
+# Kernels over blocks of columns
+# --------------------------------------------------------------------------
+
+@njit(**_JIT)
+def _gallop_left(a, lo, n, x):
+    """First index i in [lo, n] with a[i] >= x (a sorted), searching forward
+    from lo with doubling steps then bisection."""
+    if lo >= n or a[lo] >= x:
+        return lo
+    step = 1
+    prev = lo
+    hi = lo + 1
+    while hi < n and a[hi] < x:
+        prev = hi
+        step *= 2
+        hi = prev + step
+    if hi > n:
+        hi = n
+    lo = prev + 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(**_JIT)
+def _gallop_right(a, lo, n, x):
+    """First index i in [lo, n] with a[i] > x, searching forward from lo."""
+    if lo >= n or a[lo] > x:
+        return lo
+    step = 1
+    prev = lo
+    hi = lo + 1
+    while hi < n and a[hi] <= x:
+        prev = hi
+        step *= 2
+        hi = prev + step
+    if hi > n:
+        hi = n
+    lo = prev + 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(**_JIT)
+def _skip_below(b, j, nb, x):
+    """First index i >= j with b[i] >= x (b sorted ascending, no NaN before
+    nb): a short linear scan (the usual gap between consecutive batch values
+    in the reference is a few elements, and a predictable loop beats a
+    search there), then galloping for long gaps."""
+    stop = min(j + 16, nb)
+    while j < stop and b[j] < x:
+        j += 1
+    if j < stop or j == nb:
+        return j
+    return _gallop_left(b, j, nb, x)
+
+
+@njit(**_JIT)
+def _ecdf_extremes(a, na, b, nb):
+    """max and min over all values t of  #a<=t / na  -  #b<=t / nb.
+
+    Walks the distinct values of ``a`` (the shorter array) and skips through
+    ``b``. Between two consecutive values of ``a`` the difference only falls
+    as values of ``b`` pass, so it suffices to evaluate it at each value of
+    ``a`` and just before it; every evaluated pair (i, j) is one that scipy's
+    searchsorted formulation also evaluates.
+
+    The pairs are ranked by the exact integer ``i*nb - j*na``; the float
+    ``i/na - j/nb`` (scipy's two divisions and one subtraction) is computed
+    only for pairs that tie or beat the best so far, and the largest float
+    among the pairs of the best rank is kept. Pairs of different rank differ
+    by at least 1/(na*nb), far more than rounding, so the result is the same
+    float scipy's maximum gives (checked to hold while na*nb < 2**50; larger
+    products take the float comparison for every pair).
+    """
+    exact_rank = na * nb < 2**50
+    kmax = 0  # the pair (na, nb): 1 - 1
+    kmin = 0
+    dmax = 0.0
+    dmin = 0.0
+    j = 0
+    i = 0
+    while i < na:
+        x = a[i]
+        jl = _skip_below(b, j, nb, x)
+        if jl > 0:
+            key = i * nb - jl * na
+            if not exact_rank or key <= kmin:
+                diff = i / na - jl / nb
+                if (exact_rank and key < kmin) or diff < dmin:
+                    kmin = key
+                    dmin = diff
+        i2 = i + 1
+        while i2 < na and a[i2] == x:
+            i2 += 1
+        jr = jl
+        while jr < nb and b[jr] <= x:
+            jr += 1
+        key = i2 * nb - jr * na
+        if not exact_rank or key >= kmax:
+            diff = i2 / na - jr / nb
+            if (exact_rank and key > kmax) or diff > dmax:
+                kmax = key
+                dmax = diff
+        if not exact_rank or key <= kmin:
+            diff = i2 / na - jr / nb
+            if (exact_rank and key < kmin) or diff < dmin:
+                kmin = key
+                dmin = diff
+        i = i2
+        j = jr
+    return dmax, dmin
+
+
+@njit(**_JIT)
+def ks_extremes_one(ref, n_ref, bat, n_bat):
+    """(max, min) of cdf_ref - cdf_batch for one column."""
+    if n_ref <= n_bat:
+        return _ecdf_extremes(ref, n_ref, bat, n_bat)
+    # x - y == -(y - x) exactly in IEEE arithmetic
+    hi, lo = _ecdf_extremes(bat, n_bat, ref, n_ref)
+    return -lo, -hi
+
+
+@njit(parallel=True, **_JIT)
+def ks_statistics(ref, ref_counts, bat, bat_counts, alternative):
+    """KS statistic of every row pair, as ``scipy.stats.ks_2samp(ref, bat)``
+    computes it before its p-value step.
+
+    Returns ``(d, sign)``: the statistic and +1 when the reference ECDF is
+    above the batch's at the maximum (-1 below).
+    """
+    nf = ref.shape[0]
+    d = np.empty(nf)
+    sign = np.empty(nf, dtype=np.int8)
+    for f in prange(nf):
+        nr = ref_counts[f]
+        nb = bat_counts[f]
+        if nr == 0 or nb == 0:
+            d[f] = np.nan
+            sign[f] = 0
+            continue
+        max_s, min_s = ks_extremes_one(ref[f], nr, bat[f], nb)
+        min_s = -min_s
+        if min_s < 0.0:
+            min_s = 0.0
+        if min_s > 1.0:
+            min_s = 1.0
+        if alternative == 1 or (alternative == 0 and min_s > max_s):
+            d[f] = min_s
+            sign[f] = -1
+        else:
+            d[f] = max_s
+            sign[f] = 1
+    return d, sign
+
+
+@njit(parallel=True, **_JIT)
+def ks_pvalues(n_ref, n_bat, d, alternative, method):
+    """scipy's p-value step for every column (see ``ks_2samp_pvalue``)."""
+    nf = d.shape[0]
+    stat = np.empty(nf)
+    p = np.empty(nf)
+    outcome = np.empty(nf, dtype=np.int8)
+    for f in prange(nf):
+        if n_ref[f] == 0 or n_bat[f] == 0 or np.isnan(d[f]):
+            stat[f] = np.nan
+            p[f] = np.nan
+            outcome[f] = -1
+            continue
+        s, q, o = ks_2samp_pvalue(n_ref[f], n_bat[f], d[f], alternative, method)
+        stat[f] = s
+        p[f] = q
+        outcome[f] = o
+    return stat, p, outcome
+
+
+@njit(**_JIT)
+def _bin_index(edges, ne, x):
+    """Number of inner edges <= x (searchsorted 'right')."""
+    lo = 0
+    hi = ne
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if edges[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(parallel=True, **_JIT)
+def bin_counts(values, edges, n_edges):
+    """Histogram of each column over its own inner edges.
+
+    ``values`` is (n_features, n_samples), ``edges`` is (n_features,
+    max_edges) with ``n_edges[f]`` used entries. Bin k holds
+    ``edges[k-1] <= x < edges[k]`` (bin 0 is everything below the first
+    edge, the last bin everything from the last edge up, +inf included); the
+    extra last column counts NaN.
+    """
+    nf, n = values.shape
+    width = edges.shape[1] + 2
+    out = np.zeros((nf, width), dtype=np.int64)
+    for f in prange(nf):
+        _bin_counts_row(values[f], n, edges[f], n_edges[f], out[f])
+    return out
+
+
+@njit(**_JIT)
+def _count_at_least(row, n, e):
+    c = 0
+    for i in range(n):
+        c += row[i] >= e
+    return c
+
+
+@njit(**_JIT)
+def _bin_counts_row(row, n, e, ne, out):
+    width = out.shape[0]
+    if ne <= 32:
+        # One branch-free pass per edge, counting the values at or above it
+        # (NaN compare false, so they are counted apart): a few cycles per
+        # value and edge, far less than a mispredicted search per value.
+        nan = 0
+        for i in range(n):
+            nan += row[i] != row[i]
+        above = n - nan
+        for k in range(ne):
+            ge = _count_at_least(row, n, e[k])
+            out[k] = above - ge
+            above = ge
+        out[ne] = above
+        out[width - 1] = nan
+        return
+    for i in range(n):
+        x = row[i]
+        if x != x:
+            out[width - 1] += 1
+        else:
+            out[_bin_index(e, ne, x)] += 1
+
+
+@njit(parallel=True, **_JIT)
+def code_counts(codes, n_codes):
+    """Counts of the integer codes 0..n_codes-1 of each column; -1 (missing)
+    is counted in the last column."""
+    nf, n = codes.shape
+    out = np.zeros((nf, n_codes + 1), dtype=np.int64)
+    for f in prange(nf):
+        row = codes[f]
+        for i in range(n):
+            c = row[i]
+            if c < 0:
+                out[f, n_codes] += 1
+            else:
+                out[f, c] += 1
+    return out

@@ -1,0 +1,231 @@
+"""DriftMonitor: a pass-through pipeline step that watches every batch."""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+
+from mlpipe.drift._base import _BaseDrift
+from mlpipe.drift._detector import DriftDetector
+from mlpipe.exceptions import DriftWarning
+from mlpipe.utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    check_feature_names_in,
+    check_is_fitted,
+)
+
+
+class DriftMonitor(TransformerMixin, BaseEstimator):
+    """Check every batch a pipeline transforms against the training data.
+
+    A pass-through step: ``transform`` returns its input unchanged (the very
+    same object) after comparing it with the reference learned at ``fit``.
+    Each comparison's :class:`DriftReport` is appended to ``history_``;
+    when a batch drifted, a :class:`~mlpipe.exceptions.DriftWarning` is
+    issued and every callback is called with the report (for example, to
+    trigger retraining or page someone).
+
+    Put it first in a pipeline to watch raw inputs, or after preprocessing
+    to watch what the model sees::
+
+        model = make_pipeline(DriftMonitor(callbacks=[retrain]), imputer, clf)
+
+    ``fit`` (and ``fit_transform``) learn the reference and do not check the
+    training data against itself.
+
+    Parameters
+    ----------
+    detector : drift detector, default=None
+        The unfitted detector to use (:class:`DriftDetector`,
+        :class:`KSDrift`, :class:`PSIDrift`, :class:`ChiSquareDrift`);
+        ``None`` means ``DriftDetector()``. It is cloned at fit.
+
+    callbacks : callable or list of callables, default=None
+        Called as ``callback(report)`` for every batch that drifted, in order.
+        Exceptions they raise propagate.
+
+    warn : bool, default=True
+        Issue a :class:`~mlpipe.exceptions.DriftWarning` for every batch that
+        drifted.
+
+    max_history : int, default=None
+        Keep only the last ``max_history`` reports (all when None).
+
+    Attributes
+    ----------
+    detector_ : drift detector
+        The fitted detector.
+
+    history_ : list of DriftReport
+        The reports of the batches transformed since fit, oldest first.
+
+    n_drifted_ : int
+        How many batches drifted since fit (including any dropped from
+        ``history_``).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    DriftDetector : The default detector.
+
+    Examples
+    --------
+    >>> from mlpipe.datasets import load_credit, make_credit_batch
+    >>> from mlpipe.drift import DriftMonitor
+    >>> X_ref, _ = load_credit(return_X_y=True)
+    >>> alerts = []
+    >>> monitor = DriftMonitor(callbacks=[alerts.append], warn=False).fit(X_ref)
+    >>> batch = make_credit_batch().X
+    >>> monitor.transform(batch) is batch
+    True
+    >>> len(monitor.history_), alerts[0].drifted_features[:2]
+    (1, ['duration', 'age'])
+    """
+
+    _parameter_constraints = {
+        "detector": [HasMethods(["fit", "score"]), None],
+        "callbacks": "no_validation",
+        "warn": ["boolean"],
+        "max_history": [Interval(Integral, 1, None, closed="left"), None],
+    }
+    _doc_link_module = "mlpipe"
+
+    def __init__(self, detector=None, *, callbacks=None, warn=True, max_history=None):
+        self.detector = detector
+        self.callbacks = callbacks
+        self.warn = warn
+        self.max_history = max_history
+
+    def fit(self, X, y=None):
+        """Learn the reference distribution.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            The reference (training) data.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted monitor.
+        """
+        self._validate_params()
+        callbacks = self._callbacks()
+        detector = DriftDetector() if self.detector is None else clone(self.detector)
+        if not isinstance(detector, _BaseDrift):
+            raise TypeError(
+                f"detector must be an mlpipe drift detector, got {type(detector).__name__}."
+            )
+        detector.fit(X)
+        self.detector_ = detector
+        self.n_features_in_ = detector.n_features_in_
+        if hasattr(detector, "feature_names_in_"):
+            self.feature_names_in_ = detector.feature_names_in_
+        self.history_ = []
+        self.n_drifted_ = 0
+        self._callbacks_ = callbacks
+        return self
+
+    def _callbacks(self):
+        if self.callbacks is None:
+            return []
+        callbacks = [self.callbacks] if callable(self.callbacks) else list(self.callbacks)
+        for cb in callbacks:
+            if not callable(cb):
+                raise TypeError(f"callbacks must be callables, got {cb!r}.")
+        return callbacks
+
+    def transform(self, X):
+        """Check ``X`` for drift and return it unchanged.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            A batch with the columns seen at fit.
+
+        Returns
+        -------
+        X : the input, unchanged
+            The same object when it is an array or a DataFrame (a list of
+            rows comes back as an ndarray).
+        """
+        check_is_fitted(self, "detector_")
+        report = self.detector_.score(X)
+        self.history_.append(report)
+        if self.max_history is not None and len(self.history_) > self.max_history:
+            del self.history_[: len(self.history_) - self.max_history]
+        if report.drift:
+            self.n_drifted_ += 1
+            if self.warn:
+                warnings.warn(
+                    f"Drift in batch {len(self.history_)}: {report.summary()}",
+                    DriftWarning,
+                    stacklevel=2,
+                )
+            for callback in self._callbacks_:
+                callback(report)
+        # Tables (ndarray, DataFrame, polars...) pass as the same object; a
+        # plain list of rows becomes the array it stands for.
+        return X if hasattr(X, "shape") else np.asarray(X)
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit on ``X`` and return it unchanged (the training data is not
+        checked against itself).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            The reference (training) data.
+
+        y : None
+            Ignored.
+
+        **fit_params : dict
+            Ignored.
+
+        Returns
+        -------
+        X : the input, unchanged
+        """
+        self.fit(X, y)
+        return X if hasattr(X, "shape") else np.asarray(X)
+
+    @property
+    def last_report_(self):
+        """The report of the latest batch (None before any)."""
+        check_is_fitted(self, "detector_")
+        return self.history_[-1] if self.history_ else None
+
+    def get_feature_names_out(self, input_features=None):
+        """The input feature names: the data passes through unchanged.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input feature names; ``feature_names_in_`` (or ``x0, x1, ...``)
+            when None.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self, "detector_")
+        return np.asarray(check_feature_names_in(self, input_features), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,233 @@
+"""DriftReport: what a drift detector found in one batch."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mlpipe._report import Report
+
+COLUMNS = (
+    "feature",
+    "test",
+    "statistic",
+    "p_value",
+    "threshold",
+    "drift",
+    "effect_size",
+    "effect_threshold",
+    "n_reference",
+    "n_batch",
+    "note",
+)
+
+TEST_NAMES = {
+    "ks": "Kolmogorov-Smirnov",
+    "psi": "population stability index",
+    "chi2": "chi-square",
+    "missing_rate": "missing rate (chi-square)",
+}
+
+CORRECTION_NAMES = {
+    "bh": "Benjamini-Hochberg",
+    "bonferroni": "Bonferroni",
+    None: "no correction",
+}
+
+
+@dataclass(repr=False)
+class DriftReport(Report):
+    """The result of checking one batch against the reference.
+
+    One row per test: a distribution test for every feature, and a
+    ``"missing_rate"`` test for every feature that has missing values in the
+    reference or in the batch.
+
+    Attributes
+    ----------
+    results : DataFrame
+        The rows, see :meth:`to_frame`.
+
+    drift : bool
+        The batch-level verdict: True when the share of drifted features
+        reaches ``drift_share`` (any drifted feature by default).
+
+    alpha : float
+        Family-wise (Bonferroni) or false-discovery (Benjamini-Hochberg)
+        level of the p-value tests.
+
+    correction : {"bh", "bonferroni"} or None
+        The multiple-testing correction applied across the p-value tests.
+
+    n_reference : int
+        Rows in the reference.
+
+    n_batch : int
+        Rows in the batch.
+
+    drift_share : float or None
+        See the detector's parameter of the same name.
+
+    distributions : dict
+        ``{feature: summary}`` of the reference and batch distributions
+        (quantiles or proportions, a few hundred numbers), used by
+        :meth:`plot`.
+
+    Examples
+    --------
+    >>> from mlpipe.datasets import load_credit, make_credit_batch
+    >>> from mlpipe.drift import DriftDetector
+    >>> X_ref, _ = load_credit(return_X_y=True)
+    >>> report = DriftDetector().fit(X_ref).score(make_credit_batch().X)
+    >>> report.drift
+    True
+    >>> report.drifted_features
+    ['duration', 'age', 'purpose', 'credit_amount']
+    """
+
+    results: pd.DataFrame
+    drift: bool
+    alpha: float
+    correction: object
+    n_reference: int
+    n_batch: int
+    drift_share: object = None
+    distributions: dict = field(default_factory=dict)
+
+    title = "Drift report"
+
+    def to_frame(self):
+        """Return one row per test.
+
+        Returns
+        -------
+        frame : DataFrame
+            Columns ``feature``, ``test`` (``"ks"``, ``"psi"``, ``"chi2"`` or
+            ``"missing_rate"``), ``statistic``, ``p_value`` (NaN for PSI),
+            ``threshold`` (the corrected p-value cut-off, or the PSI
+            threshold), ``drift`` (bool), ``effect_size`` (KS statistic,
+            Cramér's V, PSI, or the change in missing rate),
+            ``effect_threshold``, ``n_reference`` and ``n_batch`` (non-missing
+            values compared) and ``note`` (the p-value method, unseen
+            categories, missing rates).
+        """
+        return self.results.copy()
+
+    @property
+    def drifted_features(self):
+        """Features with at least one drifted test, most drifted first."""
+        rows = self.results[self.results["drift"]]
+        rows = rows.sort_values("effect_size", ascending=False, kind="stable")
+        return list(dict.fromkeys(rows["feature"].tolist()))
+
+    def summary(self):
+        n_features = self.results["feature"].nunique()
+        drifted = self.drifted_features
+        how = CORRECTION_NAMES.get(self.correction, str(self.correction))
+        head = "DRIFT" if self.drift else "no drift"
+        if drifted:
+            tests = []
+            for name in drifted:
+                rows = self.results[(self.results["feature"] == name) & self.results["drift"]]
+                tests.append(f"{name} ({', '.join(rows['test'])})")
+            detail = f"{len(drifted)} of {n_features} features drifted: " + ", ".join(tests)
+        else:
+            detail = f"0 of {n_features} features drifted"
+        return (
+            f"{head}: {detail}; {self.n_batch} batch rows vs {self.n_reference} "
+            f"reference rows, alpha={self.alpha:g} ({how})"
+        )
+
+    def __repr__(self):
+        return f"<DriftReport: {self.summary()}>"
+
+    def _repr_html_(self):
+        frame = self.results
+        body = frame.to_html(
+            index=False, border=0, classes="mlpipe-table", na_rep="",
+            float_format=lambda v: f"{v:.4g}",
+        )
+        import html
+
+        colour = "#b00020" if self.drift else "#2e7d32"
+        return (
+            '<div class="mlpipe-report">'
+            f"<strong>{html.escape(self.title)}</strong>"
+            f'<p style="color:{colour}">{html.escape(self.summary())}</p>{body}</div>'
+        )
+
+    def plot(self, ax=None, features=None, **kwargs):
+        """Plot reference vs batch distributions.
+
+        Numeric features are drawn as the two empirical CDFs, categorical
+        ones and binned (PSI) ones as side-by-side bars of proportions.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or array of Axes, default=None
+            Where to draw, one Axes per feature; a new figure with one panel
+            per feature is made when None.
+
+        features : list of str, default=None
+            The features to draw; the drifted ones when None (all of them when
+            none drifted).
+
+        **kwargs : dict
+            Passed to the matplotlib drawing calls.
+
+        Returns
+        -------
+        ax : matplotlib Axes or ndarray of Axes
+        """
+        from mlpipe.utils._optional import import_optional
+
+        plt = import_optional("matplotlib.pyplot", purpose="plotting reports")
+        if features is None:
+            features = self.drifted_features or list(dict.fromkeys(self.results["feature"]))
+        features = [f for f in features if f in self.distributions]
+        if ax is None:
+            n = max(len(features), 1)
+            ncols = min(n, 3)
+            nrows = -(-n // ncols)
+            fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows),
+                                     squeeze=False)
+            axes = axes.ravel()
+            for extra in axes[len(features):]:
+                extra.set_visible(False)
+            fig.suptitle(self.summary()[:120], fontsize=9)
+        else:
+            axes = np.atleast_1d(ax).ravel()
+            if len(axes) < len(features):
+                raise ValueError(
+                    f"{len(features)} feature(s) to plot but {len(axes)} Axes given."
+                )
+        for a, name in zip(axes, features, strict=False):
+            _plot_feature(a, name, self.distributions[name], self.results, **kwargs)
+        if ax is None and len(features):
+            axes[0].figure.tight_layout()
+        used = axes[: max(len(features), 1)]
+        return used[0] if len(used) == 1 else used
+
+
+def _plot_feature(ax, name, dist, results, **kwargs):
+    rows = results[results["feature"] == name]
+    label = ", ".join(
+        f"{t}={s:.3g}" for t, s in zip(rows["test"], rows["effect_size"], strict=False) if s == s
+    )
+    drifted = bool(rows["drift"].any())
+    if dist["kind"] == "ecdf":
+        levels = dist["levels"]
+        ax.step(dist["reference"], levels, where="post", label="reference", **kwargs)
+        ax.step(dist["batch"], levels, where="post", label="batch", **kwargs)
+        ax.set_ylabel("cumulative share")
+    else:
+        labels = [str(c) for c in dist["labels"]]
+        pos = np.arange(len(labels))
+        ax.bar(pos - 0.2, dist["reference"], width=0.4, label="reference", **kwargs)
+        ax.bar(pos + 0.2, dist["batch"], width=0.4, label="batch", **kwargs)
+        ax.set_xticks(pos)
+        ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
+        ax.set_ylabel("share")
+    ax.set_title(f"{name}{' (drift)' if drifted else ''}\n{label}", fontsize=9,
+                 color="#b00020" if drifted else "black")
+    ax.legend(fontsize=7)

@@ -1,0 +1,113 @@
+"""What each drift estimator declares for the shared bad-input matrix
+(tests/_bad_input.py) and for scikit-learn's estimator checks.
+
+``DRIFT_EXPECTATIONS`` has the shape of ``tests/test_bad_input.py::EXPECTATIONS``
+and ``DRIFT_EXPECTED_FAILED_CHECKS`` the shape of
+``tests/test_common.py::EXPECTED_FAILED_CHECKS``, so both merge into them
+with ``**``.
+"""
+
+import numpy as np
+
+from mlpipe.drift import ChiSquareDrift, DriftDetector, DriftMonitor, KSDrift, PSIDrift
+from tests._bad_input import Handled, Raises
+
+
+def _report(est, out):
+    """The report of the later call: returned by score, kept by a monitor."""
+    return est.history_[-1] if isinstance(est, DriftMonitor) else out
+
+
+def _rows(est, out, feature):
+    frame = _report(est, out).to_frame()
+    return frame[frame["feature"] == feature]
+
+
+def _reports_every_column(est, X_later, out):
+    frame = _report(est, out).to_frame()
+    watched = est.detector_.reference_.columns if isinstance(est, DriftMonitor) else (
+        est.reference_.columns
+    )
+    assert set(frame["feature"]) == set(watched)
+    assert frame["drift"].dtype == bool
+    if isinstance(est, DriftMonitor):
+        assert out is X_later  # the data passes through untouched
+
+
+def _missing_rates_reported(est, X_later, out):
+    _reports_every_column(est, X_later, out)
+    tests = set(_rows(est, out, "credit_amount")["test"])
+    assert "missing_rate" in tests
+
+
+def _infinity_compared(est, X_later, out):
+    _reports_every_column(est, X_later, out)
+    rows = _rows(est, out, "credit_amount")
+    assert np.isfinite(rows["statistic"]).all()
+
+
+def _constant_is_quiet(est, X_later, out):
+    _reports_every_column(est, X_later, out)
+    rows = _rows(est, out, "job")
+    assert not rows["drift"].any()
+
+
+def _unseen_named(est, X_later, out):
+    _reports_every_column(est, X_later, out)
+    if "purpose" in set(_report(est, out).to_frame()["feature"]):
+        note = _rows(est, out, "purpose")["note"].iloc[0]
+        assert "'crypto': 2" in note, note
+
+
+def _matrix(unseen_check=_unseen_named):
+    return {
+        "nan": Handled(_missing_rates_reported,
+                       "missing values are left out of the tests and compared as "
+                       "missing rates"),
+        "inf_at_fit": Handled(_infinity_compared,
+                              "infinities are ordinary values to KS and fall in the "
+                              "outer PSI bins"),
+        "inf_later": Handled(_infinity_compared),
+        "empty": Raises(ValueError, "fit", "0 sample"),
+        "one_row": Handled(_reports_every_column, "one row is a (weak) sample"),
+        "constant_column": Handled(_constant_is_quiet),
+        "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
+        "missing_column": Raises(ValueError, "later", "missing"),
+        "extra_column": Raises(ValueError, "later", "unseen at fit"),
+        "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
+        "mixed_object_column": Handled(_reports_every_column,
+                                       "mixed object values are compared as categories"),
+        "unseen_category": Handled(unseen_check,
+                                   "unseen categories get a bucket and are named"),
+    }
+
+
+_NUMERIC = ["job", "credit_amount", "duration", "age"]
+
+DRIFT_EXPECTATIONS = {
+    "DriftDetector": (lambda: DriftDetector(), _matrix()),
+    "KSDrift": (lambda: KSDrift(columns=["credit_amount", "duration", "age"]), {
+        **_matrix(),
+        # KS watches numeric columns only; "job" is not watched here.
+        "constant_column": Handled(_reports_every_column, "job is not watched"),
+        "mixed_object_column": Handled(_reports_every_column, "purpose is not watched"),
+    }),
+    "PSIDrift": (lambda: PSIDrift(), _matrix()),
+    "ChiSquareDrift": (lambda: ChiSquareDrift(), _matrix()),
+    "DriftMonitor": (lambda: DriftMonitor(warn=False), _matrix()),
+}
+
+_REPORT_SCORE = (
+    "score returns a DriftReport, not a float, so the check cannot compare "
+    "the estimator's score with the pipeline's by assert_allclose"
+)
+DRIFT_EXPECTED_FAILED_CHECKS = {
+    name: {
+        "check_pipeline_consistency": _REPORT_SCORE,
+        "check_array_api_input": (
+            "score returns a DriftReport, not the float this check asserts "
+            "score to return"
+        ),
+    }
+    for name in ("KSDrift", "PSIDrift", "ChiSquareDrift", "DriftDetector")
+}

@@ -1,0 +1,286 @@
+"""The numba kernels against their numpy twins and against scipy.
+
+KS statistics must be bit-equal to ``scipy.stats.ks_2samp`` (compared with
+``==``), p-values within 1e-10 relative; PSI counts equal to numpy's.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import special, stats
+
+from mlpipe.drift import _kernels, _reference
+from mlpipe.drift._base import sorted_block
+from mlpipe.drift._chi2 import chi2_table
+from mlpipe.drift._kernels import kstwo_sf, smirnov_sf
+from mlpipe.drift._ks import ks_test
+from mlpipe.drift._psi import bin_edges, count_bins, psi_value
+
+ALTERNATIVES = ["two-sided", "less", "greater"]
+METHODS = ["auto", "exact", "asymp"]
+RTOL = 1e-10
+
+
+def scipy_ks(a, b, alternative="two-sided", method="auto"):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = stats.ks_2samp(a[~np.isnan(a)], b[~np.isnan(b)],
+                             alternative=alternative, method=method)
+    return float(res.statistic), float(res.pvalue)
+
+
+def ours(a, b, alternative="two-sided", method="auto"):
+    R, rc = sorted_block([np.asarray(a, dtype=np.float64)], len(a), 1)
+    B, bc = sorted_block([np.asarray(b, dtype=np.float64)], len(b), 1)
+    s, p, used, _ = ks_test(R, rc, B, bc, alternative, method)
+    return float(s[0]), float(p[0]), used[0]
+
+
+def assert_same_as_scipy(a, b, alternative="two-sided", method="auto"):
+    s, p, _ = ours(a, b, alternative, method)
+    s_ref, p_ref = scipy_ks(a, b, alternative, method)
+    assert s == s_ref  # bit-equal
+    if np.isnan(p_ref):  # scipy's asymptotic p-value of 1 vs 1 sample
+        assert np.isnan(p)
+    elif p_ref < 1e-290:
+        assert p < 1e-280
+    else:
+        assert abs(p - p_ref) <= RTOL * p_ref, (p, p_ref)
+
+
+def _samples(kind, n1, n2, rng):
+    if kind == "random":
+        return rng.normal(size=n1), rng.normal(0.2, 1.1, size=n2)
+    if kind == "ties":
+        return np.round(rng.normal(size=n1), 1), np.round(rng.normal(0.1, size=n2), 1)
+    if kind == "integer":
+        return rng.integers(0, 5, n1).astype(float), rng.integers(0, 6, n2).astype(float)
+    if kind == "constant":
+        return np.full(n1, 3.0), rng.integers(2, 5, n2).astype(float)
+    if kind == "both_constant":
+        return np.full(n1, 3.0), np.full(n2, 3.0)
+    if kind == "nan":
+        a, b = rng.normal(size=n1), rng.normal(0.3, size=n2)
+        a[rng.random(n1) < 0.1] = np.nan
+        b[rng.random(n2) < 0.2] = np.nan
+        if np.isnan(a).all():
+            a[0] = 0.0
+        if np.isnan(b).all():
+            b[0] = 0.0
+        return a, b
+    if kind == "infinite":
+        a, b = rng.normal(size=n1), rng.normal(size=n2)
+        a[:: max(n1 // 3, 1)] = np.inf
+        b[:: max(n2 // 4, 1)] = -np.inf
+        return a, b
+    raise ValueError(kind)
+
+
+KINDS = ["random", "ties", "integer", "constant", "both_constant", "nan", "infinite"]
+SIZES = [(1, 1), (1, 2), (2, 1), (2, 2), (5, 3), (40, 40), (100, 37), (1000, 500),
+         (3000, 10000), (10001, 500), (12000, 3000)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n1, n2", SIZES)
+def test_ks_equals_scipy(kind, n1, n2):
+    rng = np.random.default_rng(n1 * 7919 + n2)
+    a, b = _samples(kind, n1, n2, rng)
+    for alternative in ALTERNATIVES:
+        for method in METHODS:
+            if (method == "exact" and alternative != "two-sided" and n1 != n2
+                    and n1 + n2 > 2000):
+                continue  # scipy's own pure-Python count takes seconds here
+            assert_same_as_scipy(a, b, alternative, method)
+
+
+def test_nan_means_omitted():
+    # NaN are left out: the result is ks_2samp of the non-missing values.
+    a = np.array([1.0, np.nan, 2.0, 3.0, np.nan])
+    b = np.array([np.nan, 2.5, 3.5])
+    s, p, _ = ours(a, b)
+    res = stats.ks_2samp([1.0, 2.0, 3.0], [2.5, 3.5])
+    assert s == res.statistic
+    assert p == pytest.approx(res.pvalue, rel=RTOL)
+
+
+def test_all_nan_side_gives_nan():
+    s, p, used = ours(np.array([np.nan, np.nan]), np.array([1.0, 2.0]))
+    assert np.isnan(s) and np.isnan(p) and used == ""
+
+
+def test_kernel_matches_numpy_twin_on_blocks():
+    rng = np.random.default_rng(3)
+    cols_a = [rng.normal(size=400), np.round(rng.normal(size=400)), np.full(400, np.nan)]
+    cols_b = [rng.normal(size=300), np.round(rng.normal(size=300)), rng.normal(size=300)]
+    cols_a[0][::7] = np.nan
+    A, ac = sorted_block(cols_a, 400, 2)
+    B, bc = sorted_block(cols_b, 300, 2)
+    for alt in (0, 1, 2):
+        d, sign = _kernels.ks_statistics(A, ac, B, bc, alt)
+        d_ref, sign_ref = _reference.ks_statistics(A, ac, B, bc, alt)
+        np.testing.assert_array_equal(d, d_ref)
+        np.testing.assert_array_equal(sign, sign_ref)
+
+
+@pytest.mark.parametrize("alternative", [0, 1, 2])
+@pytest.mark.parametrize("method", [0, 1, 2])
+def test_pvalue_kernel_matches_scipy_functions(alternative, method):
+    rng = np.random.default_rng(alternative * 3 + method)
+    n_ref = rng.integers(1, 3000, 40)
+    n_bat = rng.integers(1, 3000, 40)
+    n_ref[:5] = n_bat[:5]  # equal sizes take other formulas
+    d = rng.random(40) ** 2
+    stat, p, outcome = _kernels.ks_pvalues(n_ref, n_bat, d, alternative, method)
+    if alternative != 0 and method != 2:
+        # one-sided exact with unequal sizes is left to scipy (see _ks.py)
+        handed_over = outcome == _kernels.NEEDS_SCIPY
+        np.testing.assert_array_equal(handed_over, n_ref != n_bat)
+        keep = ~handed_over
+        n_ref, n_bat, d, stat, p = n_ref[keep], n_bat[keep], d[keep], stat[keep], p[keep]
+    stat_ref, p_ref = _reference.ks_pvalues(n_ref, n_bat, d, alternative, method)
+    np.testing.assert_array_equal(stat, stat_ref)
+    np.testing.assert_allclose(p, p_ref, rtol=RTOL, atol=1e-300)
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 140, 141, 1000, 90909, 10**6])
+def test_smirnov_equals_scipy(n):
+    # scipy takes up to 0.5 s per value at the largest n: fewer points there
+    cs = np.linspace(0.05, 400, 41 if n < 10**5 else 9)
+    xs = np.concatenate([np.sqrt(cs / n), [0.5, 0.51, 0.75, 0.99]])
+    for x in xs[xs < 1]:
+        ref = special.smirnov(n, x)
+        got = smirnov_sf(n, x)
+        if ref < 1e-290:
+            assert got < 1e-280
+        else:
+            assert abs(got - ref) <= RTOL * ref, (n, x, got, ref)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 50, 140, 141, 500, 20000, 90909, 100001, 500000])
+def test_kstwo_sf_equals_scipy(n):
+    k = 81 if n < 10**5 else 15
+    xs = np.concatenate([np.linspace(0, 1, 101), np.sqrt(np.linspace(0.01, 400, k) / n)])
+    for x in xs[xs <= 1]:
+        ref = stats.kstwo.sf(x, n)
+        got = kstwo_sf(x, n)
+        if ref < 1e-290:
+            assert got < 1e-280
+        else:
+            assert abs(got - ref) <= RTOL * ref, (n, x, got, ref)
+
+
+# ---------------------------------------------------------------- hypothesis
+
+finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64)
+small_ints = st.integers(-3, 3).map(float)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    a=hnp.arrays(np.float64, st.integers(1, 60), elements=st.one_of(finite_or_not, small_ints)),
+    b=hnp.arrays(np.float64, st.integers(1, 60), elements=st.one_of(finite_or_not, small_ints)),
+    alternative=st.sampled_from(ALTERNATIVES),
+    method=st.sampled_from(METHODS),
+)
+def test_property_ks_equals_scipy(a, b, alternative, method):
+    if np.isnan(a).all() or np.isnan(b).all():
+        s, p, _ = ours(a, b, alternative, method)
+        assert np.isnan(s) and np.isnan(p)
+        return
+    assert_same_as_scipy(a, b, alternative, method)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    a=hnp.arrays(np.float64, st.integers(1, 300), elements=st.floats(-1e6, 1e6)),
+    b=hnp.arrays(np.float64, st.integers(1, 300), elements=st.floats(-1e6, 1e6)),
+)
+def test_property_ks_symmetry_and_range(a, b):
+    s_ab, p_ab, _ = ours(a, b)
+    s_ba, p_ba, _ = ours(b, a)
+    assert s_ab == s_ba and p_ab == p_ba
+    assert 0.0 <= s_ab <= 1.0 and 0.0 <= p_ab <= 1.0
+    # "less" and "greater" swap when the samples swap
+    assert ours(a, b, "less")[0] == ours(b, a, "greater")[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ref=hnp.arrays(np.float64, st.integers(1, 200),
+                   elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan),
+                                      st.sampled_from([np.inf, -np.inf, 0.0, 1.0]))),
+    bat=hnp.arrays(np.float64, st.integers(1, 200),
+                   elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan),
+                                      st.sampled_from([np.inf, -np.inf, 0.0, 1.0]))),
+    n_bins=st.integers(2, 12),
+)
+def test_property_psi_equals_numpy_reference(ref, bat, n_bins):
+    edges = bin_edges(ref, n_bins, "quantile")
+    np.testing.assert_array_equal(edges, _reference.quantile_edges(ref[np.isfinite(ref)],
+                                                                   n_bins))
+    rc, r_nan = count_bins([ref], [edges], len(ref))[0]
+    bc, b_nan = count_bins([bat], [edges], len(bat))[0]
+    assert r_nan == np.isnan(ref).sum() and b_nan == np.isnan(bat).sum()
+    assert rc.sum() + r_nan == len(ref)
+    if rc.sum() and bc.sum():
+        value = psi_value(rc, bc, 1e-4)
+        expected = _reference.psi(ref, bat, edges, 1e-4)
+        assert value == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert value >= 0.0
+
+
+def test_bin_counts_equals_numpy_twin():
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(4, 1000))
+    values[1, ::5] = np.nan
+    values[2, :3] = [np.inf, -np.inf, 0.0]
+    edges = np.sort(rng.normal(size=(4, 9)), axis=1)
+    edges[0, :] = np.linspace(-1, 1, 9)
+    values[0, :9] = edges[0]  # values on the edges go to the bin above
+    n_edges = np.array([9, 5, 9, 1])
+    np.testing.assert_array_equal(
+        _kernels.bin_counts(values, edges, n_edges),
+        _reference.bin_counts(values, edges, n_edges),
+    )
+
+
+def test_code_counts_equals_numpy_twin():
+    rng = np.random.default_rng(6)
+    codes = rng.integers(-1, 7, size=(3, 500))
+    np.testing.assert_array_equal(
+        _kernels.code_counts(codes, 7), _reference.code_counts(codes, 7)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ref=st.lists(st.integers(0, 200), min_size=1, max_size=8),
+    data=st.data(),
+)
+def test_property_chi2_equals_scipy(ref, data):
+    bat = data.draw(st.lists(st.integers(0, 200), min_size=len(ref), max_size=len(ref)))
+    got = chi2_table(np.array(ref), np.array(bat))
+    expected = _reference.chi2(ref, bat)
+    assert got[2] == expected[2]
+    assert got[0] == pytest.approx(expected[0], rel=1e-13, abs=1e-13)
+    assert got[1] == pytest.approx(expected[1], rel=1e-12, abs=1e-300)
+
+
+def test_chi2_bit_equal_on_credit_purpose():
+    from mlpipe.datasets import load_credit, make_credit_batch
+
+    X, _ = load_credit(return_X_y=True)
+    batch = make_credit_batch().X
+    cats = list(X["purpose"].cat.categories)
+    r = X["purpose"].value_counts().reindex(cats).to_numpy()
+    b = batch["purpose"].value_counts().reindex([*cats, "crypto"]).to_numpy()
+    got = chi2_table(np.append(r, 0), b)
+    res = stats.chi2_contingency(np.array([np.append(r, 0), b]))
+    assert got[0] == res.statistic and got[1] == res.pvalue and got[2] == res.dof
