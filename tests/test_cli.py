@@ -19,7 +19,7 @@ def demo_output():
 
 
 def test_demo_evaluates_the_pipeline(demo_output):
-    assert "SchemaValidator -> TypedImputer" in demo_output
+    assert "SchemaValidator -> DriftMonitor -> TypedImputer" in demo_output
     assert "checking_account" in demo_output
     line = next(line for line in demo_output.splitlines() if "ROC AUC" in line)
     for metric in ("precision", "recall", "F1", "ROC AUC"):
@@ -66,3 +66,14 @@ def test_python_dash_m_is_the_same_command():
         check=True,
     )
     assert "usage: mlpipe demo" in out.stdout and "--automl" in out.stdout
+
+
+def test_demo_reports_every_drifted_feature_with_its_test(demo_output):
+    section = demo_output.split("4. A production batch")[1].split("5. Why")[0]
+    drift = section.split("DriftMonitor")[1]
+    assert "DriftWarning" in drift
+    truth = make_credit_batch(500, unknown_as_missing=True, random_state=1).drifted
+    table = {line.split()[0]: line.split()[1] for line in drift.splitlines()[1:] if line.strip()}
+    table.pop("feature", None)
+    assert set(table) == set(truth)
+    assert table["purpose"] == "chi2" and table["age"] == "ks"

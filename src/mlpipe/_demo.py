@@ -20,12 +20,14 @@ def _indent(text, prefix="   "):
 
 
 def build_model(seed=0):
-    """The demo's pipeline: validation -> imputation -> encoding -> model."""
+    """The demo's pipeline: validation -> drift monitor -> imputation ->
+    encoding -> model."""
     from sklearn.compose import ColumnTransformer, make_column_selector
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
+    from mlpipe.drift import DriftMonitor
     from mlpipe.impute import TypedImputer
     from mlpipe.validation import SchemaValidator
 
@@ -43,6 +45,7 @@ def build_model(seed=0):
     return Pipeline(
         [
             ("validate", SchemaValidator()),
+            ("monitor", DriftMonitor()),
             ("impute", TypedImputer(add_indicator="auto")),
             ("encode", encode),
             (
@@ -75,7 +78,7 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
     _section(
         out,
         1,
-        "Fit one pipeline: SchemaValidator -> TypedImputer -> OneHotEncoder "
+        "Fit one pipeline: SchemaValidator -> DriftMonitor -> TypedImputer -> OneHotEncoder "
         "-> HistGradientBoosting",
     )
     model = build_model(seed).fit(X_train, y_train)
@@ -155,11 +158,23 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
         bad_rows = sorted({r for col in report.columns for r in report.rows_of(col)})
         passed = batch.X.drop(index=bad_rows)
         out.write(f"   quarantined {len(bad_rows)} row(s); scoring the {len(passed)} that pass:\n")
-    share_bad = float(np.mean(model.predict(passed) == 0))
+    from mlpipe.exceptions import DriftWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DriftWarning)
+        share_bad = float(np.mean(model.predict(passed) == 0))
     out.write(
         f"   predicted bad-risk share {share_bad:.1%} "
         f"(holdout: {float(np.mean(y_pred == 0)):.1%})\n"
     )
+    drift = model.named_steps["monitor"].history_[-1]
+    alerts = [w for w in caught if issubclass(w.category, DriftWarning)]
+    out.write(f"   DriftMonitor ({len(alerts)} DriftWarning): {drift.summary()}\n")
+    table = drift.to_frame()
+    table = table[table["drift"]][
+        ["feature", "test", "statistic", "p_value", "effect_size", "note"]
+    ]
+    out.write(_indent(table.to_string(index=False, float_format="{:.3g}".format), "     "))
 
     _section(out, 5, "Why: SHAP values of the whole pipeline, in the raw columns")
     from mlpipe.explain import PipelineExplainer
