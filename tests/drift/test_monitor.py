@@ -36,7 +36,7 @@ def test_pass_through_history_callbacks_and_warning(credit):
 def test_max_history_and_warn_off(credit):
     X, _ = credit
     calls = []
-    monitor = DriftMonitor(KSDrift(columns=["age"]), callbacks=[calls.append, calls.append],
+    monitor = DriftMonitor(detector=KSDrift(columns=["age"]), callbacks=[calls.append, calls.append],
                            warn=False, max_history=2).fit(X)
     for seed in range(3):
         monitor.transform(make_credit_batch(random_state=seed).X)

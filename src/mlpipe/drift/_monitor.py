@@ -4,7 +4,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detector import DriftDetector
@@ -12,12 +12,11 @@ from mlpipe.exceptions import DriftWarning
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
-    check_feature_names_in,
     check_is_fitted,
 )
 
 
-class DriftMonitor(TransformerMixin, BaseEstimator):
+class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Check every batch a pipeline transforms against the training data.
 
     A pass-through step: ``transform`` returns its input unchanged (the very
@@ -97,7 +96,7 @@ class DriftMonitor(TransformerMixin, BaseEstimator):
     }
     _doc_link_module = "mlpipe"
 
-    def __init__(self, detector=None, *, callbacks=None, warn=True, max_history=None):
+    def __init__(self, *, detector=None, callbacks=None, warn=True, max_history=None):
         self.detector = detector
         self.callbacks = callbacks
         self.warn = warn
@@ -205,22 +204,6 @@ class DriftMonitor(TransformerMixin, BaseEstimator):
         """The report of the latest batch (None before any)."""
         check_is_fitted(self, "detector_")
         return self.history_[-1] if self.history_ else None
-
-    def get_feature_names_out(self, input_features=None):
-        """The input feature names: the data passes through unchanged.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Input feature names; ``feature_names_in_`` (or ``x0, x1, ...``)
-            when None.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        check_is_fitted(self, "detector_")
-        return np.asarray(check_feature_names_in(self, input_features), dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
