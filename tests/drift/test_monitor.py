@@ -36,8 +36,12 @@ def test_pass_through_history_callbacks_and_warning(credit):
 def test_max_history_and_warn_off(credit):
     X, _ = credit
     calls = []
-    monitor = DriftMonitor(detector=KSDrift(columns=["age"]), callbacks=[calls.append, calls.append],
-                           warn=False, max_history=2).fit(X)
+    monitor = DriftMonitor(
+        detector=KSDrift(columns=["age"]),
+        callbacks=[calls.append, calls.append],
+        warn=False,
+        max_history=2,
+    ).fit(X)
     for seed in range(3):
         monitor.transform(make_credit_batch(random_state=seed).X)
     assert len(monitor.history_) == 2 and monitor.n_drifted_ == 3
@@ -47,8 +51,9 @@ def test_max_history_and_warn_off(credit):
 def test_inside_a_pipeline(credit):
     X, y = credit
     monitor = DriftMonitor(warn=False)
-    model = make_pipeline(monitor, OneHotEncoder(handle_unknown="ignore"),
-                          LogisticRegression(max_iter=1000))
+    model = make_pipeline(
+        monitor, OneHotEncoder(handle_unknown="ignore"), LogisticRegression(max_iter=1000)
+    )
     model.fit(X, y)
     step = model.steps[0][1]
     assert step.history_ == []  # fit does not check the training data
