@@ -8,14 +8,21 @@ from mlpipe.datasets import make_credit_batch
 
 
 @pytest.fixture(scope="module")
-def demo_output():
+def demo_run(tmp_path_factory):
+    """One demo run, with its HTML report, shared by the tests below."""
     import io
 
-    out = io.StringIO()
     from mlpipe._demo import run_demo
 
-    assert run_demo(out, seed=0) == 0
-    return out.getvalue()
+    out = io.StringIO()
+    path = tmp_path_factory.mktemp("demo") / "report.html"
+    assert run_demo(out, seed=0, report=str(path)) == 0
+    return out.getvalue(), path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def demo_output(demo_run):
+    return demo_run[0]
 
 
 def test_demo_evaluates_the_pipeline(demo_output):
@@ -77,3 +84,14 @@ def test_demo_reports_every_drifted_feature_with_its_test(demo_output):
     table.pop("feature", None)
     assert set(table) == set(truth)
     assert table["purpose"] == "chi2" and table["age"] == "ks"
+
+
+def test_demo_html_report_is_self_contained(demo_run):
+    text, page = demo_run
+    assert page.startswith("<!DOCTYPE html>")
+    for heading in ("1. Fit one pipeline", "3. Fairness audit", "4. A production batch", "5. Why"):
+        assert heading in page
+    assert page.count('src="data:image/png;base64,') >= 6
+    assert "http://" not in page and "https://" not in page  # nothing to fetch
+    assert "<table" in page  # the reports' own HTML tables
+    assert "HTML report written to" in text

@@ -11,8 +11,49 @@ import mlpipe
 _RULE = "-" * 78
 
 
+class _Story:
+    """Writes the demo to a text stream and, when asked, to an HTML page: each
+    section's text, plus the rich tables and plots only HTML can show."""
+
+    def __init__(self, out, page=None):
+        self.out = out
+        self.page = page
+        self._buffer = []
+
+    def write(self, text):
+        self.out.write(text)
+        self._buffer.append(text)
+
+    def _flush(self):
+        if self.page is not None:
+            self.page.text("".join(self._buffer))
+        self._buffer = []
+
+    def section(self, number, title):
+        self._flush()
+        self.out.write(f"\n{number}. {title}\n{_RULE}\n")
+        if self.page is not None:
+            self.page.heading(f"{number}. {title}")
+
+    def report(self, obj):
+        if self.page is not None:
+            self._flush()
+            self.page.report(obj)
+
+    def figure(self, draw, alt):
+        """``draw()`` makes a matplotlib figure; only drawn for HTML."""
+        if self.page is not None:
+            self._flush()
+            self.page.figure(draw(), alt)
+
+    def close(self, path, footer):
+        self._flush()
+        if self.page is not None:
+            self.page.save(path, footer)
+
+
 def _section(out, number, title):
-    out.write(f"\n{number}. {title}\n{_RULE}\n")
+    out.section(number, title)
 
 
 def _indent(text, prefix="   "):
@@ -56,8 +97,12 @@ def build_model(seed=0):
     )
 
 
-def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
-    """Print the demo to the text stream ``out``; returns the exit code."""
+def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0, report=None):
+    """Print the demo to the text stream ``out``; returns the exit code.
+
+    With ``report`` (a path), also write one self-contained HTML page with the
+    same story, every report as a table and the plots embedded.
+    """
     from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
     from sklearn.model_selection import train_test_split
 
@@ -66,6 +111,15 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
     from mlpipe.fairness import audit_fairness
 
     start = time.perf_counter()
+    report_path, page = report, None
+    if report_path is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from mlpipe._html import HtmlPage
+
+        page = HtmlPage(f"mlpipe {mlpipe.__version__} demo: German credit data")
+    out = _Story(out, page)
     X, y = load_credit(return_X_y=True, unknown_as_missing=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=seed
@@ -138,6 +192,8 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
         groups = report.to_frame("groups")
         table = groups[[groups.columns[0], *columns]]
         out.write(_indent(table.to_string(index=False, float_format="{:.3f}".format), "     "))
+        out.report(report)
+        out.figure(lambda r=report: r.plot().figure, f"selection rate by {name}")
 
     _section(out, 4, "A production batch goes through the fitted pipeline")
     batch = make_credit_batch(500, unknown_as_missing=True, random_state=seed + 1)
@@ -155,6 +211,7 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
         table = report.to_frame()[["column", "check", "n_failed", "examples"]]
         table["examples"] = table["examples"].map(lambda v: ", ".join(map(str, v[:3])))
         out.write(_indent(table.to_string(index=False), "     "))
+        out.report(report)
         bad_rows = sorted({r for col in report.columns for r in report.rows_of(col)})
         passed = batch.X.drop(index=bad_rows)
         out.write(f"   quarantined {len(bad_rows)} row(s); scoring the {len(passed)} that pass:\n")
@@ -175,6 +232,8 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
         ["feature", "test", "statistic", "p_value", "effect_size", "note"]
     ]
     out.write(_indent(table.to_string(index=False, float_format="{:.3g}".format), "     "))
+    out.report(drift)
+    out.figure(lambda: _figure_of(drift.plot()), "reference vs batch of the drifted features")
 
     _section(out, 5, "Why: SHAP values of the whole pipeline, in the raw columns")
     from mlpipe.explain import PipelineExplainer
@@ -195,6 +254,13 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
         out.write(f"   applicant {label}: probability of good risk {p_good:.2f}; top reasons:\n")
         for reason in explanation.reasons(i, n=3)["reason"]:
             out.write(f"     - {reason}\n")
+    out.figure(lambda: explanation.plot("bar").figure, "global importance")
+    out.figure(lambda: explanation.plot("beeswarm").figure, "SHAP values of every applicant")
+    for i in (0, 1):
+        out.figure(
+            lambda i=i: _figure_of(explanation.plot("waterfall", row=i)),
+            f"why applicant {X_test.index[i]}",
+        )
 
     if automl:
         _section(out, 6, f"AutoML: a {automl_minutes:g}-minute PipelineSearch on the raw frame")
@@ -218,5 +284,19 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0):
             f"{roc_auc_score(y_test, 1 - proba_bad):.3f})\n"
         )
 
-    out.write(f"\ndone in {time.perf_counter() - start:.1f} s\n")
+    elapsed = time.perf_counter() - start
+    out.write(f"\ndone in {elapsed:.1f} s\n")
+    if report_path is not None:
+        out.close(report_path, f"mlpipe {mlpipe.__version__}, seed {seed}, {elapsed:.1f} s")
+        out.out.write(f"HTML report written to {report_path}\n")
     return 0
+
+
+def _figure_of(drawn):
+    """The Figure of whatever a plot method returned (Axes, array of Axes)."""
+    import matplotlib.pyplot as plt
+
+    if hasattr(drawn, "figure"):
+        return drawn.figure
+    flat = np.ravel(drawn) if drawn is not None else []
+    return flat[0].figure if len(flat) else plt.gcf()
