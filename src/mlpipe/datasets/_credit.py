@@ -105,6 +105,10 @@ def make_credit_batch(
     - ``purpose``: ``car`` loans are drawn three times as often;
     - ``duration``: terms grow by 12 months.
 
+    Drawing some applicants more often also shifts columns correlated with
+    age and purpose a little (``checking_account``, ``job``); ``drifted`` lists
+    the columns shifted on purpose, which a drift detector must find.
+
     With ``defects=True`` a few rows are broken the way pipelines break:
 
     - ``credit_amount``: 5 missing values (the column never had any);
