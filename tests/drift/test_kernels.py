@@ -284,3 +284,117 @@ def test_chi2_bit_equal_on_credit_purpose():
     got = chi2_table(np.append(r, 0), b)
     res = stats.chi2_contingency(np.array([np.append(r, 0), b]))
     assert got[0] == res.statistic and got[1] == res.pvalue and got[2] == res.dof
+
+
+# ------------------------------------------------- indexed KS, anti-diagonals
+
+
+def _indexed_statistics(ref_cols, bat_cols, step, alternative):
+    from mlpipe.drift._ks import ks_index, ks_statistics
+
+    R, rc = sorted_block(ref_cols, len(ref_cols[0]), 1)
+    B, bc = sorted_block(bat_cols, len(bat_cols[0]), 1)
+    index, step = ks_index(R, step)
+    d, sign = ks_statistics(R, rc, index, step, B, bc, alternative, threads=2)
+    d_ref, sign_ref = _reference.ks_statistics(R, rc, B, bc, alternative)
+    np.testing.assert_array_equal(d, d_ref)
+    np.testing.assert_array_equal(sign, sign_ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ref=hnp.arrays(np.float64, st.integers(2, 400),
+                   elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan),
+                                      st.sampled_from([np.inf, -np.inf]))),
+    bat=hnp.arrays(np.float64, st.integers(1, 100),
+                   elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan))),
+    step=st.sampled_from([1, 2, 3, 5, 8, 64]),
+    alternative=st.sampled_from([0, 1, 2]),
+)
+def test_property_indexed_statistic_equals_numpy_twin(ref, bat, step, alternative):
+    # the reference index (every step-th sorted value) bounds the ranks; the
+    # exact pairs are only evaluated where they can matter: same floats
+    _indexed_statistics([ref], [bat], step, alternative)
+
+
+@pytest.mark.parametrize("kind", ["random", "ties", "integer", "constant", "nan", "infinite"])
+@pytest.mark.parametrize("step", [1, 2, 7, 64])
+def test_indexed_statistic_equals_scipy_large_ratio(kind, step):
+    rng = np.random.default_rng(step)
+    a, b = _samples(kind, 20000, 700, rng)
+    for alt in (0, 1, 2):
+        _indexed_statistics([a], [b], step, alt)
+    s, p, _ = ours(a, b)
+    assert (s, p) == pytest.approx(scipy_ks(a, b), rel=RTOL)
+    assert s == scipy_ks(a, b)[0]
+
+
+def test_antidiagonal_recursion_is_the_column_recursion():
+    # same cells from the same neighbours with the same operations: the same
+    # float, only the order of the cells differs; and within 1e-12 of scipy
+    import math
+
+    from scipy.stats._stats_py import _compute_outer_prob_inside_method as scipy_inside
+
+    rng = np.random.default_rng(11)
+    cases = [(10000, 1000), (1000, 10000), (37, 53), (100, 7), (5, 5), (1, 3), (2, 1),
+             (999, 1000), (3000, 2000)]
+    cases += [tuple(int(v) for v in rng.integers(1, 300, 2)) for _ in range(60)]
+    for m, n in cases:
+        g = math.gcd(m, n)
+        lcm = m // g * n
+        hs = {1, 2, 3, max(1, lcm // 50), max(1, lcm // 10), lcm // 3 + 1, lcm,
+              int(rng.integers(1, lcm + 1))}
+        for h in sorted(hs):
+            got = _kernels._compute_outer_prob_inside_method(m, n, g, h)
+            assert got == _kernels._outer_prob_inside_columns(m, n, g, h), (m, n, h)
+            if m * n <= 10**6:
+                ref = scipy_inside(m, n, g, h)
+                assert abs(got - ref) <= 1e-12 * ref + 1e-300, (m, n, h, got, ref)
+
+
+def test_pvalues_of_repeated_statistics_computed_once_give_the_same():
+    from mlpipe.drift._ks import ks_pvalues
+
+    n_ref = np.array([1000, 1000, 1000, 0, 500, 1000, 20000], dtype=np.int64)
+    n_bat = np.array([900, 900, 900, 10, 500, 900, 3000], dtype=np.int64)
+    d = np.array([0.05, 0.05, 0.08, np.nan, 0.1, -0.0, 0.02])
+    for alt in (0, 2):
+        for method in (0, 1, 2):
+            got = ks_pvalues(n_ref, n_bat, d, alt, method, threads=2)
+            want = _kernels.ks_pvalues(n_ref, n_bat, d, alt, method)
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("n_edges", [0, 1, 2, 3, 4, 7, 9, 31, 40])
+def test_count_bins_threads_equal_numpy_twin(n_edges):
+    rng = np.random.default_rng(n_edges)
+    n = 4096 * 3 + 17  # several blocks and a partial one
+    cols = [rng.normal(size=n) for _ in range(5)]
+    cols[1][::5] = np.nan
+    cols[2][:4] = [np.inf, -np.inf, np.nan, 0.0]
+    edges = [np.unique(rng.normal(size=n_edges)) for _ in range(5)]
+    if n_edges:
+        cols[3][: len(edges[3])] = edges[3]  # values on an edge go to the bin above
+    for threads in (1, 2):
+        got = count_bins(cols, edges, n, threads)
+        for f in range(5):
+            block = cols[f].reshape(1, -1)
+            e = edges[f].reshape(1, -1) if n_edges else np.zeros((1, 1))
+            want = _reference.bin_counts(block, e, np.array([len(edges[f])]))[0]
+            np.testing.assert_array_equal(got[f][0], want[: len(edges[f]) + 1])
+            assert got[f][1] == want[-1]
+
+
+def test_run_threads_visits_every_item_once():
+    from mlpipe.drift._base import run_threads
+
+    for workers in (1, 2, 3):
+        seen = []
+
+        def work(t, w, seen=seen):
+            seen.extend(range(t, 10, w))
+
+        run_threads(work, workers)
+        assert sorted(seen) == list(range(10))

@@ -2,6 +2,8 @@
 multiple-testing correction and the assembly of the report."""
 
 from collections.abc import Hashable
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,16 +55,48 @@ def n_threads():
 
 @contextmanager
 def kernel_threads():
-    """Run numba kernels with mlpipe's ``numba_threads`` setting."""
-    old = numba.get_num_threads()
-    k = n_threads()
-    if k != old:
-        numba.set_num_threads(k)
+    """The number of threads the kernels of one fit or score may use
+    (mlpipe's ``numba_threads`` setting).
+
+    The library's paths run their kernels in a small pool of Python threads
+    (see :func:`run_threads`), not in numba's ``prange`` pool, so numba's
+    thread count is left alone: changing it would start numba's OpenMP
+    workers, which busy-wait between parallel regions and slow down whatever
+    else runs on the machine.
+    """
+    yield n_threads()
+
+
+_POOL = {"pool": None, "size": 0, "pid": None}
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(size):
+    with _POOL_LOCK:
+        pool = _POOL["pool"]
+        if pool is None or _POOL["size"] < size or _POOL["pid"] != os.getpid():
+            # a pool inherited through fork has no threads behind it
+            pool = ThreadPoolExecutor(size, thread_name_prefix="mlpipe-drift")
+            _POOL.update(pool=pool, size=size, pid=os.getpid())
+        return pool
+
+
+def run_threads(work, workers):
+    """Call ``work(t, workers)`` for t in range(workers): t = 0 in the calling
+    thread, the others in a persistent pool of threads. The kernels are
+    compiled with ``nogil`` and ``ndarray.sort`` releases the GIL, so the
+    workers run in parallel; ``work`` usually takes the items t, t +
+    workers, ... of a list."""
+    if workers <= 1:
+        work(0, 1)
+        return
+    pool = _pool(workers - 1)
+    futures = [pool.submit(work, t, workers) for t in range(1, workers)]
     try:
-        yield k
+        work(0, workers)
     finally:
-        if k != old:
-            numba.set_num_threads(old)
+        for fut in futures:
+            fut.result()
 
 
 def sorted_block(columns, n_rows, threads):
@@ -81,11 +115,13 @@ def sorted_block(columns, n_rows, threads):
         # NaN sort last; find the first one by bisection.
         return int(np.searchsorted(row, np.nan)) if n_rows else 0
 
-    if threads > 1 and k > 1 and n_rows >= 20000:
-        with ThreadPoolExecutor(min(threads, k)) as pool:
-            counts = list(pool.map(work, range(k)))
-    else:
-        counts = [work(f) for f in range(k)]
+    counts = [0] * k
+
+    def chunk(t, workers):
+        for f in range(t, k, workers):
+            counts[f] = work(f)
+
+    run_threads(chunk, min(threads, k) if n_rows >= 20000 else 1)
     return block, np.asarray(counts, dtype=np.int64)
 
 
@@ -203,6 +239,15 @@ class DriftReference:
     ks_counts : ndarray of int64
         Non-missing values of each KS column.
 
+    ks_index : ndarray or None
+        Every ``ks_index_step``-th value of each row of ``ks_sorted`` (a
+        sample that lets the KS kernel skip most of the reference; rebuilt
+        on first use when None, e.g. for references pickled before it
+        existed).
+
+    ks_index_step : int
+        The step of ``ks_index``.
+
     psi_numeric : dict
         ``{column: (inner_edges, counts)}``: PSI bins of numeric columns;
         ``counts`` has one entry per bin.
@@ -223,6 +268,8 @@ class DriftReference:
     ks_columns: list = field(default_factory=list)
     ks_sorted: np.ndarray = None
     ks_counts: np.ndarray = None
+    ks_index: np.ndarray = None
+    ks_index_step: int = 0
     psi_numeric: dict = field(default_factory=dict)
     categories: dict = field(default_factory=dict)
     category_counts: dict = field(default_factory=dict)
@@ -231,6 +278,8 @@ class DriftReference:
     def nbytes(self):
         """Bytes held by the arrays of the reference."""
         total = 0 if self.ks_sorted is None else self.ks_sorted.nbytes
+        if getattr(self, "ks_index", None) is not None:
+            total += self.ks_index.nbytes
         for edges, counts in self.psi_numeric.values():
             total += edges.nbytes + counts.nbytes
         for counts in self.category_counts.values():
@@ -459,10 +508,13 @@ class _BaseDrift(BaseEstimator):
         distributions = {}
         with kernel_threads() as threads:
             rows.update(_ks.score(ref, X, settings, threads, distributions))
-            rows.update(_psi.score(ref, X, settings, distributions))
+            rows.update(_psi.score(ref, X, settings, distributions, threads))
             rows.update(_chi2.score(ref, X, settings, distributions))
         ordered = [rows[col] for col in ref.columns]
-        ordered += missing_rows(ref, X, settings)
+        # KS and numeric PSI columns counted their non-missing values already
+        counted = set(ref.ks_columns) | set(ref.psi_numeric)
+        known = {col: len(X) - rows[col]["n_batch"] for col in counted}
+        ordered += missing_rows(ref, X, settings, known)
         return build_report(ordered, settings, ref.n_rows, len(X), distributions)
 
     def detect(self, X):
@@ -503,16 +555,19 @@ class _BaseDrift(BaseEstimator):
 # --------------------------------------------------------------------------
 
 
-def missing_rows(ref, X, settings):
+def missing_rows(ref, X, settings, known=None):
     """A "missing_rate" row for every column with missing values on either
-    side: chi-square test of the 2 x 2 table, effect = change in the rate."""
+    side: chi-square test of the 2 x 2 table, effect = change in the rate.
+    ``known`` maps columns to their batch missing counts when the tests
+    counted them already."""
     from mlpipe.drift._chi2 import chi2_table
 
+    known = known or {}
     rows = []
     n_ref, n_bat = ref.n_rows, len(X)
     for col in ref.columns:
         m_ref = ref.n_missing[col]
-        m_bat = int(X[col].isna().sum())
+        m_bat = int(known[col]) if col in known else int(X[col].isna().sum())
         if m_ref == 0 and m_bat == 0:
             continue
         stat, p, _ = chi2_table(

@@ -615,6 +615,78 @@ def _compute_prob_outside_square(n, h):
 
 @njit(**_JIT)
 def _compute_outer_prob_inside_method(m, n, g, h):
+    """scipy's ``_compute_outer_prob_inside_method``, by anti-diagonals.
+
+    scipy fills the lattice column by column; each cell needs its left
+    neighbour in the same column, so the column loop is one long chain of
+    dependent multiply-adds. The cells of one anti-diagonal (i + j = s)
+    depend only on the previous anti-diagonal, so here each anti-diagonal is
+    one loop without a carried dependency, which the compiler vectorizes.
+    Every cell is computed from the same two neighbours with the same
+    operations as ``_outer_prob_inside_columns`` (the column-order port), so
+    the result is the same float; only the order in which cells are visited
+    changes. Cells outside the band hold 1 (the path has left it).
+    """
+    if m < n:
+        m, n = n, m
+    mg = m // g
+    ng = n // g
+    if 2 * h <= mg:
+        # scipy returns 1 when a column of the lattice has no cell inside
+        # the band; that can only happen when the band is at most one cell
+        # wide (an open interval longer than 1 around a point of [0, n]
+        # holds an integer of [0, n]).
+        for i in range(1, m + 1):
+            minj = min(max((ng * i - h) // mg + 1, 0), n)
+            maxj = min(-((-(ng * i + h)) // mg), n + 1)
+            if maxj <= minj:
+                return 1.0
+    big = ng + mg
+    # buffers indexed by j + 1, so that j - 1 = -1 is index 0
+    old = np.ones(n + 2)
+    new = np.ones(n + 2)
+    old[1] = 0.0  # the start (0, 0) is inside the band
+    jf = np.arange(n + 1).astype(np.float64)
+    lo_prev2, hi_prev2 = 0, -1  # what `new` holds: nothing yet
+    lo_prev, hi_prev = 0, 0
+    blo = 0  # smallest j with big*j > ng*s - h
+    bhi = 0  # largest j with big*j < ng*s + h
+    for s in range(1, m + n + 1):
+        while big * blo <= ng * s - h:
+            blo += 1
+        while big * (bhi + 1) < ng * s + h:
+            bhi += 1
+        lo = max(blo, s - m, 0)
+        hi = min(bhi, n, s)
+        # (lo > hi: no cell of this anti-diagonal is inside; every path has
+        # left the band, and the ones carry that on as the columns do)
+        r = 1.0 / s
+        top = hi + 1
+        if lo <= hi and hi == s:  # the cell (0, s): inside on the first column
+            new[s + 1] = 0.0
+            top = hi
+        fs = float(s)
+        for j in range(lo, top):
+            # unsigned indices: no negative-index wraparound, so the loop
+            # vectorizes; fs - jf[u] is exactly float(s - j)
+            u = np.uint64(j)
+            v = u + np.uint64(1)
+            new[v] = old[v] * ((fs - jf[u]) * r) + old[u] * (jf[u] * r)
+        # keep 1 (outside) everywhere else in this buffer
+        for j in range(lo_prev2, min(lo, hi_prev2 + 1)):
+            new[j + 1] = 1.0
+        for j in range(max(hi + 1, lo_prev2), hi_prev2 + 1):
+            new[j + 1] = 1.0
+        lo_prev2, hi_prev2 = lo_prev, hi_prev
+        lo_prev, hi_prev = lo, hi
+        old, new = new, old
+    return old[n + 1]
+
+
+@njit(**_JIT)
+def _outer_prob_inside_columns(m, n, g, h):
+    """The column-order port of scipy's ``_compute_outer_prob_inside_method``
+    (kept as the tests' yardstick for the anti-diagonal version)."""
     if m < n:
         m, n = n, m
     mg = m // g
@@ -952,11 +1024,36 @@ def bin_counts(values, edges, n_edges):
     return out
 
 
+_PSI_BLOCK = 4096  # values per block: 32 KB, stays in L1 across the passes
+
+
 @njit(**_JIT)
-def _count_at_least(row, n, e):
+def _count_at_least(row, start, stop, e):
     c = 0
-    for i in range(n):
+    for i in range(np.uint64(start), np.uint64(stop)):
         c += row[i] >= e
+    return c
+
+
+@njit(**_JIT)
+def _count_at_least3(row, start, stop, e0, e1, e2):
+    # three edges per pass: one load per value instead of three
+    a = 0
+    b = 0
+    c = 0
+    for i in range(np.uint64(start), np.uint64(stop)):
+        x = row[i]
+        a += x >= e0
+        b += x >= e1
+        c += x >= e2
+    return a, b, c
+
+
+@njit(**_JIT)
+def _count_nan(row, start, stop):
+    c = 0
+    for i in range(np.uint64(start), np.uint64(stop)):
+        c += row[i] != row[i]
     return c
 
 
@@ -966,13 +1063,26 @@ def _bin_counts_row(row, n, e, ne, out):
     if ne <= 32:
         # One branch-free pass per edge, counting the values at or above it
         # (NaN compare false, so they are counted apart): a few cycles per
-        # value and edge, far less than a mispredicted search per value.
+        # value and edge, far less than a mispredicted search per value. The
+        # passes run over one L1-sized block at a time, so the column is
+        # read from memory once. out[k] first collects the count >= e[k].
         nan = 0
-        for i in range(n):
-            nan += row[i] != row[i]
+        for start in range(0, n, _PSI_BLOCK):
+            stop = min(start + _PSI_BLOCK, n)
+            nan += _count_nan(row, start, stop)
+            k = 0
+            while k + 3 <= ne:
+                a, b, c = _count_at_least3(row, start, stop, e[k], e[k + 1], e[k + 2])
+                out[k] += a
+                out[k + 1] += b
+                out[k + 2] += c
+                k += 3
+            while k < ne:
+                out[k] += _count_at_least(row, start, stop, e[k])
+                k += 1
         above = n - nan
         for k in range(ne):
-            ge = _count_at_least(row, n, e[k])
+            ge = out[k]
             out[k] = above - ge
             above = ge
         out[ne] = above
@@ -1000,4 +1110,221 @@ def code_counts(codes, n_codes):
                 out[f, n_codes] += 1
             else:
                 out[f, c] += 1
+    return out
+
+
+# --------------------------------------------------------------------------
+# Per-column kernels, called from Python worker threads (``nogil``)
+#
+# The library's own paths call these one column (or one group of columns) at
+# a time from a small thread pool instead of the ``prange`` kernels above:
+# numba's OpenMP workers busy-wait between parallel regions, which on a
+# machine with another busy process cost more than the work itself, and a
+# Python thread can sort a batch column (``ndarray.sort`` releases the GIL)
+# and merge it in the same pass over the data. The ``prange`` kernels stay as
+# the block-level API the tests compare with their numpy twins.
+# --------------------------------------------------------------------------
+
+KS_INDEX_STEP = 64
+
+
+@njit(**_JIT)
+def ks_index_row(ref_row, n, step, out):
+    """Every ``step``-th of the first ``n`` values of a sorted row into out;
+    returns how many were written (ceil(n / step))."""
+    q = 0
+    for p in range(0, n, step):
+        out[q] = ref_row[p]
+        q += 1
+    return q
+
+
+@njit(**_JIT)
+def _first_gt(b, lo, hi, x):
+    """First index p in [lo, hi) with b[p] > x, else hi (b sorted)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if b[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(**_JIT)
+def _first_ge(b, lo, hi, x):
+    """First index p in [lo, hi) with b[p] >= x, else hi (b sorted)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if b[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(**_JIT)
+def _ecdf_extremes_indexed(a, na, b, nb, s, step):
+    """Same result as ``_ecdf_extremes(a, na, b, nb)`` (a the shorter array)
+    reading ``b`` only where it matters.
+
+    ``s`` holds every ``step``-th value of ``b`` (``s[q] = b[q*step]``, kept
+    with the reference). A first pass walks ``a`` against ``s`` only: for each
+    distinct value x of ``a`` the count of ``b`` at or below x is then known
+    to within one block of ``step`` values, which bounds the integer rank
+    ``i*nb - j*na`` of both pairs ``_ecdf_extremes`` evaluates there. The
+    ranks that are certainly reached give the best rank so far; a second pass
+    computes the exact counts (a binary search inside one block) only where
+    the bounds leave a pair able to tie or beat it, and ranks those pairs
+    exactly as ``_ecdf_extremes`` does. Every pair that can reach the final
+    maximum (or minimum) rank is evaluated, and the result depends only on
+    the set of such pairs, so it is the same float.
+
+    The reference column (1,000,000 values, 8 MB) is then read at a few
+    hundred places instead of streamed in full for every batch.
+    """
+    nq = (nb + step - 1) // step
+    # pass 1: ranks certainly reached
+    best_max = 0  # the pair (na, nb)
+    best_min = 0
+    cl = 0  # samples < x
+    cr = 0  # samples <= x
+    i = 0
+    while i < na:
+        x = a[i]
+        i2 = i + 1
+        while i2 < na and a[i2] == x:
+            i2 += 1
+        while cl < nq and s[cl] < x:
+            cl += 1
+        if cr < cl:
+            cr = cl
+        while cr < nq and s[cr] <= x:
+            cr += 1
+        if cr > 0:
+            jr_lo = (cr - 1) * step + 1
+            jr_hi = min(cr * step, nb)
+        else:
+            jr_lo = 0
+            jr_hi = 0
+        key = i2 * nb - jr_hi * na
+        if key > best_max:
+            best_max = key
+        key = i2 * nb - jr_lo * na
+        if key < best_min:
+            best_min = key
+        if cl > 0:
+            key = i * nb - ((cl - 1) * step + 1) * na
+            if key < best_min:
+                best_min = key
+        i = i2
+
+    # pass 2: exact counts where a pair can still tie or beat those ranks
+    kmax = 0
+    kmin = 0
+    dmax = 0.0
+    dmin = 0.0
+    cl = 0
+    cr = 0
+    i = 0
+    while i < na:
+        x = a[i]
+        i2 = i + 1
+        while i2 < na and a[i2] == x:
+            i2 += 1
+        while cl < nq and s[cl] < x:
+            cl += 1
+        if cr < cl:
+            cr = cl
+        while cr < nq and s[cr] <= x:
+            cr += 1
+        if cl > 0:
+            jl_lo = (cl - 1) * step + 1
+            jl_hi = min(cl * step, nb)
+            if i * nb - jl_hi * na <= best_min:
+                jl = _first_ge(b, jl_lo, jl_hi, x)
+                key = i * nb - jl * na
+                if key <= kmin:
+                    diff = i / na - jl / nb
+                    if key < kmin or diff < dmin:
+                        kmin = key
+                        dmin = diff
+        if cr > 0:
+            jr_lo = (cr - 1) * step + 1
+            jr_hi = min(cr * step, nb)
+        else:
+            jr_lo = 0
+            jr_hi = 0
+        if i2 * nb - jr_lo * na >= best_max or i2 * nb - jr_hi * na <= best_min:
+            jr = _first_gt(b, jr_lo, jr_hi, x)
+            key = i2 * nb - jr * na
+            if key >= kmax:
+                diff = i2 / na - jr / nb
+                if key > kmax or diff > dmax:
+                    kmax = key
+                    dmax = diff
+            if key <= kmin:
+                diff = i2 / na - jr / nb
+                if key < kmin or diff < dmin:
+                    kmin = key
+                    dmin = diff
+        i = i2
+    return dmax, dmin
+
+
+@njit(**_JIT)
+def ks_statistic_one(ref, nr, index, nq, step, bat, nb, alternative):
+    """KS statistic of one column pair, as one row of ``ks_statistics``;
+    ``index[:nq]`` holds every ``step``-th of the ``nr`` sorted reference
+    values (``nq = 0``: no index). Returns ``(d, sign)``."""
+    if nr == 0 or nb == 0:
+        return np.nan, 0
+    if nq > 0 and nr >= 2 * nb and nr * nb < 2**50:
+        hi, lo = _ecdf_extremes_indexed(bat, nb, ref, nr, index, step)
+        max_s, min_s = -lo, -hi
+    else:
+        max_s, min_s = ks_extremes_one(ref, nr, bat, nb)
+    min_s = -min_s
+    if min_s < 0.0:
+        min_s = 0.0
+    if min_s > 1.0:
+        min_s = 1.0
+    if alternative == 1 or (alternative == 0 and min_s > max_s):
+        return min_s, -1
+    return max_s, 1
+
+
+@njit(**_JIT)
+def ks_pvalues_range(n_ref, n_bat, d, alternative, method, start, stop, stride,
+                     stat, p, outcome):
+    """``ks_pvalues`` for features start, start + stride, ... < stop, written
+    into stat, p and outcome (one worker's share)."""
+    for f in range(start, stop, stride):
+        if n_ref[f] == 0 or n_bat[f] == 0 or np.isnan(d[f]):
+            stat[f] = np.nan
+            p[f] = np.nan
+            outcome[f] = -1
+            continue
+        s, q, o = ks_2samp_pvalue(n_ref[f], n_bat[f], d[f], alternative, method)
+        stat[f] = s
+        p[f] = q
+        outcome[f] = o
+
+
+@njit(**_JIT)
+def bin_counts_one(row, edges, ne, out):
+    """``bin_counts`` of one column into out (length ``ne + 2``, zeroed)."""
+    _bin_counts_row(row, row.shape[0], edges, ne, out)
+
+
+@njit(**_JIT)
+def code_counts_one(row, n_codes):
+    """``code_counts`` of one column."""
+    out = np.zeros(n_codes + 1, dtype=np.int64)
+    for i in range(row.shape[0]):
+        c = row[i]
+        if c < 0:
+            out[n_codes] += 1
+        else:
+            out[c] += 1
     return out

@@ -12,9 +12,10 @@ from mlpipe.drift._base import (
     _ECDF_POINTS,
     _BaseDrift,
     numeric_values,
+    run_threads,
     sorted_block,
 )
-from mlpipe.drift._kernels import DONE_EXACT, NEEDS_SCIPY
+from mlpipe.drift._kernels import DONE_EXACT, KS_INDEX_STEP, NEEDS_SCIPY
 from mlpipe.utils._sklearn_compat import Interval, StrOptions
 
 ALTERNATIVES = {"two-sided": 0, "less": 1, "greater": 2}
@@ -22,23 +23,125 @@ METHODS = {"auto": 0, "exact": 1, "asymp": 2}
 
 
 def fit(ref, X, threads):
-    """Sort every KS column of the reference once."""
+    """Sort every KS column of the reference once, and keep every
+    ``KS_INDEX_STEP``-th sorted value as an index into it."""
     cols = [c for c in ref.columns if ref.tests[c] == "ks"]
     ref.ks_columns = cols
     values = [numeric_values(X[c]) for c in cols]
     ref.ks_sorted, ref.ks_counts = sorted_block(values, len(X), threads)
+    ref.ks_index, ref.ks_index_step = ks_index(ref.ks_sorted)
+
+
+def ks_index(ref_sorted, step=KS_INDEX_STEP):
+    """Every ``step``-th value of each sorted row (see
+    ``_kernels._ecdf_extremes_indexed``); returns ``(index, step)``."""
+    return np.ascontiguousarray(ref_sorted[:, ::step]), step
+
+
+def _index_of(ref):
+    if getattr(ref, "ks_index", None) is None:  # a reference pickled before the index
+        ref.ks_index, ref.ks_index_step = ks_index(ref.ks_sorted)
+    return ref.ks_index, ref.ks_index_step
+
+
+# below this many values per batch, one thread is faster than handing work out
+_MIN_PARALLEL_VALUES = 200_000
+
+
+def ks_statistics(ref_sorted, ref_counts, index, step, bat_sorted, bat_counts, alternative,
+                  threads=1):
+    """``_kernels.ks_statistics`` through the indexed per-column kernel,
+    columns shared among ``threads`` threads."""
+    nf = ref_sorted.shape[0]
+    d = np.empty(nf)
+    sign = np.empty(nf, dtype=np.int8)
+
+    def work(t, workers):
+        for f in range(t, nf, workers):
+            nr = int(ref_counts[f])
+            d[f], sign[f] = _kernels.ks_statistic_one(
+                ref_sorted[f], nr, index[f], -(-nr // step), step,
+                bat_sorted[f], int(bat_counts[f]), alternative,
+            )
+
+    big = bat_sorted.size + ref_sorted.size // 8 >= _MIN_PARALLEL_VALUES
+    run_threads(work, min(threads, nf) if big else 1)
+    return d, sign
+
+
+def _may_be_exact(n_ref, n_bat, method):
+    if method == METHODS["asymp"] or len(n_ref) == 0:
+        return False
+    return method == METHODS["exact"] or max(n_ref.max(), n_bat.max()) <= _kernels._MAX_AUTO_N
+
+
+def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
+    """``_kernels.ks_pvalues``, each distinct (sizes, statistic) computed
+    once, shared among ``threads`` threads when exact p-values may be
+    needed (scipy's exact two-sided recursion is the one costly case)."""
+    n_ref = np.asarray(n_ref, dtype=np.int64)
+    n_bat = np.asarray(n_bat, dtype=np.int64)
+    d = np.asarray(d, dtype=np.float64)
+    nf = d.shape[0]
+    bits = d.view(np.int64)  # -0.0 and 0.0 apart
+    first = {}
+    todo = []
+    for f in range(nf):
+        key = (int(n_ref[f]), int(n_bat[f]), int(bits[f]))
+        if key in first or d[f] != d[f]:
+            continue
+        first[key] = f
+        todo.append(f)
+    todo = np.asarray(todo, dtype=np.int64)
+    nu = len(todo)
+    u_ref, u_bat, u_d = n_ref[todo], n_bat[todo], d[todo]
+    stat = np.empty(nu)
+    p = np.empty(nu)
+    outcome = np.empty(nu, dtype=np.int8)
+
+    def work(t, workers):
+        _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, t, nu, workers,
+                                  stat, p, outcome)
+
+    heavy = nu > 1 and _may_be_exact(u_ref, u_bat, method) and max(
+        u_ref.max(), u_bat.max()) >= 1000
+    run_threads(work, min(threads, nu) if heavy else 1)
+    out_stat = np.full(nf, np.nan)
+    out_p = np.full(nf, np.nan)
+    out_outcome = np.full(nf, -1, dtype=np.int8)
+    for f in range(nf):
+        if d[f] != d[f]:
+            continue
+        g = first[(int(n_ref[f]), int(n_bat[f]), int(bits[f]))]
+        k = np.searchsorted(todo, g)
+        out_stat[f], out_p[f], out_outcome[f] = stat[k], p[k], outcome[k]
+    zero = (n_ref == 0) | (n_bat == 0)
+    out_stat[zero], out_p[zero], out_outcome[zero] = np.nan, np.nan, -1
+    return out_stat, out_p, out_outcome
 
 
 def ks_test(ref_sorted, ref_counts, bat_sorted, bat_counts, alternative="two-sided",
-            method="auto"):
+            method="auto", index=None, index_step=KS_INDEX_STEP, threads=1):
     """KS statistic and p-value of every row pair of two sorted blocks.
 
-    Returns ``(statistic, pvalue, method_used, sign)``; ``method_used`` is
-    ``"exact"`` or ``"asymp"`` per row (``""`` where a side is empty).
+    ``index`` is :func:`ks_index` of ``ref_sorted`` with step ``index_step``
+    (built here when None). Returns ``(statistic, pvalue, method_used,
+    sign)``; ``method_used`` is ``"exact"`` or ``"asymp"`` per row (``""``
+    where a side is empty).
     """
     alt = ALTERNATIVES[alternative]
-    d, sign = _kernels.ks_statistics(ref_sorted, ref_counts, bat_sorted, bat_counts, alt)
-    stat, p, outcome = _kernels.ks_pvalues(ref_counts, bat_counts, d, alt, METHODS[method])
+    if index is None:
+        index, index_step = ks_index(ref_sorted, index_step)
+    d, sign = ks_statistics(ref_sorted, ref_counts, index, index_step, bat_sorted,
+                            bat_counts, alt, threads)
+    return _finish(ref_sorted, ref_counts, bat_sorted, bat_counts, d, sign, alternative,
+                   method, threads)
+
+
+def _finish(ref_sorted, ref_counts, bat_sorted, bat_counts, d, sign, alternative, method,
+            threads):
+    alt = ALTERNATIVES[alternative]
+    stat, p, outcome = ks_pvalues(ref_counts, bat_counts, d, alt, METHODS[method], threads)
     used = np.where(outcome == DONE_EXACT, "exact", np.where(outcome < 0, "", "asymp"))
     used = used.astype(object)
     for f in np.nonzero(outcome == NEEDS_SCIPY)[0]:
@@ -75,10 +178,12 @@ def score(ref, X, settings, threads, distributions):
     if not cols:
         return {}
     values = [numeric_values(X[c]) for c in cols]
-    bat_sorted, bat_counts = sorted_block(values, len(X), threads)
-    stat, p, used, _ = ks_test(
-        ref.ks_sorted, ref.ks_counts, bat_sorted, bat_counts,
-        settings["alternative"], settings["method"],
+    bat_sorted, bat_counts, d, sign = _sort_and_compare(
+        ref, values, len(X), ALTERNATIVES[settings["alternative"]], threads
+    )
+    stat, p, used, _ = _finish(
+        ref.ks_sorted, ref.ks_counts, bat_sorted, bat_counts, d, sign,
+        settings["alternative"], settings["method"], threads,
     )
     rows = {}
     levels = np.linspace(0.0, 1.0, _ECDF_POINTS)
@@ -104,6 +209,34 @@ def score(ref, X, settings, threads, distributions):
                 "batch": _quantiles(bat_sorted[f, :nb], levels),
             }
     return rows
+
+
+def _sort_and_compare(ref, values, n_rows, alternative, threads):
+    """Sort each batch column and compare it with its reference column in
+    the same worker, the columns shared among ``threads`` threads."""
+    nf = len(values)
+    index, step = _index_of(ref)
+    ref_sorted, ref_counts = ref.ks_sorted, ref.ks_counts
+    bat = np.empty((nf, n_rows))
+    counts = np.zeros(nf, dtype=np.int64)
+    d = np.empty(nf)
+    sign = np.empty(nf, dtype=np.int8)
+
+    def work(t, workers):
+        for f in range(t, nf, workers):
+            row = bat[f]
+            row[:] = values[f]
+            row.sort()
+            nb = int(np.searchsorted(row, np.nan)) if n_rows else 0  # NaN sort last
+            counts[f] = nb
+            nr = int(ref_counts[f])
+            d[f], sign[f] = _kernels.ks_statistic_one(
+                ref_sorted[f], nr, index[f], -(-nr // step), step, row, nb, alternative
+            )
+
+    big = nf * n_rows >= _MIN_PARALLEL_VALUES
+    run_threads(work, min(threads, nf) if big else 1)
+    return bat, counts, d, sign
 
 
 def _quantiles(sorted_values, levels):

@@ -13,10 +13,13 @@ from mlpipe.drift._base import (
     encode,
     numeric_values,
     reference_categories,
+    run_threads,
 )
 from mlpipe.utils._sklearn_compat import Interval, StrOptions
 
 _CATEGORICAL_KINDS = (BOOLEAN, CATEGORICAL)
+# below this many values, one thread is faster than handing work out
+_MIN_PARALLEL_VALUES = 200_000
 
 
 def psi_value(ref_counts, batch_counts, eps):
@@ -60,14 +63,24 @@ def value_block(columns, n_rows):
     return block
 
 
-def count_bins(values_list, edge_list, n_rows):
-    """Counts per bin of each numeric column (kernel ``bin_counts``); returns
+def count_bins(values_list, edge_list, n_rows, threads=1):
+    """Counts per bin of each numeric column (kernel ``bin_counts_one``, one
+    column at a time, the columns shared among ``threads`` threads); returns
     a list of (counts over the bins, missing count)."""
-    if not values_list:
-        return []
-    edges, n_edges = edge_block(edge_list)
-    counts = _kernels.bin_counts(value_block(values_list, n_rows), edges, n_edges)
-    return [(counts[f, : n_edges[f] + 1], int(counts[f, -1])) for f in range(len(edge_list))]
+    k = len(values_list)
+    out = [None] * k
+
+    def work(t, workers):
+        for f in range(t, k, workers):
+            v = np.ascontiguousarray(values_list[f], dtype=np.float64)
+            e = np.ascontiguousarray(edge_list[f], dtype=np.float64)
+            counts = np.zeros(len(e) + 2, dtype=np.int64)
+            _kernels.bin_counts_one(v, e, len(e), counts)
+            out[f] = (counts[: len(e) + 1], int(counts[-1]))
+
+    big = k * n_rows >= _MIN_PARALLEL_VALUES
+    run_threads(work, min(threads, k) if big else 1)
+    return out
 
 
 def fit(ref, X, settings, threads):
@@ -75,7 +88,8 @@ def fit(ref, X, settings, threads):
                and ref.kinds[c] not in _CATEGORICAL_KINDS]
     values = [numeric_values(X[c]) for c in numeric]
     edges = [bin_edges(v, settings["n_bins"], settings["binning"]) for v in values]
-    for col, e, (counts, _) in zip(numeric, edges, count_bins(values, edges, len(X)), strict=False):
+    binned = count_bins(values, edges, len(X), threads)
+    for col, e, (counts, _) in zip(numeric, edges, binned, strict=False):
         ref.psi_numeric[col] = (e, counts)
     for col in ref.columns:
         if ref.tests[col] == "psi" and ref.kinds[col] in _CATEGORICAL_KINDS:
@@ -95,7 +109,7 @@ def count_categories(ref, col, series):
     """Batch counts over the reference categories plus an "unseen" bucket."""
     cats = ref.categories[col]
     codes, unseen = encode(series, cats)
-    counts = _kernels.code_counts(codes.reshape(1, -1), len(cats) + 1)[0]
+    counts = _kernels.code_counts_one(np.ascontiguousarray(codes, dtype=np.int64), len(cats) + 1)
     return counts[: len(cats) + 1], unseen
 
 
@@ -107,12 +121,13 @@ def unseen_note(unseen):
     return f"{len(unseen)} unseen categor{'y' if len(unseen) == 1 else 'ies'} ({shown}{more})"
 
 
-def score(ref, X, settings, distributions):
+def score(ref, X, settings, distributions, threads=1):
     rows = {}
     numeric = list(ref.psi_numeric)
     values = [numeric_values(X[c]) for c in numeric]
     edges = [ref.psi_numeric[c][0] for c in numeric]
-    for col, (counts, _), e in zip(numeric, count_bins(values, edges, len(X)), edges, strict=False):
+    binned = count_bins(values, edges, len(X), threads)
+    for col, (counts, _), e in zip(numeric, binned, edges, strict=False):
         ref_counts = ref.psi_numeric[col][1]
         rows[col] = _row(col, ref_counts, counts, settings, "")
         distributions[col] = {
