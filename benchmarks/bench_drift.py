@@ -29,8 +29,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mlpipe.drift import KSDrift, PSIDrift, _kernels, _reference
-from mlpipe.drift._base import sorted_block
+from mlpipe.drift import KSDrift, PSIDrift, _kernels, _ks, _reference
+from mlpipe.drift._base import n_threads, sorted_block
 from mlpipe.drift._psi import bin_edges, count_bins
 
 N_FEATURES = 20
@@ -120,7 +120,7 @@ def large_fitted(large):
 def test_large_mlpipe(benchmark, large, large_fitted):
     benchmark.extra_info["role"] = "mlpipe"
     ref, bat = large
-    report = benchmark.pedantic(lambda: large_fitted.score(bat), rounds=10, iterations=1)
+    report = benchmark.pedantic(lambda: large_fitted.score(bat), rounds=30, iterations=1)
     _check_same(report, _scipy_loop(ref, bat))
 
 
@@ -144,7 +144,7 @@ def test_large_floor_np_sort_batch(benchmark, large):
     benchmark.extra_info["role"] = "floor"
     _, bat = large
     cols = [bat[c].to_numpy() for c in bat.columns]
-    benchmark.pedantic(lambda: [np.sort(c) for c in cols], rounds=10, iterations=1)
+    benchmark.pedantic(lambda: [np.sort(c) for c in cols], rounds=30, iterations=1)
 
 
 # --------------------------------------------------------------- tie-heavy
@@ -158,7 +158,7 @@ def test_ties_mlpipe(benchmark, ties):
     ref, bat = ties
     det = KSDrift().fit(ref)
     det.score(bat)
-    report = benchmark.pedantic(lambda: det.score(bat), rounds=10, iterations=1)
+    report = benchmark.pedantic(lambda: det.score(bat), rounds=30, iterations=1)
     _check_same(report, _scipy_loop(ref, bat))
 
 
@@ -188,7 +188,7 @@ def test_small_mlpipe(benchmark, small):
     ref, bat = small
     det = KSDrift().fit(ref)
     det.score(bat)
-    report = benchmark.pedantic(lambda: det.score(bat), rounds=30, iterations=1)
+    report = benchmark.pedantic(lambda: det.score(bat), rounds=100, iterations=1)
     _check_same(report, _scipy_loop(ref, bat))
 
 
@@ -214,15 +214,59 @@ SMALL_KERNELS = "drift ks: small case, kernels only (statistics + exact p-values
 def test_small_kernels_mlpipe(benchmark, small):
     benchmark.extra_info["role"] = "mlpipe"
     ref, bat = small
-    R, rc = sorted_block([ref[c].to_numpy() for c in ref.columns], len(ref), 2)
-    B, bc = sorted_block([bat[c].to_numpy() for c in bat.columns], len(bat), 2)
+    threads = n_threads()
+    R, rc = sorted_block([ref[c].to_numpy() for c in ref.columns], len(ref), threads)
+    B, bc = sorted_block([bat[c].to_numpy() for c in bat.columns], len(bat), threads)
+    index, step = _ks.ks_index(R)
 
     def run():
-        d, _ = _kernels.ks_statistics(R, rc, B, bc, 0)
-        return _kernels.ks_pvalues(rc, bc, d, 0, 0)
+        d, _ = _ks.ks_statistics(R, rc, index, step, B, bc, 0, threads)
+        return _ks.ks_pvalues(rc, bc, d, 0, 0, threads)
 
     run()
-    benchmark.pedantic(run, rounds=30, iterations=1)
+    benchmark.pedantic(run, rounds=100, iterations=1)
+
+
+SMALL_PVALUES = "drift ks: small case, exact p-values alone (20 features)"
+
+
+@pytest.fixture(scope="module")
+def small_statistics(small):
+    ref, bat = small
+    return np.array([r.statistic for r in _scipy_loop(ref, bat)])
+
+
+@pytest.mark.benchmark(group=SMALL_PVALUES)
+def test_small_pvalues_mlpipe(benchmark, small_statistics):
+    benchmark.extra_info["role"] = "mlpipe"
+    n_ref = np.full(N_FEATURES, 10_000, dtype=np.int64)
+    n_bat = np.full(N_FEATURES, 1_000, dtype=np.int64)
+    threads = n_threads()
+    _, p, _ = _ks.ks_pvalues(n_ref, n_bat, small_statistics, 0, 0, threads)
+    expected = [_reference.ks_pvalue(10_000, 1_000, float(d))[1] for d in small_statistics]
+    np.testing.assert_allclose(p, expected, rtol=1e-10, atol=1e-300)
+    benchmark.pedantic(lambda: _ks.ks_pvalues(n_ref, n_bat, small_statistics, 0, 0, threads),
+                       rounds=100, iterations=1)
+
+
+@pytest.mark.benchmark(group=SMALL_PVALUES)
+def test_small_pvalues_scipy(benchmark, small_statistics):
+    benchmark.extra_info["role"] = "peer"
+    benchmark.pedantic(
+        lambda: [_reference.ks_pvalue(10_000, 1_000, float(d)) for d in small_statistics],
+        rounds=5, iterations=1,
+    )
+
+
+@pytest.mark.benchmark(group=SMALL_PVALUES)
+def test_small_pvalues_column_order_port(benchmark, small_statistics):
+    # the previous kernel: scipy's recursion ported column by column
+    benchmark.extra_info["role"] = "peer"
+    hs = [int(round(d * 10_000)) for d in small_statistics]
+    benchmark.pedantic(
+        lambda: [_kernels._outer_prob_inside_columns(10_000, 1_000, 1_000, h) for h in hs],
+        rounds=10, iterations=1,
+    )
 
 
 # --------------------------------------------------------------- p-values
@@ -241,9 +285,10 @@ def test_pvalues_mlpipe(benchmark, large_statistics):
     benchmark.extra_info["role"] = "mlpipe"
     n_ref = np.full(N_FEATURES, 1_000_000, dtype=np.int64)
     n_bat = np.full(N_FEATURES, 100_000, dtype=np.int64)
-    _kernels.ks_pvalues(n_ref, n_bat, large_statistics, 0, 0)
+    threads = n_threads()
+    _ks.ks_pvalues(n_ref, n_bat, large_statistics, 0, 0, threads)
     benchmark.pedantic(
-        lambda: _kernels.ks_pvalues(n_ref, n_bat, large_statistics, 0, 0),
+        lambda: _ks.ks_pvalues(n_ref, n_bat, large_statistics, 0, 0, threads),
         rounds=30, iterations=1,
     )
 
@@ -296,10 +341,12 @@ def test_psi_kernel_mlpipe(benchmark, psi_setup):
     _, bat, edges, cols = psi_setup
     expected = [np.histogram(c, np.concatenate([[-np.inf], e, [np.inf]]))[0]
                 for c, e in zip(cols, edges, strict=True)]
-    got = count_bins(cols, edges, len(bat))
+    threads = n_threads()
+    got = count_bins(cols, edges, len(bat), threads)
     for (counts, _), exp in zip(got, expected, strict=True):
         np.testing.assert_array_equal(counts, exp)
-    benchmark.pedantic(lambda: count_bins(cols, edges, len(bat)), rounds=30, iterations=1)
+    benchmark.pedantic(lambda: count_bins(cols, edges, len(bat), threads), rounds=100,
+                       iterations=1)
 
 
 @pytest.mark.benchmark(group=PSI)
@@ -309,7 +356,7 @@ def test_psi_np_histogram(benchmark, psi_setup):
     full = [np.concatenate([[-np.inf], e, [np.inf]]) for e in edges]
     benchmark.pedantic(
         lambda: [np.histogram(c, e)[0] for c, e in zip(cols, full, strict=True)],
-        rounds=10, iterations=1,
+        rounds=30, iterations=1,
     )
 
 
@@ -333,7 +380,7 @@ def test_psi_score_mlpipe(benchmark, psi_setup):
     ref, bat, _, _ = psi_setup
     det = PSIDrift().fit(ref)
     det.score(bat)
-    benchmark.pedantic(lambda: det.score(bat), rounds=10, iterations=1)
+    benchmark.pedantic(lambda: det.score(bat), rounds=30, iterations=1)
 
 
 # --------------------------------------------------------------- first use

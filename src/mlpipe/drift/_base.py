@@ -593,26 +593,45 @@ def missing_rows(ref, X, settings, known=None):
 
 
 def build_report(rows, settings, n_reference, n_batch, distributions):
-    frame = pd.DataFrame(rows)
-    for name in ("statistic", "p_value", "effect_size", "effect_threshold"):
-        frame[name] = frame[name].astype(np.float64)
-    alpha, correction = settings["alpha"], settings["correction"]
-    thresholds = correct(frame["p_value"].to_numpy(), alpha, correction)
-    is_psi = frame["test"].to_numpy() == "psi"
-    thresholds[is_psi] = frame["effect_threshold"].to_numpy()[is_psi]
-    frame["threshold"] = thresholds
-    p = frame["p_value"].to_numpy()
-    effect = frame["effect_size"].to_numpy()
-    with np.errstate(invalid="ignore"):
-        significant = np.where(is_psi, True, p <= thresholds)
-        large = effect >= frame["effect_threshold"].to_numpy()
-    frame["drift"] = (significant & large).astype(bool)
-    frame["n_reference"] = frame["n_reference"].astype(np.int64)
-    frame["n_batch"] = frame["n_batch"].astype(np.int64)
-    frame["note"] = frame["note"].fillna("").astype(str)
+    # Columns are computed as arrays and the frame is built once (building
+    # it row by row and assigning columns took ~7 ms for 20 features).
     from mlpipe.drift._report import COLUMNS
 
-    frame = frame[list(COLUMNS)]
+    def floats(name):
+        return np.array([np.nan if r.get(name) is None else r[name] for r in rows],
+                        dtype=np.float64)
+
+    statistic = floats("statistic")
+    p = floats("p_value")
+    effect = floats("effect_size")
+    effect_threshold = floats("effect_threshold")
+    tests = [r["test"] for r in rows]
+    alpha, correction = settings["alpha"], settings["correction"]
+    thresholds = correct(p, alpha, correction)
+    is_psi = np.array([t == "psi" for t in tests], dtype=bool)
+    thresholds[is_psi] = effect_threshold[is_psi]
+    with np.errstate(invalid="ignore"):
+        significant = np.where(is_psi, True, p <= thresholds)
+        large = effect >= effect_threshold
+    notes = []
+    for r in rows:
+        note = r.get("note")
+        notes.append("" if note is None or (isinstance(note, float) and np.isnan(note))
+                     else str(note))
+    columns = {
+        "feature": [r["feature"] for r in rows],
+        "test": tests,
+        "statistic": statistic,
+        "p_value": p,
+        "threshold": thresholds,
+        "drift": (significant & large).astype(bool),
+        "effect_size": effect,
+        "effect_threshold": effect_threshold,
+        "n_reference": np.array([r["n_reference"] for r in rows], dtype=np.int64),
+        "n_batch": np.array([r["n_batch"] for r in rows], dtype=np.int64),
+        "note": notes,
+    }
+    frame = pd.DataFrame({name: columns[name] for name in COLUMNS})
     n_features = frame["feature"].nunique()
     n_drifted = frame.loc[frame["drift"], "feature"].nunique()
     share = settings["drift_share"]
