@@ -213,8 +213,9 @@ def test_time_budget_is_honoured(credit):
         random_state=0,
     ).fit(X_train, y_train)
     assert search.search_seconds_ <= budget_mins * 60 * 1.1
-    # With no generation limit it searches until the budget, not far short of it.
-    assert search.search_seconds_ >= budget_mins * 60 * 0.8
+    # With no generation limit it keeps searching for most of the budget
+    # (new candidates start until 80% of it).
+    assert search.search_seconds_ >= budget_mins * 60 * 0.7
 
 
 @pytest.mark.slow
