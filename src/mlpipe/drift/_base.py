@@ -525,6 +525,8 @@ class _BaseDrift(BaseEstimator):
         changed = []
         for col, kind in self.reference_.kinds.items():
             s = X[col]
+            if kind == NUMERIC and s.dtype == np.float64:
+                continue  # the common case, without column_kind's dtype checks
             now = column_kind(s)
             if now == kind or s.isna().all():
                 continue
