@@ -1,5 +1,6 @@
 """DriftReport: what a drift detector found in one batch."""
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -194,7 +195,9 @@ class DriftReport(Report):
             axes = axes.ravel()
             for extra in axes[len(features):]:
                 extra.set_visible(False)
-            fig.suptitle(self.summary()[:120], fontsize=9)
+            # The summary can be long: wrap it to the figure's width, not cut it.
+            # (about 45 characters of 9-point text per 4.2-inch panel).
+            fig.suptitle(textwrap.fill(self.summary(), width=45 * ncols), fontsize=9)
         else:
             axes = np.atleast_1d(ax).ravel()
             if len(axes) < len(features):
