@@ -269,6 +269,8 @@ def test_bad_parameters_are_named(credit):
     X_train, _, y_train, _ = credit
     with pytest.raises(TypeError, match="Step objects"):
         PipelineSearch(**{**TINY, "extra_steps": [LogisticRegression()]}).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="search_space must be one of"):
+        PipelineSearch(**{**TINY, "search_space": {"preset": "tiny"}}).fit(X_train, y_train)
     with pytest.raises(ValueError, match="stage 'model'"):
         PipelineSearch(**{**TINY, "search_space": {"model": []}}).fit(X_train, y_train)
     with pytest.raises(ValueError, match="2 classes"):

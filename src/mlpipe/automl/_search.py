@@ -54,7 +54,8 @@ class PipelineSearch(BaseEstimator):
         Preset of steps; see the user guide for what each holds. A dict
         ``{stage: [Step, ...]}`` replaces the steps of the stages it names
         (``"imputation"``, ``"encoding"``, ``"selection"``, ``"learner"``) and
-        keeps the ``"default"`` preset's steps for the others.
+        keeps a preset's steps for the others: ``"default"``, or the one named
+        by the key ``"preset"``.
 
     extra_steps : list of :class:`Step`, default=None
         Your own steps with their hyperparameter ranges, added to the stage
@@ -250,8 +251,9 @@ class PipelineSearch(BaseEstimator):
 
     def _steps(self, classification):
         if isinstance(self.search_space, dict):
-            steps = preset_steps("default", classification=classification)
-            for stage, stage_steps in self.search_space.items():
+            spec = dict(self.search_space)
+            steps = preset_steps(spec.pop("preset", "default"), classification=classification)
+            for stage, stage_steps in spec.items():
                 if stage not in STAGES:
                     raise ValueError(
                         f"search_space names stage {stage!r}; stages are {list(STAGES)}."
