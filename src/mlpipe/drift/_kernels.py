@@ -1120,6 +1120,22 @@ def _count_at_least3(row, start, stop, e0, e1, e2):
 
 
 @njit(**_JIT)
+def _count_at_least3_nan(row, start, stop, e0, e1, e2):
+    # the first three edges and the NaN count in one pass
+    a = 0
+    b = 0
+    c = 0
+    d = 0
+    for i in range(np.uint64(start), np.uint64(stop)):
+        x = row[i]
+        a += x >= e0
+        b += x >= e1
+        c += x >= e2
+        d += x != x
+    return a, b, c, d
+
+
+@njit(**_JIT)
 def _count_nan(row, start, stop):
     c = 0
     for i in range(np.uint64(start), np.uint64(stop)):
@@ -1131,16 +1147,25 @@ def _count_nan(row, start, stop):
 def _bin_counts_row(row, n, e, ne, out):
     width = out.shape[0]
     if ne <= 32:
-        # One branch-free pass per edge, counting the values at or above it
-        # (NaN compare false, so they are counted apart): a few cycles per
-        # value and edge, far less than a mispredicted search per value. The
-        # passes run over one L1-sized block at a time, so the column is
-        # read from memory once. out[k] first collects the count >= e[k].
+        # Branch-free passes that count the values at or above each edge,
+        # three edges per pass (NaN compare false, so they are counted
+        # apart, in the first pass): about one cycle per value and edge, far
+        # less than a mispredicted search per value. The passes run over one
+        # L1-sized block at a time, so the column is read from memory once.
+        # out[k] first collects the count >= e[k].
         nan = 0
         for start in range(0, n, _PSI_BLOCK):
             stop = min(start + _PSI_BLOCK, n)
-            nan += _count_nan(row, start, stop)
             k = 0
+            if ne >= 3:
+                a, b, c, d = _count_at_least3_nan(row, start, stop, e[0], e[1], e[2])
+                out[0] += a
+                out[1] += b
+                out[2] += c
+                nan += d
+                k = 3
+            else:
+                nan += _count_nan(row, start, stop)
             while k + 3 <= ne:
                 a, b, c = _count_at_least3(row, start, stop, e[k], e[k + 1], e[k + 2])
                 out[k] += a
