@@ -175,6 +175,7 @@ def preset_steps(name, *, classification):
                 {
                     "learning_rate": (0.01, 0.3, "log"),
                     "max_leaf_nodes": (4, 64),
+                    "min_samples_leaf": (5, 100, "log"),
                     "l2_regularization": (1e-6, 1.0, "log"),
                 },
             ),
@@ -198,6 +199,7 @@ def preset_steps(name, *, classification):
                 {
                     "learning_rate": (0.01, 0.3, "log"),
                     "max_leaf_nodes": (4, 64),
+                    "min_samples_leaf": (5, 100, "log"),
                     "l2_regularization": (1e-6, 1.0, "log"),
                 },
             ),
