@@ -68,19 +68,23 @@ def count_bins(values_list, edge_list, n_rows, threads=1):
     column at a time, the columns shared among ``threads`` threads); returns
     a list of (counts over the bins, missing count)."""
     k = len(values_list)
-    out = [None] * k
+    if k == 0:
+        return []
+    # everything Python-side is prepared here, so that the workers only call
+    # the kernel (which releases the GIL) and do not wait for each other
+    values = [np.ascontiguousarray(v, dtype=np.float64) for v in values_list]
+    edges = [np.ascontiguousarray(e, dtype=np.float64) for e in edge_list]
+    sizes = [len(e) for e in edges]
+    out = np.zeros((k, max(sizes) + 2), dtype=np.int64)
+    rows = list(out)
 
     def work(t, workers):
         for f in range(t, k, workers):
-            v = np.ascontiguousarray(values_list[f], dtype=np.float64)
-            e = np.ascontiguousarray(edge_list[f], dtype=np.float64)
-            counts = np.zeros(len(e) + 2, dtype=np.int64)
-            _kernels.bin_counts_one(v, e, len(e), counts)
-            out[f] = (counts[: len(e) + 1], int(counts[-1]))
+            _kernels.bin_counts_one(values[f], edges[f], sizes[f], rows[f])
 
     big = k * n_rows >= _MIN_PARALLEL_VALUES
     run_threads(work, min(threads, k) if big else 1)
-    return out
+    return [(out[f, : sizes[f] + 1], int(out[f, -1])) for f in range(k)]
 
 
 def fit(ref, X, settings, threads):
