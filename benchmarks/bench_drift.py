@@ -8,7 +8,9 @@ the batch alone (a floor: any exact KS needs the batch sorted) and
 
 - large: reference 1,000,000 x 20, batch 100,000 x 20 (normal columns, most
   shifted a little so that the p-values take scipy's slow path);
-- small: reference 10,000 x 20, batch 1,000 x 20 (exact p-values);
+- small: reference 10,000 x 20, batch 1,000 x 20 (exact p-values), also the
+  kernels alone and the exact p-values alone (peers: scipy's functions and
+  the previous column-order port of scipy's recursion);
 - tie-heavy: the large case rounded to 50 distinct values per column;
 - fit of the 1,000,000 x 20 reference; the p-values alone; PSI per batch;
 - first use in a new process (numba's cache on disk).
@@ -16,7 +18,7 @@ the batch alone (a floor: any exact KS needs the batch sorted) and
 Run with (the conftest prints medians and peer / mlpipe ratios)::
 
     pytest benchmarks/bench_drift.py -o python_files='bench_*.py' -o addopts= \
-        --benchmark-columns=min,median,max,rounds
+        -p no:cacheprovider -s --benchmark-columns=min,median,max,rounds
 """
 
 import json
