@@ -24,7 +24,7 @@ METHODS = {"auto": 0, "exact": 1, "asymp": 2}
 
 def fit(ref, X, threads):
     """Sort every KS column of the reference once, and keep every
-    ``KS_INDEX_STEP``-th sorted value as an index into it."""
+    ``index_step(n_rows)``-th sorted value as an index into it."""
     cols = [c for c in ref.columns if ref.tests[c] == "ks"]
     ref.ks_columns = cols
     values = [numeric_values(X[c]) for c in cols]
