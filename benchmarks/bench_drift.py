@@ -264,7 +264,7 @@ def test_small_pvalues_scipy(benchmark, small_statistics):
 def test_small_pvalues_column_order_port(benchmark, small_statistics):
     # the previous kernel: scipy's recursion ported column by column
     benchmark.extra_info["role"] = "peer"
-    hs = [int(round(d * 10_000)) for d in small_statistics]
+    hs = [round(d * 10_000) for d in small_statistics]
     benchmark.pedantic(
         lambda: [_kernels._outer_prob_inside_columns(10_000, 1_000, 1_000, h) for h in hs],
         rounds=10, iterations=1,

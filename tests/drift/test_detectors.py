@@ -82,7 +82,6 @@ def test_report_frame_and_views(detector):
 
 
 def test_plot_draws_the_drifted_features(detector):
-    pytest.importorskip("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")

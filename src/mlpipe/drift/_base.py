@@ -1,9 +1,9 @@
 """What every drift detector shares: column handling, the compact reference,
 multiple-testing correction and the assembly of the report."""
 
-from collections.abc import Hashable
 import os
 import threading
+from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field

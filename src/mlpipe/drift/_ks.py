@@ -135,8 +135,8 @@ def ks_test(ref_sorted, ref_counts, bat_sorted, bat_counts, alternative="two-sid
     """KS statistic and p-value of every row pair of two sorted blocks.
 
     ``index`` is :func:`ks_index` of ``ref_sorted`` with step ``index_step``
-    (built here when None, with ``index_step`` or the default step). Returns ``(statistic, pvalue, method_used,
-    sign)``; ``method_used`` is ``"exact"`` or ``"asymp"`` per row (``""``
+    (built here when None, with ``index_step`` or the default step). Returns
+    ``(statistic, pvalue, method_used, sign)``; ``method_used`` is ``"exact"`` or ``"asymp"`` per row (``""``
     where a side is empty).
     """
     alt = ALTERNATIVES[alternative]
