@@ -136,8 +136,8 @@ def ks_test(ref_sorted, ref_counts, bat_sorted, bat_counts, alternative="two-sid
 
     ``index`` is :func:`ks_index` of ``ref_sorted`` with step ``index_step``
     (built here when None, with ``index_step`` or the default step). Returns
-    ``(statistic, pvalue, method_used, sign)``; ``method_used`` is ``"exact"`` or ``"asymp"`` per row (``""``
-    where a side is empty).
+    ``(statistic, pvalue, method_used, sign)``; ``method_used`` is ``"exact"``
+    or ``"asymp"`` per row (``""`` where a side is empty).
     """
     alt = ALTERNATIVES[alternative]
     if index is None:
