@@ -894,14 +894,7 @@ def _gallop_left(a, lo, n, x):
         hi = prev + step
     if hi > n:
         hi = n
-    lo = prev + 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if a[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return _first_ge(a, prev + 1, hi, x)
 
 
 @njit(**_JIT)
@@ -918,14 +911,7 @@ def _gallop_right(a, lo, n, x):
         hi = prev + step
     if hi > n:
         hi = n
-    lo = prev + 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if a[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return _first_gt(a, prev + 1, hi, x)
 
 
 @njit(**_JIT)
