@@ -1051,15 +1051,7 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method):
 @njit(**_JIT)
 def _bin_index(edges, ne, x):
     """Number of inner edges <= x (searchsorted 'right')."""
-    lo = 0
-    hi = ne
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if edges[mid] <= x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return _first_gt(edges, 0, ne, x)
 
 
 @njit(parallel=True, **_JIT)
