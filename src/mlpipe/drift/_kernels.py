@@ -37,6 +37,8 @@ _PI_SIX = math.pi**6
 _CEPHES_MINLOG = -7.08396418532264106224e2
 _SMIRNOV_MAX_COMPUTE_N = 1000000
 _DBL_EPS = 2.220446049250313e-16
+# recursion values below this are set to 0 (see _compute_outer_prob_inside_method)
+_FLUSH = 1e-300
 
 # B_{2j}/(2j)/(2j-1) for j = 8, ..., 1 (scipy.stats._ksstats._STIRLING_COEFFS).
 _STIRLING_COEFFS = np.array(
@@ -638,7 +640,17 @@ def _compute_outer_prob_inside_method(m, n, g, h):
     total = m + n
     s0 = total // 2
     s1 = total - s0
-    v0, v1 = _outer_prob_diagonals(m, n, g, h, s1)
+    # A wide band leaves V tiny near its middle: without flushing, the
+    # recursion runs into subnormal numbers, which cost ~100x per operation
+    # (h = 4000 at 10,000 vs 1,000 values took 5.2 ms instead of 0.9 ms).
+    # Values below _FLUSH change the p-value by less than ~1e-294 in
+    # absolute terms (one cell at most _FLUSH, fewer than 1e6 cells), far
+    # below the 1e-280 scipy's own tiny p-values are compared at; but the
+    # comparison costs 5-20% on narrower bands, so it runs only where the
+    # asymptotic p-value 2 exp(-2 z**2) is below ~1e-39 (z**2 > 45: measured
+    # crossover at 10,000 vs 1,000 values; 1.3 ms vs 8.9 ms at h = 8000).
+    z2 = (h / ((m // g) * n)) ** 2 * (m * n / (m + n))
+    v0, v1 = _outer_prob_diagonals(m, n, g, h, s1, z2 > 45.0)
     if v0.shape[0] == 0:
         return 1.0
     if s1 == s0:
@@ -675,14 +687,14 @@ def _outer_prob_inside_diagonals(m, n, g, h):
     that the order of the cells does not matter)."""
     if m < n:
         m, n = n, m
-    v0, v1 = _outer_prob_diagonals(m, n, g, h, m + n)
+    v0, v1 = _outer_prob_diagonals(m, n, g, h, m + n, False)
     if v0.shape[0] == 0:
         return 1.0
     return v1[n + 1]
 
 
 @njit(**_JIT)
-def _outer_prob_diagonals(m, n, g, h, s_end):
+def _outer_prob_diagonals(m, n, g, h, s_end, flush):
     """scipy's lattice recursion (``_compute_outer_prob_inside_method``), by
     anti-diagonals, up to the anti-diagonal ``s_end``; m >= n.
 
@@ -693,7 +705,8 @@ def _outer_prob_diagonals(m, n, g, h, s_end):
     one loop without a carried dependency, which the compiler vectorizes.
     Every cell is computed from the same two neighbours with the same
     operations as ``_outer_prob_inside_columns`` (the column-order port).
-    Cells outside the band hold 1 (the path has left it).
+    Cells outside the band hold 1 (the path has left it). With ``flush``,
+    values below ``_FLUSH`` are set to 0 (no subnormal numbers).
 
     Returns the anti-diagonals ``s_end - 1`` and ``s_end``, indexed by
     j + 1; empty arrays when scipy returns 1 early.
@@ -736,12 +749,19 @@ def _outer_prob_diagonals(m, n, g, h, s_end):
             new[s + 1] = 0.0
             top = hi
         fs = float(s)
-        for j in range(lo, top):
-            # unsigned indices: no negative-index wraparound, so the loop
-            # vectorizes; fs - jf[u] is exactly float(s - j)
-            u = np.uint64(j)
-            v = u + np.uint64(1)
-            new[v] = old[v] * ((fs - jf[u]) * r) + old[u] * (jf[u] * r)
+        if flush:
+            for j in range(lo, top):
+                u = np.uint64(j)
+                v = u + np.uint64(1)
+                x = old[v] * ((fs - jf[u]) * r) + old[u] * (jf[u] * r)
+                new[v] = x if x >= _FLUSH else 0.0
+        else:
+            for j in range(lo, top):
+                # unsigned indices: no negative-index wraparound, so the loop
+                # vectorizes; fs - jf[u] is exactly float(s - j)
+                u = np.uint64(j)
+                v = u + np.uint64(1)
+                new[v] = old[v] * ((fs - jf[u]) * r) + old[u] * (jf[u] * r)
         # keep 1 (outside) everywhere else in this buffer
         for j in range(lo_prev2, min(lo, hi_prev2 + 1)):
             new[j + 1] = 1.0
