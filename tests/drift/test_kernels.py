@@ -370,7 +370,7 @@ def test_flushing_subnormals_changes_no_pvalue():
             s1 = (m + n) - (m + n) // 2
             plain = _kernels._outer_prob_diagonals(m, n, g, h, s1, False)
             flushed = _kernels._outer_prob_diagonals(m, n, g, h, s1, True)
-            for a, b in zip(plain, flushed):
+            for a, b in zip(plain, flushed, strict=True):
                 big = a > 1e-250
                 np.testing.assert_allclose(b[big], a[big], rtol=1e-13)
                 assert np.all(b[~big] <= 1e-250)
