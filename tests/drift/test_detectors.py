@@ -81,6 +81,37 @@ def test_report_frame_and_views(detector):
     assert report.to_frame() is not report.results  # a copy
 
 
+def test_report_builds_its_frame_on_first_read_and_pickles_before(detector):
+    report = detector.score(make_credit_batch().X)
+    assert not isinstance(report._results, pd.DataFrame)  # nothing built yet
+    clone = pickle.loads(pickle.dumps(report))
+    assert report.results is report.results  # built once, then kept
+    pd.testing.assert_frame_equal(clone.to_frame(), report.to_frame())
+    assert clone.drift == report.drift and clone.drifted_features == report.drifted_features
+
+
+def test_all_float_frames_take_the_array_path_with_the_same_results():
+    # a frame of float64 columns only is read as one array; one int column
+    # sends it through pandas column by column: same report either way
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame(rng.normal(size=(500, 4)), columns=list("abcd"))
+    bat = pd.DataFrame(rng.normal(0.3, 1.0, size=(200, 4)), columns=list("abcd"))
+    bat.iloc[::7, 2] = np.nan
+    before = bat.copy()
+    fast = KSDrift().fit(ref).score(bat).to_frame()
+    pd.testing.assert_frame_equal(bat, before)  # the caller's data is untouched
+    ref_i, bat_i = ref.copy(), bat.copy()
+    ref_i["e"] = np.arange(500)
+    bat_i["e"] = np.arange(200)
+    slow = KSDrift(columns=list("abcd")).fit(ref_i).score(bat_i).to_frame()
+    pd.testing.assert_frame_equal(fast, slow)
+    for col in "abcd":
+        row = fast[(fast.feature == col) & (fast.test == "ks")].iloc[0]
+        res = stats.ks_2samp(ref[col], bat[col].dropna())
+        assert row.statistic == res.statistic
+        assert row.p_value == pytest.approx(res.pvalue, rel=1e-10)
+
+
 def test_plot_draws_the_drifted_features(detector):
     import matplotlib
 

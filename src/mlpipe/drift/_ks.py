@@ -11,7 +11,7 @@ from mlpipe.drift import _kernels
 from mlpipe.drift._base import (
     _ECDF_POINTS,
     _BaseDrift,
-    numeric_values,
+    numeric_columns,
     run_threads,
     sorted_block,
 )
@@ -27,9 +27,11 @@ def fit(ref, X, threads):
     ``index_step(n_rows)``-th sorted value as an index into it."""
     cols = [c for c in ref.columns if ref.tests[c] == "ks"]
     ref.ks_columns = cols
-    values = [numeric_values(X[c]) for c in cols]
+    values = numeric_columns(X, cols)
     ref.ks_sorted, ref.ks_counts = sorted_block(values, len(X), threads)
     ref.ks_index, ref.ks_index_step = ks_index(ref.ks_sorted)
+    ref.ks_quantiles = None
+    _reference_quantiles(ref)
 
 
 def index_step(n_rows):
@@ -187,7 +189,7 @@ def score(ref, X, settings, threads, distributions):
     cols = ref.ks_columns
     if not cols:
         return {}
-    values = [numeric_values(X[c]) for c in cols]
+    values = numeric_columns(X, cols)
     bat_sorted, bat_counts, d, sign = _sort_and_compare(
         ref, values, len(X), ALTERNATIVES[settings["alternative"]], threads
     )
@@ -196,7 +198,8 @@ def score(ref, X, settings, threads, distributions):
         settings["alternative"], settings["method"], threads,
     )
     rows = {}
-    levels = np.linspace(0.0, 1.0, _ECDF_POINTS)
+    levels = _LEVELS
+    ref_quantiles = _reference_quantiles(ref)
     for f, col in enumerate(cols):
         nr, nb = int(ref.ks_counts[f]), int(bat_counts[f])
         note = f"{used[f]} p-value" if used[f] else "no values to compare"
@@ -215,7 +218,7 @@ def score(ref, X, settings, threads, distributions):
             distributions[col] = {
                 "kind": "ecdf",
                 "levels": levels,
-                "reference": _quantiles(ref.ks_sorted[f, :nr], levels),
+                "reference": ref_quantiles[f],
                 "batch": _quantiles(bat_sorted[f, :nb], levels),
             }
     return rows
@@ -247,6 +250,22 @@ def _sort_and_compare(ref, values, n_rows, alternative, threads):
     big = nf * n_rows >= _MIN_PARALLEL_VALUES
     run_threads(work, min(threads, nf) if big else 1)
     return bat, counts, d, sign
+
+
+_LEVELS = np.linspace(0.0, 1.0, _ECDF_POINTS)
+
+
+def _reference_quantiles(ref):
+    """The ECDF points of every reference column (for ``DriftReport.plot``),
+    computed once per reference."""
+    cached = getattr(ref, "ks_quantiles", None)
+    if cached is None:
+        cached = [
+            _quantiles(ref.ks_sorted[f, : int(n)], _LEVELS) if n else None
+            for f, n in enumerate(ref.ks_counts)
+        ]
+        ref.ks_quantiles = cached
+    return cached
 
 
 def _quantiles(sorted_values, levels):

@@ -11,7 +11,7 @@ from mlpipe.drift._base import (
     CATEGORICAL,
     _BaseDrift,
     encode,
-    numeric_values,
+    numeric_columns,
     reference_categories,
     run_threads,
 )
@@ -90,7 +90,7 @@ def count_bins(values_list, edge_list, n_rows, threads=1):
 def fit(ref, X, settings, threads):
     numeric = [c for c in ref.columns if ref.tests[c] == "psi"
                and ref.kinds[c] not in _CATEGORICAL_KINDS]
-    values = [numeric_values(X[c]) for c in numeric]
+    values = numeric_columns(X, numeric)
     edges = [bin_edges(v, settings["n_bins"], settings["binning"]) for v in values]
     binned = count_bins(values, edges, len(X), threads)
     for col, e, (counts, _) in zip(numeric, edges, binned, strict=False):
@@ -128,7 +128,7 @@ def unseen_note(unseen):
 def score(ref, X, settings, distributions, threads=1):
     rows = {}
     numeric = list(ref.psi_numeric)
-    values = [numeric_values(X[c]) for c in numeric]
+    values = numeric_columns(X, numeric)
     edges = [ref.psi_numeric[c][0] for c in numeric]
     binned = count_bins(values, edges, len(X), threads)
     for col, (counts, _), e in zip(numeric, binned, edges, strict=False):

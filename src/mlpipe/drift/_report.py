@@ -1,7 +1,6 @@
 """DriftReport: what a drift detector found in one batch."""
 
 import textwrap
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -36,7 +35,6 @@ CORRECTION_NAMES = {
 }
 
 
-@dataclass(repr=False)
 class DriftReport(Report):
     """The result of checking one batch against the reference.
 
@@ -86,16 +84,38 @@ class DriftReport(Report):
     ['duration', 'age', 'purpose', 'credit_amount']
     """
 
-    results: pd.DataFrame
-    drift: bool
-    alpha: float
-    correction: object
-    n_reference: int
-    n_batch: int
-    drift_share: object = None
-    distributions: dict = field(default_factory=dict)
-
     title = "Drift report"
+
+    def __init__(
+        self,
+        results,
+        drift,
+        alpha,
+        correction,
+        n_reference,
+        n_batch,
+        drift_share=None,
+        distributions=None,
+    ):
+        # ``results`` may be a mapping of equal-length columns: the frame is
+        # then built on first use. Building it takes longer than scoring a
+        # small batch, and a monitor that only reads ``report.drift`` never
+        # needs it.
+        self._results = results
+        self.drift = drift
+        self.alpha = alpha
+        self.correction = correction
+        self.n_reference = n_reference
+        self.n_batch = n_batch
+        self.drift_share = drift_share
+        self.distributions = {} if distributions is None else distributions
+
+    @property
+    def results(self):
+        """The rows, as :meth:`to_frame` returns them (not a copy)."""
+        if not isinstance(self._results, pd.DataFrame):
+            self._results = pd.DataFrame({name: self._results[name] for name in COLUMNS})
+        return self._results
 
     def to_frame(self):
         """Return one row per test.

@@ -138,7 +138,11 @@ def check_frame(estimator, X, *, reset, min_samples=1):
             f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
             f"1 is required by {name}."
         )
-    complex_cols = [c for c in X.columns if ptypes.is_complex_dtype(X[c].dtype)]
+    complex_cols = [
+        c
+        for c, dtype in zip(X.columns, X.dtypes.tolist(), strict=True)
+        if ptypes.is_complex_dtype(dtype)
+    ]
     if complex_cols:
         raise ValueError(
             f"Complex data not supported: columns {complex_cols} of the input "
