@@ -111,13 +111,23 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
     p = np.empty(nu)
     outcome = np.empty(nu, dtype=np.int8)
 
-    def work(t, workers):
-        _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, t, nu, workers,
-                                  stat, p, outcome)
-
     heavy = nu > 1 and _may_be_exact(u_ref, u_bat, method) and max(
         u_ref.max(), u_bat.max()) >= 1000
-    run_threads(work, min(threads, nu) if heavy else 1)
+    if heavy and threads > 1:
+        # The exact recursion visits ~d * n_ref * n_bat cells, so columns
+        # differ a lot in cost: the workers take the costliest first from a
+        # shared queue (longest-processing-time order) instead of fixed turns.
+        queue = iter(np.argsort(-(u_d * u_ref * u_bat), kind="stable").tolist())
+
+        def work(t, workers):
+            for f in queue:  # a list iterator hands each item to one thread
+                _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, f, f + 1,
+                                          1, stat, p, outcome)
+
+        run_threads(work, min(threads, nu))
+    else:
+        _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, 0, nu, 1,
+                                  stat, p, outcome)
     out_stat = np.full(nf, np.nan)
     out_p = np.full(nf, np.nan)
     out_outcome = np.full(nf, -1, dtype=np.int8)
@@ -198,8 +208,8 @@ def score(ref, X, settings, threads, distributions):
         settings["alternative"], settings["method"], threads,
     )
     rows = {}
-    levels = _LEVELS
     ref_quantiles = _reference_quantiles(ref)
+    bat_quantiles = _batch_quantiles(bat_sorted, bat_counts)
     for f, col in enumerate(cols):
         nr, nb = int(ref.ks_counts[f]), int(bat_counts[f])
         note = f"{used[f]} p-value" if used[f] else "no values to compare"
@@ -217,9 +227,9 @@ def score(ref, X, settings, threads, distributions):
         if nr and nb:
             distributions[col] = {
                 "kind": "ecdf",
-                "levels": levels,
+                "levels": _LEVELS,
                 "reference": ref_quantiles[f],
-                "batch": _quantiles(bat_sorted[f, :nb], levels),
+                "batch": bat_quantiles[f],
             }
     return rows
 
@@ -268,9 +278,24 @@ def _reference_quantiles(ref):
     return cached
 
 
+def _batch_quantiles(bat_sorted, bat_counts):
+    """``_quantiles`` of every row, at once when the rows have the same count
+    (no missing values: the common case)."""
+    if len(bat_counts) and (bat_counts == bat_counts[0]).all() and bat_counts[0]:
+        idx = _quantile_index(int(bat_counts[0]), _LEVELS)
+        return bat_sorted[:, idx]
+    return [
+        _quantiles(bat_sorted[f, : int(n)], _LEVELS) if n else None
+        for f, n in enumerate(bat_counts)
+    ]
+
+
+def _quantile_index(n, levels):
+    return np.minimum((levels * n).astype(np.int64), n - 1)
+
+
 def _quantiles(sorted_values, levels):
-    idx = np.minimum((levels * len(sorted_values)).astype(np.int64), len(sorted_values) - 1)
-    return sorted_values[idx].copy()
+    return sorted_values[_quantile_index(len(sorted_values), levels)]
 
 
 class KSDrift(_BaseDrift):

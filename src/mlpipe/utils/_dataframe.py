@@ -126,7 +126,8 @@ def check_frame(estimator, X, *, reset, min_samples=1):
             if np.iscomplexobj(X):
                 raise ValueError("Complex data not supported\n" + repr(X))
             X = pd.DataFrame(X, copy=False)
-    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    if reset or not _same_names_as_fit(estimator, X):
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
     n_samples, n_features = X.shape
     if n_samples < min_samples:
         raise ValueError(
@@ -149,6 +150,16 @@ def check_frame(estimator, X, *, reset, min_samples=1):
             f"to {name} are complex."
         )
     return X
+
+
+def _same_names_as_fit(estimator, X):
+    """True when X has exactly the column names seen at fit, in order: then
+    scikit-learn's checks (~0.13 ms, as long as a small batch's drift
+    tests) have nothing to say and are skipped."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None or X.shape[1] != len(names):
+        return False
+    return X.columns.tolist() == names.tolist()
 
 
 def find_infinite(frame, columns=None):
