@@ -10,7 +10,8 @@ the batch alone (a floor: any exact KS needs the batch sorted) and
   shifted a little so that the p-values take scipy's slow path);
 - small: reference 10,000 x 20, batch 1,000 x 20 (exact p-values), also the
   kernels alone and the exact p-values alone (peers: scipy's functions and
-  the previous column-order port of scipy's recursion);
+  the previous column-order port of scipy's recursion), and the same sizes
+  with every column strongly shifted (wide bands, tiny p-values);
 - tie-heavy: the large case rounded to 50 distinct values per column;
 - fit of the 1,000,000 x 20 reference; the p-values alone; PSI per batch;
 - first use in a new process (numba's cache on disk).
@@ -269,6 +270,38 @@ def test_small_pvalues_column_order_port(benchmark, small_statistics):
         lambda: [_kernels._outer_prob_inside_columns(10_000, 1_000, 1_000, h) for h in hs],
         rounds=10, iterations=1,
     )
+
+
+SMALL_DRIFTED = "drift ks: score 10k x 20 / 1k x 20, every column shifted 0.4-1.2 sd"
+
+
+@pytest.fixture(scope="module")
+def small_drifted():
+    # strong drift: D = 0.15-0.45, where the exact recursion's band is wide
+    # and its values tiny (the kernel flushes subnormal numbers there)
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({f"x{i}": rng.normal(size=10_000) for i in range(N_FEATURES)})
+    bat = pd.DataFrame(
+        {f"x{i}": rng.normal(0.4 + 0.04 * i, 1.0, size=1_000) for i in range(N_FEATURES)}
+    )
+    return ref, bat
+
+
+@pytest.mark.benchmark(group=SMALL_DRIFTED)
+def test_small_drifted_mlpipe(benchmark, small_drifted):
+    benchmark.extra_info["role"] = "mlpipe"
+    ref, bat = small_drifted
+    det = KSDrift().fit(ref)
+    det.score(bat)
+    report = benchmark.pedantic(lambda: det.score(bat), rounds=30, iterations=1)
+    _check_same(report, _scipy_loop(ref, bat))
+
+
+@pytest.mark.benchmark(group=SMALL_DRIFTED)
+def test_small_drifted_scipy_loop(benchmark, small_drifted):
+    benchmark.extra_info["role"] = "peer"
+    ref, bat = small_drifted
+    benchmark.pedantic(lambda: _scipy_loop(ref, bat), rounds=3, iterations=1)
 
 
 # --------------------------------------------------------------- p-values
