@@ -379,6 +379,9 @@ _DEFAULTS = {
 }
 
 
+_PARAM_NAMES = {}
+
+
 class _BaseDrift(BaseEstimator):
     """Fit on a reference, score batches. Subclasses decide the test of each
     column (``_choose_test``) and name their parameters."""
@@ -386,7 +389,14 @@ class _BaseDrift(BaseEstimator):
     _doc_link_module = "mlpipe"
 
     def _settings(self):
-        params = self.get_params(deep=False)
+        # get_params reads the signature of __init__ on every call (~50 us,
+        # a sizeable part of scoring a small batch); the names are fixed
+        # per class.
+        cls = type(self)
+        names = _PARAM_NAMES.get(cls)
+        if names is None:
+            names = _PARAM_NAMES[cls] = sorted(self.get_params(deep=False))
+        params = {name: getattr(self, name) for name in names}
         out = dict(_DEFAULTS)
         for key, value in params.items():
             if key in out:

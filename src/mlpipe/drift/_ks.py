@@ -95,16 +95,11 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
     n_bat = np.asarray(n_bat, dtype=np.int64)
     d = np.asarray(d, dtype=np.float64)
     nf = d.shape[0]
-    bits = d.view(np.int64)  # -0.0 and 0.0 apart
-    first = {}
-    todo = []
-    for f in range(nf):
-        key = (int(n_ref[f]), int(n_bat[f]), int(bits[f]))
-        if key in first or d[f] != d[f]:
-            continue
-        first[key] = f
-        todo.append(f)
-    todo = np.asarray(todo, dtype=np.int64)
+    valid = ~np.isnan(d)
+    # distinct (sizes, statistic bits) triples: -0.0 and 0.0 stay apart
+    keys = np.stack([n_ref, n_bat, d.view(np.int64)], axis=1)[valid]
+    _, todo, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    todo = np.flatnonzero(valid)[todo]
     nu = len(todo)
     u_ref, u_bat, u_d = n_ref[todo], n_bat[todo], d[todo]
     stat = np.empty(nu)
@@ -131,12 +126,8 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
     out_stat = np.full(nf, np.nan)
     out_p = np.full(nf, np.nan)
     out_outcome = np.full(nf, -1, dtype=np.int8)
-    for f in range(nf):
-        if d[f] != d[f]:
-            continue
-        g = first[(int(n_ref[f]), int(n_bat[f]), int(bits[f]))]
-        k = np.searchsorted(todo, g)
-        out_stat[f], out_p[f], out_outcome[f] = stat[k], p[k], outcome[k]
+    inverse = inverse.reshape(-1)
+    out_stat[valid], out_p[valid], out_outcome[valid] = stat[inverse], p[inverse], outcome[inverse]
     zero = (n_ref == 0) | (n_bat == 0)
     out_stat[zero], out_p[zero], out_outcome[zero] = np.nan, np.nan, -1
     return out_stat, out_p, out_outcome
@@ -164,8 +155,8 @@ def _finish(ref_sorted, ref_counts, bat_sorted, bat_counts, d, sign, alternative
             threads):
     alt = ALTERNATIVES[alternative]
     stat, p, outcome = ks_pvalues(ref_counts, bat_counts, d, alt, METHODS[method], threads)
-    used = np.where(outcome == DONE_EXACT, "exact", np.where(outcome < 0, "", "asymp"))
-    used = used.astype(object)
+    names = {DONE_EXACT: "exact", -1: ""}
+    used = np.array([names.get(o, "asymp") for o in outcome.tolist()], dtype=object)
     for f in np.nonzero(outcome == NEEDS_SCIPY)[0]:
         stat[f], p[f], used[f] = _one_sided_exact(
             ref_sorted[f, : ref_counts[f]], bat_sorted[f, : bat_counts[f]], d[f],
