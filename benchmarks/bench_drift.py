@@ -106,6 +106,21 @@ def _check_same(report, peer_results):
     np.testing.assert_allclose(ks["p_value"].to_numpy(), p, rtol=1e-10, atol=1e-300)
 
 
+def _bench_score(benchmark, ref, bat, rounds):
+    """Time KSDrift.score of a fitted detector (kernels compiled/loaded
+    first) and check its report against the scipy loop."""
+    benchmark.extra_info["role"] = "mlpipe"
+    det = KSDrift().fit(ref)
+    det.score(bat)
+    report = benchmark.pedantic(lambda: det.score(bat), rounds=rounds, iterations=1)
+    _check_same(report, _scipy_loop(ref, bat))
+
+
+def _bench_scipy_loop(benchmark, ref, bat, rounds):
+    benchmark.extra_info["role"] = "peer"
+    benchmark.pedantic(lambda: _scipy_loop(ref, bat), rounds=rounds, iterations=1)
+
+
 # --------------------------------------------------------------- large case
 
 LARGE = "drift ks: score 1M x 20 ref / 100k x 20 batch, with p-values"
@@ -129,9 +144,7 @@ def test_large_mlpipe(benchmark, large, large_fitted):
 
 @pytest.mark.benchmark(group=LARGE)
 def test_large_scipy_loop(benchmark, large):
-    benchmark.extra_info["role"] = "peer"
-    ref, bat = large
-    benchmark.pedantic(lambda: _scipy_loop(ref, bat), rounds=3, iterations=1)
+    _bench_scipy_loop(benchmark, *large, rounds=3)
 
 
 @pytest.mark.benchmark(group=LARGE)
@@ -157,19 +170,12 @@ TIES = "drift ks: score tie-heavy 1M x 20 / 100k x 20 (51 distinct values)"
 
 @pytest.mark.benchmark(group=TIES)
 def test_ties_mlpipe(benchmark, ties):
-    benchmark.extra_info["role"] = "mlpipe"
-    ref, bat = ties
-    det = KSDrift().fit(ref)
-    det.score(bat)
-    report = benchmark.pedantic(lambda: det.score(bat), rounds=30, iterations=1)
-    _check_same(report, _scipy_loop(ref, bat))
+    _bench_score(benchmark, *ties, rounds=30)
 
 
 @pytest.mark.benchmark(group=TIES)
 def test_ties_scipy_loop(benchmark, ties):
-    benchmark.extra_info["role"] = "peer"
-    ref, bat = ties
-    benchmark.pedantic(lambda: _scipy_loop(ref, bat), rounds=3, iterations=1)
+    _bench_scipy_loop(benchmark, *ties, rounds=3)
 
 
 @pytest.mark.benchmark(group=TIES)
@@ -187,19 +193,12 @@ SMALL = "drift ks: score 10k x 20 ref / 1k x 20 batch, exact p-values"
 
 @pytest.mark.benchmark(group=SMALL)
 def test_small_mlpipe(benchmark, small):
-    benchmark.extra_info["role"] = "mlpipe"
-    ref, bat = small
-    det = KSDrift().fit(ref)
-    det.score(bat)
-    report = benchmark.pedantic(lambda: det.score(bat), rounds=100, iterations=1)
-    _check_same(report, _scipy_loop(ref, bat))
+    _bench_score(benchmark, *small, rounds=100)
 
 
 @pytest.mark.benchmark(group=SMALL)
 def test_small_scipy_loop(benchmark, small):
-    benchmark.extra_info["role"] = "peer"
-    ref, bat = small
-    benchmark.pedantic(lambda: _scipy_loop(ref, bat), rounds=5, iterations=1)
+    _bench_scipy_loop(benchmark, *small, rounds=5)
 
 
 @pytest.mark.benchmark(group=SMALL)
@@ -289,19 +288,12 @@ def small_drifted():
 
 @pytest.mark.benchmark(group=SMALL_DRIFTED)
 def test_small_drifted_mlpipe(benchmark, small_drifted):
-    benchmark.extra_info["role"] = "mlpipe"
-    ref, bat = small_drifted
-    det = KSDrift().fit(ref)
-    det.score(bat)
-    report = benchmark.pedantic(lambda: det.score(bat), rounds=30, iterations=1)
-    _check_same(report, _scipy_loop(ref, bat))
+    _bench_score(benchmark, *small_drifted, rounds=30)
 
 
 @pytest.mark.benchmark(group=SMALL_DRIFTED)
 def test_small_drifted_scipy_loop(benchmark, small_drifted):
-    benchmark.extra_info["role"] = "peer"
-    ref, bat = small_drifted
-    benchmark.pedantic(lambda: _scipy_loop(ref, bat), rounds=3, iterations=1)
+    _bench_scipy_loop(benchmark, *small_drifted, rounds=3)
 
 
 # --------------------------------------------------------------- p-values
