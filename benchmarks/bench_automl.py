@@ -236,20 +236,34 @@ FIT = {
 }
 
 
-def holdout_scores(model, X, y, task, method):
+def holdout_scores(model, X, y, task, method, n_boot=200):
+    """Holdout score, ROC AUC, and ``score_se``: the bootstrap standard error of
+    the score over resamples of the holdout rows (its sampling noise)."""
     if method == "hgb_tuned":
         X = _hgb_frame(X)
+    y = np.asarray(y)
     if task == "regression":
-        return {"score": r2_score(y, model.predict(X)), "auc": np.nan}
-    proba = model.predict_proba(X)
-    classes = np.unique(y)
-    if len(classes) == 2:
-        auc = roc_auc_score(y, proba[:, 1])
-        return {"score": auc, "auc": auc}
-    return {
-        "score": accuracy_score(y, model.predict(X)),
-        "auc": roc_auc_score(y, proba, multi_class="ovr"),
-    }
+        pred = model.predict(X)
+        metric, out = (lambda idx: r2_score(y[idx], pred[idx])), {"auc": np.nan}
+    else:
+        proba = model.predict_proba(X)
+        if len(np.unique(y)) == 2:
+            metric = lambda idx: roc_auc_score(y[idx], proba[idx, 1])  # noqa: E731
+            out = {"auc": metric(np.arange(len(y)))}
+        else:
+            pred = model.predict(X)
+            metric = lambda idx: accuracy_score(y[idx], pred[idx])  # noqa: E731
+            out = {"auc": roc_auc_score(y, proba, multi_class="ovr")}
+    out["score"] = metric(np.arange(len(y)))
+    rng = np.random.default_rng(0)
+    boot = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        if task == "classification" and len(np.unique(y[idx])) < len(np.unique(y)):
+            continue
+        boot.append(metric(idx))
+    out["score_se"] = float(np.std(boot, ddof=1))
+    return out
 
 
 def run_one(name, method, seed, budget_mins):
@@ -277,7 +291,7 @@ def run_one(name, method, seed, budget_mins):
         row["model"] = desc
     except Exception as exc:  # a failing method is a result too
         row["fit_seconds"] = time.perf_counter() - start
-        row.update(score=np.nan, auc=np.nan, model="")
+        row.update(score=np.nan, auc=np.nan, score_se=np.nan, model="")
         row["error"] = f"{type(exc).__name__}: {exc}"[:500]
         traceback.print_exc()
     row["wall_seconds"] = time.perf_counter() - start
@@ -314,6 +328,41 @@ def summarize(results):
     table.insert(0, "mean", table.mean(axis=1))
     table["wall s (mean)"] = results.groupby(["dataset", "method"])["wall_seconds"].mean()
     return table
+
+
+def paired(results, method="pipeline_search", against=("tpot_default", "hgb_tuned")):
+    """``method`` minus each other method, paired by data set and seed (same split).
+
+    ``diff`` is the mean paired difference over seeds, ``se`` its standard
+    error (sample standard deviation of the per-seed differences over
+    sqrt(n)), ``z`` = diff / se; a loss is "beyond noise" when diff < -2 se.
+    ``holdout_se`` is the mean bootstrap standard error of one holdout score
+    (the sampling noise of a single split), for scale.
+    """
+    scores = results.pivot_table(index=["dataset", "seed"], columns="method", values="score")
+    rows = []
+    for other in against:
+        if method not in scores or other not in scores:
+            continue
+        d = (scores[method] - scores[other]).dropna()
+        for name, diffs in d.groupby(level="dataset"):
+            n = len(diffs)
+            se = diffs.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+            holdout = results[(results.dataset == name) & results.method.isin([method, other])]
+            rows.append(
+                {
+                    "dataset": name,
+                    "vs": other,
+                    "n_seeds": n,
+                    "diff": diffs.mean(),
+                    "se": se,
+                    "z": diffs.mean() / se if se else np.nan,
+                    "per_seed": " ".join(f"{v:+.4f}" for v in diffs),
+                    "holdout_se": holdout["score_se"].mean() if "score_se" in holdout else np.nan,
+                    "loss_beyond_noise": bool(diffs.mean() < -2 * se) if n > 1 else None,
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 # -- step reuse -------------------------------------------------------------------
@@ -406,6 +455,12 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--out", default=None, help="CSV, appended to row by row")
     parser.add_argument(
+        "--summarize",
+        nargs="+",
+        metavar="CSV",
+        help="only print the tables of CSV files written by --out",
+    )
+    parser.add_argument(
         "--memory-check",
         action="store_true",
         help="only measure step reuse (memory=) on the credit data",
@@ -414,9 +469,13 @@ def main(argv=None):
     if args.memory_check:
         memory_check()
         return
-    results = run(args.datasets, args.seeds, args.budget_mins, args.methods, args.out)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
+    if args.summarize:
+        results = pd.concat([pd.read_csv(f) for f in args.summarize], ignore_index=True)
+    else:
+        results = run(args.datasets, args.seeds, args.budget_mins, args.methods, args.out)
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(summarize(results).round(4))
+        print(paired(results).round(4).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -145,8 +145,14 @@ def test_failing_and_slow_candidates_are_recorded_and_skipped(credit):
     # Learners and imputation overridden (no KNN path keeps the working
     # candidates fast); the other stages keep the default steps.
     space = {"imputation": [Step(TypedImputer, stage="imputation")], "learner": learners}
+    # No default pipelines: the seeded _SlowClassifier would come first, and a
+    # timed-out candidate keeps its dask thread busy until its fits end (3 x 8 s),
+    # so every later candidate would wait behind it.
     search = (
-        PipelineSearch(**{**TINY, "population_size": 6, "max_eval_time_mins": 0.05})
+        PipelineSearch(
+            **{**TINY, "population_size": 6, "max_eval_time_mins": 0.05},
+            start_with_defaults=False,
+        )
         .set_params(search_space=space)
         .fit(X_train, y_train)
     )
@@ -300,3 +306,117 @@ def test_step_spec_becomes_a_configuration_space():
         Step(LogisticRegression, stage="model")
     with pytest.raises(TypeError, match="class"):
         Step(LogisticRegression())
+
+
+# -- the first generation: default pipelines before random ones ------------------
+
+
+def _learner(ind):
+    """The learner of an individual of the search space, as an estimator."""
+    return ind.export_pipeline()[-1]
+
+
+def test_search_space_generates_default_pipelines_first():
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+
+    from mlpipe.automl._spaces import build_space, preset_steps
+
+    space = build_space(preset_steps("default", classification=True), random_state=0)
+    rng = np.random.default_rng(0)
+    seeds = [space.generate(rng) for _ in range(4)]
+    pipes = [ind.export_pipeline() for ind in seeds]
+    learners = [pipe[-1] for pipe in pipes]
+    assert [type(est) for est in learners] == [
+        HistGradientBoostingClassifier,
+        LogisticRegression,
+        RandomForestClassifier,
+        ExtraTreesClassifier,
+    ]
+    # scikit-learn's defaults where they lie in the ranges, else the nearest end.
+    hgb = learners[0].get_params()
+    assert (hgb["learning_rate"], hgb["max_leaf_nodes"], hgb["min_samples_leaf"]) == (0.1, 31, 20)
+    assert hgb["l2_regularization"] == 1e-6  # default 0.0, range (1e-6, 1)
+    assert learners[1].C == 1.0 and learners[1].max_iter == 2000
+    assert learners[2].min_samples_leaf == 1 and 0.1 <= learners[2].max_features <= 1.0
+    for pipe, learner in zip(pipes, learners, strict=True):
+        imputer, encoder = pipe[0][0], pipe[0][1]
+        assert isinstance(imputer, TypedImputer) and imputer.numeric_strategy == "median"
+        assert not imputer.add_indicator and encoder.scaler == "standard"
+        assert encoder.categorical == ("onehot" if learner is learners[1] else "ordinal")
+        assert pipe[1].func is None  # no feature selection
+        assert learner.random_state == 0
+    # The seeds keep their steps' whole ConfigSpace: mutation explores it.
+    node = seeds[0].pipeline[-1].node
+    assert not isinstance(node.space, dict) and "learning_rate" in node.space
+    before = dict(node.hyperparameters)
+    assert node.mutate(np.random.default_rng(1)) and node.hyperparameters != before
+    # Then random candidates, as before.
+    assert space.generate(rng).unique_id() not in {ind.unique_id() for ind in seeds}
+    assert not hasattr(
+        build_space(preset_steps("light", classification=True), 0, seed_defaults=False), "seeds"
+    )
+
+
+def test_default_pipelines_follow_the_users_search_space():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.feature_selection import SelectPercentile
+    from sklearn.impute import KNNImputer
+    from sklearn.svm import SVC
+
+    from mlpipe.automl._spaces import build_space
+
+    svc = Step(SVC, {"C": (1e-2, 1e2, "log"), "kernel": ["linear", "rbf"], "probability": True})
+    search = PipelineSearch(task="classification", search_space={"learner": [svc]})
+    seeds = build_space(search._steps(True), 0).seeds
+    assert len(seeds) == 1
+    learner = _learner(seeds[0])
+    # The estimator's defaults (C=1, kernel="rbf"), not the first choice.
+    assert isinstance(learner, SVC) and learner.C == 1.0 and learner.kernel == "rbf"
+
+    # Extra learners are seeded too; a user's selection stage and numeric-only
+    # imputation (encoder first) are used as they are.
+    hgb = Step(HistGradientBoostingClassifier, {"learning_rate": (0.2, 0.3)})
+    search = PipelineSearch(
+        task="classification",
+        search_space={
+            "imputation": [Step(KNNImputer, {"n_neighbors": (3, 9)}, stage="imputation")],
+            "selection": [Step(SelectPercentile, {"percentile": (20, 80)}, stage="selection")],
+            "learner": [svc],
+        },
+        extra_steps=[hgb],
+    )
+    seeds = build_space(search._steps(True), 0).seeds
+    pipes = [ind.export_pipeline() for ind in seeds]
+    assert [type(p[-1]) for p in pipes] == [HistGradientBoostingClassifier, SVC]
+    assert pipes[0][-1].learning_rate == 0.2  # default 0.1 clipped into (0.2, 0.3)
+    encoder, imputer = pipes[0][0]
+    assert isinstance(imputer, KNNImputer) and imputer.n_neighbors == 5
+    assert encoder.categorical == "ordinal" and pipes[1][0][0].categorical == "onehot"
+    assert pipes[0][1].percentile == 20  # default 10 clipped into (20, 80)
+
+
+def test_first_generation_smaller_than_the_default_pipelines(credit):
+    X_train, X_test, y_train, _ = credit
+    search = PipelineSearch(
+        task="classification",
+        population_size=2,
+        generations=1,
+        cv=2,
+        complexity_objective=False,
+        random_state=0,
+    ).fit(X_train.iloc[:300], y_train.iloc[:300])
+    assert list(search.results_["pipeline"]) == [
+        "TypedImputer -> TabularEncoder(categorical='ordinal') -> "
+        "HistGradientBoostingClassifier(l2_regularization=1e-06)",
+        "TypedImputer -> TabularEncoder -> LogisticRegression(max_iter=2000)",
+    ]
+    assert search.results_["error"].isna().all()
+    assert len(search.predict(X_test)) == len(X_test)
+    # Without defaults the first generation is random.
+    random_start = PipelineSearch(**{**search.get_params(), "start_with_defaults": False})
+    random_start.fit(X_train.iloc[:300], y_train.iloc[:300])
+    assert list(random_start.results_["pipeline"]) != list(search.results_["pipeline"])

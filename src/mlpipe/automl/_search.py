@@ -35,7 +35,10 @@ class PipelineSearch(BaseEstimator):
     trees or histogram gradient boosting (and XGBoost / LightGBM in the
     ``"full"`` preset). TPOT 1.x runs the search (NSGA-II, so accuracy and
     pipeline complexity, and optionally a fairness metric, are traded off
-    together). The result, ``best_estimator_``, is a plain scikit-learn
+    together). The first generation starts with one default pipeline per
+    learner (scikit-learn's default HistGradientBoosting, logistic
+    regression, random forest, ...; see ``start_with_defaults``), the rest is
+    random. The result, ``best_estimator_``, is a plain scikit-learn
     :class:`~sklearn.pipeline.Pipeline` that needs neither TPOT nor dask.
 
     Raw DataFrames with missing values and string or categorical columns are
@@ -85,6 +88,23 @@ class PipelineSearch(BaseEstimator):
 
     population_size : int, default=20
         Candidates per generation.
+
+    start_with_defaults : bool, default=True
+        Put a default pipeline per learner of the search space at the start
+        of the first generation, before the random candidates (what
+        auto-sklearn and FLAML do): the first imputer and encoder of their
+        stages (``TypedImputer`` with median imputation, then
+        ``TabularEncoder`` with standard scaling: ordinal codes for tree
+        ensembles, one-hot for the others), no feature selection, and the
+        learner at its own default hyperparameters (clipped into the step's
+        ranges; e.g. scikit-learn's default HistGradientBoosting, logistic
+        regression with ``C=1``). Boosting comes first, then linear models,
+        then the rest; with a ``population_size`` smaller than the number of
+        learners, only the first ones are seeded. Your own learner steps are
+        seeded the same way, from their estimator's defaults. Seeds keep the
+        whole search space of their steps, so later generations mutate and
+        cross them like any other candidate. ``False`` starts from random
+        candidates only.
 
     early_stop : int, default=None
         Stop after this many generations without improvement.
@@ -185,6 +205,7 @@ class PipelineSearch(BaseEstimator):
         "max_eval_time_mins": [Interval(Real, 0, None, closed="neither")],
         "generations": [Interval(Integral, 1, None, closed="left"), None],
         "population_size": [Interval(Integral, 2, None, closed="left")],
+        "start_with_defaults": ["boolean"],
         "early_stop": [Interval(Integral, 1, None, closed="left"), None],
         "complexity_objective": ["boolean"],
         "fairness": [dict, None],
@@ -209,6 +230,7 @@ class PipelineSearch(BaseEstimator):
         max_eval_time_mins=1,
         generations=None,
         population_size=20,
+        start_with_defaults=True,
         early_stop=None,
         complexity_objective=True,
         fairness=None,
@@ -228,6 +250,7 @@ class PipelineSearch(BaseEstimator):
         self.max_eval_time_mins = max_eval_time_mins
         self.generations = generations
         self.population_size = population_size
+        self.start_with_defaults = start_with_defaults
         self.early_stop = early_stop
         self.complexity_objective = complexity_objective
         self.fairness = fairness
@@ -350,7 +373,9 @@ class PipelineSearch(BaseEstimator):
         if self.fairness is not None:
             scorers.append(self._fairness_scorer(X))
             weights.append(-1.0)
-        space = build_space(self._steps(classification), self._seed())
+        space = build_space(
+            self._steps(classification), self._seed(), seed_defaults=self.start_with_defaults
+        )
 
         start = time.perf_counter()
         with contextlib.ExitStack() as stack:
@@ -402,7 +427,8 @@ class PipelineSearch(BaseEstimator):
                 raise ValueError(
                     f"None of the {self.population_size} pipelines of the first "
                     "generation could be evaluated on this data: each raised an error "
-                    f"or ran over max_eval_time_mins={self.max_eval_time_mins}. Check "
+                    "or ran over the time limit of one candidate (max_eval_time_mins="
+                    f"{min(self.max_eval_time_mins, self.max_time_mins / 10):g}). Check "
                     "that cross-validation can split y (cv="
                     f"{self.cv!r}, {len(y)} rows) and that X is valid for imputation "
                     "and encoding; fitting one pipeline by hand shows the error."
