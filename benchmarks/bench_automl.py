@@ -34,9 +34,16 @@ breast_cancer, wine, digits, diabetes (regression) and ``synthetic``: a
 seeded ``make_classification`` frame with four columns binned into text
 categories and 10% of all values missing.
 
+Noise: each row also records ``score_se``, the bootstrap standard error of its
+holdout score (200 resamples of the holdout rows). ``paired()`` compares
+PipelineSearch with each other method seed by seed (same split): the mean
+paired difference, its standard error over seeds (sd / sqrt(n)), and a loss
+"beyond noise" when the mean difference is below -2 SE.
+
 The full table is made by the script (not CI)::
 
-    python benchmarks/bench_automl.py --budget-mins 1 --seeds 0 1 --out automl.csv
+    python benchmarks/bench_automl.py --budget-mins 1 --seeds 0 1 2 --out automl.csv
+    python benchmarks/bench_automl.py --summarize automl.csv   # tables of saved rows
     python benchmarks/bench_automl.py --memory-check   # step reuse (memory=)
 
 ``pytest benchmarks/bench_automl.py --benchmark-only`` runs the three methods
