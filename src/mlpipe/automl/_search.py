@@ -95,7 +95,8 @@ class PipelineSearch(BaseEstimator):
         auto-sklearn and FLAML do): the first imputer and encoder of their
         stages (``TypedImputer`` with median imputation, then
         ``TabularEncoder`` with standard scaling: ordinal codes for tree
-        ensembles, one-hot for the others), no feature selection, and the
+        ensembles where the encoder offers them, i.e. not in ``"light"``,
+        one-hot for the others), no feature selection, and the
         learner at its own default hyperparameters (clipped into the step's
         ranges; e.g. scikit-learn's default HistGradientBoosting, logistic
         regression with ``C=1``). Boosting comes first, then linear models,
