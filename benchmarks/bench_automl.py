@@ -160,10 +160,22 @@ def _objective(task, n_classes):
     return "roc_auc" if n_classes == 2 else "roc_auc_ovr"
 
 
-def fit_pipeline_search(X, y, task, budget_mins, seed):
-    search = PipelineSearch(task=task, max_time_mins=budget_mins, random_state=seed, cv=5, n_jobs=1)
+def fit_pipeline_search(X, y, task, budget_mins, seed, start_with_defaults=True):
+    search = PipelineSearch(
+        task=task,
+        max_time_mins=budget_mins,
+        random_state=seed,
+        cv=5,
+        n_jobs=1,
+        start_with_defaults=start_with_defaults,
+    )
     search.fit(X, y)
     return search, str(search.best_estimator_.steps)
+
+
+def fit_pipeline_search_no_defaults(X, y, task, budget_mins, seed):
+    """Ablation: the first generation all random (``start_with_defaults=False``)."""
+    return fit_pipeline_search(X, y, task, budget_mins, seed, start_with_defaults=False)
 
 
 def fit_tpot_default(X, y, task, budget_mins, seed):
@@ -240,6 +252,7 @@ FIT = {
     "pipeline_search": fit_pipeline_search,
     "tpot_default": fit_tpot_default,
     "hgb_tuned": fit_hgb_tuned,
+    "pipeline_search_no_defaults": fit_pipeline_search_no_defaults,
 }
 
 
@@ -337,7 +350,11 @@ def summarize(results):
     return table
 
 
-def paired(results, method="pipeline_search", against=("tpot_default", "hgb_tuned")):
+def paired(
+    results,
+    method="pipeline_search",
+    against=("tpot_default", "hgb_tuned", "pipeline_search_no_defaults"),
+):
     """``method`` minus each other method, paired by data set and seed (same split).
 
     ``diff`` is the mean paired difference over seeds, ``se`` its standard
@@ -459,7 +476,7 @@ def main(argv=None):
     parser.add_argument("--budget-mins", type=float, default=1.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(FIT))
     parser.add_argument("--out", default=None, help="CSV, appended to row by row")
     parser.add_argument(
         "--summarize",
