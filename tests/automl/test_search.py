@@ -420,3 +420,24 @@ def test_first_generation_smaller_than_the_default_pipelines(credit):
     random_start = PipelineSearch(**{**search.get_params(), "start_with_defaults": False})
     random_start.fit(X_train.iloc[:300], y_train.iloc[:300])
     assert list(random_start.results_["pipeline"]) != list(search.results_["pipeline"])
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_own_cluster_runs_candidates_with_one_openmp_thread(processes):
+    # OpenMP limits are per thread: the workers of the search's own cluster
+    # must set theirs (a new thread otherwise starts with one per core)
+    from mlpipe.automl._search import _local_client
+
+    def openmp_threads():
+        import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+        from threadpoolctl import threadpool_info
+
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
+
+    with _local_client(2, processes) as client:
+        workers = list(client.scheduler_info()["workers"])
+        for _ in range(2):  # and it stays set for later tasks
+            seen = client.gather(
+                [client.submit(openmp_threads, pure=False, workers=[w]) for w in workers]
+            )
+            assert all(threads == [1] for threads in seen), seen

@@ -385,9 +385,11 @@ class PipelineSearch(BaseEstimator):
             # stop at whichever comes first.
             stack.enter_context(warnings.catch_warnings())
             warnings.filterwarnings("ignore", message="Both generations and max_time_mins")
-            # Candidates run one per worker: one BLAS/OpenMP thread each. A
-            # HistGradientBoosting fit with 2 OpenMP threads on 2 shared cores
-            # was measured 30-700x slower than with one.
+            # Candidates run one per worker: one BLAS/OpenMP thread each (set
+            # here for the final refit, in _local_client for the workers of
+            # our own cluster; a cluster passed as `client` is left as it is).
+            # A HistGradientBoosting fit with 2 OpenMP threads on 2 shared
+            # cores was measured 30-700x slower than with one.
             stack.enter_context(threadpool_limits(limits=1))
             client = (
                 self.client
@@ -585,7 +587,24 @@ def _local_client(n_jobs, processes):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        # Thread limits of OpenMP and BLAS belong to a thread: the one set in
+        # fit() does not reach the workers' threads, where a new thread starts
+        # with as many OpenMP threads as cores. Each worker has one thread;
+        # it sets the limit once, for every candidate it will run.
+        workers = list(client.scheduler_info()["workers"])
+        client.gather(
+            [
+                client.submit(_one_thread, pure=False, workers=[w], allow_other_workers=False)
+                for w in workers
+            ]
+        )
         yield client
+
+
+def _one_thread():
+    """Limit BLAS and OpenMP to one thread in the calling thread, for good."""
+    threadpool_limits(limits=1)
+    return True
 
 
 def _check_step(step):
