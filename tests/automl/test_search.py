@@ -440,4 +440,6 @@ def test_own_cluster_runs_candidates_with_one_openmp_thread(processes):
             seen = client.gather(
                 [client.submit(openmp_threads, pure=False, workers=[w]) for w in workers]
             )
-            assert all(threads == [1] for threads in seen), seen
+            # one entry per OpenMP runtime loaded (scikit-learn's, and others
+            # that earlier tests may have loaded)
+            assert all(threads and set(threads) == {1} for threads in seen), seen
