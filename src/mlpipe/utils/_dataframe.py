@@ -195,13 +195,16 @@ def check_kinds(estimator, frame, kinds):
     boolean changes pass.
     """
     changed = []
+    dtypes = dict(zip(frame.columns, frame.dtypes.tolist(), strict=True))
     for col, kind in kinds.items():
-        now = column_kind(frame[col])
-        if now == kind or frame[col].isna().all():
+        if kind == NUMERIC and dtypes[col] == np.float64:
+            continue  # the common case, without column_kind's dtype checks
+        s = frame[col]
+        now = column_kind(s)
+        if now == kind or s.isna().all():
             continue
         if {now, kind} <= {NUMERIC, BOOLEAN}:
             continue
-        s = frame[col]
         examples = s[s.notna()].head(3).tolist()
         changed.append(f"{col!r} was {kind} at fit but is {s.dtype} now (e.g. {examples})")
     if changed:
