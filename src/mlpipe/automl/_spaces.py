@@ -116,6 +116,16 @@ def _identity_step():
     return Step(FunctionTransformer, {}, stage="selection")
 
 
+# Ranges shared by the classifier and regressor of each ensemble.
+_FOREST = {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)}
+_BOOSTING = {
+    "learning_rate": (0.01, 0.3, "log"),
+    "max_leaf_nodes": (4, 64),
+    "min_samples_leaf": (5, 100, "log"),
+    "l2_regularization": (1e-6, 1.0, "log"),
+}
+
+
 def preset_steps(name, *, classification):
     """The steps of a preset, by stage."""
     if name not in PRESETS:
@@ -167,57 +177,25 @@ def preset_steps(name, *, classification):
                 Step(SelectPercentile, {"percentile": (20, 100)}, stage="selection")
             )
     if classification:
-        steps["learner"] += [
-            Step(LogisticRegression, {"C": (1e-3, 1e2, "log"), "max_iter": 2000}),
-            Step(
-                RandomForestClassifier,
-                {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
-            ),
-            Step(
-                HistGradientBoostingClassifier,
-                {
-                    "learning_rate": (0.01, 0.3, "log"),
-                    "max_leaf_nodes": (4, 64),
-                    "min_samples_leaf": (5, 100, "log"),
-                    "l2_regularization": (1e-6, 1.0, "log"),
-                },
-            ),
-        ]
-        if not light:
-            steps["learner"].append(
-                Step(
-                    ExtraTreesClassifier,
-                    {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
-                )
-            )
+        linear = Step(LogisticRegression, {"C": (1e-3, 1e2, "log"), "max_iter": 2000})
+        forest, boosting, extra_trees = (
+            RandomForestClassifier, HistGradientBoostingClassifier, ExtraTreesClassifier
+        )
     else:
-        steps["learner"] += [
-            Step(Ridge, {"alpha": (1e-3, 1e3, "log")}),
-            Step(
-                RandomForestRegressor,
-                {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
-            ),
-            Step(
-                HistGradientBoostingRegressor,
-                {
-                    "learning_rate": (0.01, 0.3, "log"),
-                    "max_leaf_nodes": (4, 64),
-                    "min_samples_leaf": (5, 100, "log"),
-                    "l2_regularization": (1e-6, 1.0, "log"),
-                },
-            ),
-        ]
-        if not light:
-            steps["learner"] += [
+        linear = Step(Ridge, {"alpha": (1e-3, 1e3, "log")})
+        forest, boosting, extra_trees = (
+            RandomForestRegressor, HistGradientBoostingRegressor, ExtraTreesRegressor
+        )
+    steps["learner"] += [linear, Step(forest, dict(_FOREST)), Step(boosting, dict(_BOOSTING))]
+    if not light:
+        if not classification:
+            steps["learner"].append(
                 Step(
                     ElasticNet,
                     {"alpha": (1e-4, 10.0, "log"), "l1_ratio": (0.0, 1.0), "max_iter": 5000},
-                ),
-                Step(
-                    ExtraTreesRegressor,
-                    {"n_estimators": 100, "max_features": (0.1, 1.0), "min_samples_leaf": (1, 20)},
-                ),
-            ]
+                )
+            )
+        steps["learner"].append(Step(extra_trees, dict(_FOREST)))
     if name == "full":
         steps["learner"] += _boosting_libraries(classification)
     return steps
