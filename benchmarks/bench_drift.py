@@ -121,6 +121,12 @@ def _bench_scipy_loop(benchmark, ref, bat, rounds):
     benchmark.pedantic(lambda: _scipy_loop(ref, bat), rounds=rounds, iterations=1)
 
 
+def _bench_numpy_reference(benchmark, ref, bat, rounds):
+    benchmark.extra_info["role"] = "peer"
+    peer = _NumpyReference(ref)
+    benchmark.pedantic(lambda: peer.score(bat), rounds=rounds, iterations=1)
+
+
 # --------------------------------------------------------------- large case
 
 LARGE = "drift ks: score 1M x 20 ref / 100k x 20 batch, with p-values"
@@ -149,10 +155,7 @@ def test_large_scipy_loop(benchmark, large):
 
 @pytest.mark.benchmark(group=LARGE)
 def test_large_numpy_reference(benchmark, large):
-    benchmark.extra_info["role"] = "peer"
-    ref, bat = large
-    peer = _NumpyReference(ref)
-    benchmark.pedantic(lambda: peer.score(bat), rounds=3, iterations=1)
+    _bench_numpy_reference(benchmark, *large, rounds=3)
 
 
 @pytest.mark.benchmark(group=LARGE)
@@ -180,10 +183,7 @@ def test_ties_scipy_loop(benchmark, ties):
 
 @pytest.mark.benchmark(group=TIES)
 def test_ties_numpy_reference(benchmark, ties):
-    benchmark.extra_info["role"] = "peer"
-    ref, bat = ties
-    peer = _NumpyReference(ref)
-    benchmark.pedantic(lambda: peer.score(bat), rounds=3, iterations=1)
+    _bench_numpy_reference(benchmark, *ties, rounds=3)
 
 
 # --------------------------------------------------------------- small case
@@ -203,10 +203,7 @@ def test_small_scipy_loop(benchmark, small):
 
 @pytest.mark.benchmark(group=SMALL)
 def test_small_numpy_reference(benchmark, small):
-    benchmark.extra_info["role"] = "peer"
-    ref, bat = small
-    peer = _NumpyReference(ref)
-    benchmark.pedantic(lambda: peer.score(bat), rounds=5, iterations=1)
+    _bench_numpy_reference(benchmark, *small, rounds=5)
 
 
 SMALL_KERNELS = "drift ks: small case, kernels only (statistics + exact p-values)"
