@@ -266,9 +266,11 @@ class DriftReference:
     ks_index_step : int
         The step of ``ks_index``.
 
-    ks_quantiles : list of ndarray or None
+    ks_quantiles : ndarray, list or None
         201 evenly spaced quantiles of each KS column (the reference curve
-        of ``DriftReport.plot``); None for a column with no values.
+        of ``DriftReport.plot``), one row per column; a list, with None for
+        a column with no values, when the columns' counts differ. None for a
+        reference pickled before it was kept (computed on first score).
 
     psi_numeric : dict
         ``{column: (inner_edges, counts)}``: PSI bins of numeric columns;
@@ -292,7 +294,7 @@ class DriftReference:
     ks_counts: np.ndarray = None
     ks_index: np.ndarray = None
     ks_index_step: int = 0
-    ks_quantiles: list = None
+    ks_quantiles: object = None
     psi_numeric: dict = field(default_factory=dict)
     categories: dict = field(default_factory=dict)
     category_counts: dict = field(default_factory=dict)

@@ -30,8 +30,7 @@ def fit(ref, X, threads):
     values = numeric_columns(X, cols)
     ref.ks_sorted, ref.ks_counts = sorted_block(values, len(X), threads)
     ref.ks_index, ref.ks_index_step = ks_index(ref.ks_sorted)
-    ref.ks_quantiles = None
-    _reference_quantiles(ref)
+    ref.ks_quantiles = _row_quantiles(ref.ks_sorted, ref.ks_counts)
 
 
 def index_step(n_rows):
@@ -199,8 +198,10 @@ def score(ref, X, settings, threads, distributions):
         settings["alternative"], settings["method"], threads,
     )
     rows = {}
-    ref_quantiles = _reference_quantiles(ref)
-    bat_quantiles = _batch_quantiles(bat_sorted, bat_counts)
+    ref_quantiles = ref.ks_quantiles
+    if ref_quantiles is None:  # a reference pickled before they were kept
+        ref_quantiles = ref.ks_quantiles = _row_quantiles(ref.ks_sorted, ref.ks_counts)
+    bat_quantiles = _row_quantiles(bat_sorted, bat_counts)
     for f, col in enumerate(cols):
         nr, nb = int(ref.ks_counts[f]), int(bat_counts[f])
         note = f"{used[f]} p-value" if used[f] else "no values to compare"
@@ -256,28 +257,15 @@ def _sort_and_compare(ref, values, n_rows, alternative, threads):
 _LEVELS = np.linspace(0.0, 1.0, _ECDF_POINTS)
 
 
-def _reference_quantiles(ref):
-    """The ECDF points of every reference column (for ``DriftReport.plot``),
-    computed once per reference."""
-    cached = getattr(ref, "ks_quantiles", None)
-    if cached is None:
-        cached = [
-            _quantiles(ref.ks_sorted[f, : int(n)], _LEVELS) if n else None
-            for f, n in enumerate(ref.ks_counts)
-        ]
-        ref.ks_quantiles = cached
-    return cached
-
-
-def _batch_quantiles(bat_sorted, bat_counts):
-    """``_quantiles`` of every row, at once when the rows have the same count
-    (no missing values: the common case)."""
-    if len(bat_counts) and (bat_counts == bat_counts[0]).all() and bat_counts[0]:
-        idx = _quantile_index(int(bat_counts[0]), _LEVELS)
-        return bat_sorted[:, idx]
+def _row_quantiles(sorted_rows, counts):
+    """The ECDF points (``_quantiles`` at ``_LEVELS``) of every row of a sorted
+    block, for ``DriftReport.plot``; None for a row with no values. At once
+    when the rows have the same count (no missing values: the common case)."""
+    if len(counts) and (counts == counts[0]).all() and counts[0]:
+        return sorted_rows[:, _quantile_index(int(counts[0]), _LEVELS)]
     return [
-        _quantiles(bat_sorted[f, : int(n)], _LEVELS) if n else None
-        for f, n in enumerate(bat_counts)
+        _quantiles(sorted_rows[f, : int(n)], _LEVELS) if n else None
+        for f, n in enumerate(counts)
     ]
 
 
