@@ -1,15 +1,50 @@
-"""Developer tasks: ``nox -s tests``, ``lint``, ``bench``, ``docs``, ``notebooks``.
+"""Developer tasks: ``nox -s tests``, ``minimum``, ``lint``, ``bench``, ``docs``, ``notebooks``.
 
 Each session installs mlpipe with every extra into its own virtualenv, so a
 session proves the install as well as the task.
+
+``python noxfile.py`` prints the pins of the ``minimum`` session, one a line.
 """
 
+import tomllib
+from pathlib import Path
+
 import nox
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 nox.options.sessions = ["lint", "tests", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = ["3.11"]
+ROOT = Path(__file__).parent
+
+# The extras whose floors are part of what mlpipe promises; ``dev`` is the
+# developers' tools, installed at their current versions.
+FLOOR_EXTRAS = ("explain", "automl", "all")
+
+
+def minimum_pins(pyproject=ROOT / "pyproject.toml"):
+    """``name==floor`` for every core dependency and every dependency of the
+    extras in ``FLOOR_EXTRAS``, read from the ``>=`` specifiers of pyproject.toml,
+    so the ``minimum`` session and the declared floors cannot disagree.
+    """
+    project = tomllib.loads(Path(pyproject).read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in FLOOR_EXTRAS:
+        requirements += project["optional-dependencies"][extra]
+    pins = {}
+    for text in requirements:
+        req = Requirement(text)
+        if canonicalize_name(req.name) == canonicalize_name(project["name"]):
+            continue  # mlpipe[explain,automl]: its own extras, read above
+        floors = [spec.version for spec in req.specifier if spec.operator == ">="]
+        if len(floors) != 1:
+            raise ValueError(f"{text!r} in pyproject.toml needs exactly one '>=' floor")
+        extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+        marker = f"; {req.marker}" if req.marker else ""
+        pins[canonicalize_name(req.name)] = f"{req.name}{extras}=={floors[0]}{marker}"
+    return sorted(pins.values(), key=str.lower)
 
 
 def _install(session):
@@ -21,6 +56,24 @@ def tests(session):
     """The test suite, doctests included (what CI runs)."""
     _install(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def minimum(session):
+    """The test suite at the declared floors: every core and extra dependency
+    pinned to its ``>=`` version of pyproject.toml (see docs/install.md)."""
+    pins = minimum_pins()
+    session.install("-e", ".[all,dev]", *pins)
+    # The versions the suite really ran against, for docs/install.md.
+    names = [Requirement(pin).name for pin in pins]
+    session.run("python", "-c", _SHOW_VERSIONS, *names)
+    session.run("pytest", *session.posargs)
+
+
+_SHOW_VERSIONS = (
+    "import sys; from importlib.metadata import version; "
+    "[print(f'{n}=={version(n)}') for n in sys.argv[1:]]"
+)
 
 
 @nox.session(python=PYTHON)
@@ -58,3 +111,7 @@ def notebooks(session):
     """Execute every notebook in notebooks/."""
     _install(session)
     session.run("pytest", "--nbmake", "notebooks", "-o", "addopts=", *session.posargs)
+
+
+if __name__ == "__main__":
+    print("\n".join(minimum_pins()))
