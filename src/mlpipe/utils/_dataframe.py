@@ -144,7 +144,7 @@ def as_frame(X, *, names=None, allow_duplicate_names=False, caller=None, what="X
     elif hasattr(X, "to_pandas") and hasattr(X, "columns"):
         frame = X.to_pandas()  # polars and other dataframe libraries
     else:
-        frame = _array_frame(X, names, by, what)
+        frame = _array_frame(X, names, caller, what)
     if not allow_duplicate_names and frame.columns.has_duplicates:
         repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
         raise ValueError(
@@ -154,8 +154,9 @@ def as_frame(X, *, names=None, allow_duplicate_names=False, caller=None, what="X
     return frame
 
 
-def _array_frame(X, names, by, what):
+def _array_frame(X, names, caller, what):
     """An array-like (not a frame) as a DataFrame; see :func:`as_frame`."""
+    by = f" by {caller}" if caller else ""
     infer = isinstance(X, list | tuple)
     values = np.asarray(X, dtype=object) if infer else np.asarray(X)
     infer = infer or values.dtype == object
@@ -186,8 +187,8 @@ def _array_frame(X, names, by, what):
         names = list(names)
         if len(names) != values.shape[1]:
             raise ValueError(
-                f"{what} has {values.shape[1]} columns but {len(names)} names "
-                f"({describe_columns(names)}) are expected{by}."
+                f"{what} has {values.shape[1]} columns but {caller or 'it'} was fitted "
+                f"on {len(names)}: {describe_columns(names)}."
             )
     frame = pd.DataFrame(values, columns=names, copy=False)
     if infer:
@@ -198,7 +199,7 @@ def _array_frame(X, names, by, what):
 
 def _reject_mixed_time_zones(frame, by, what):
     for col, dtype in zip(frame.columns, frame.dtypes.tolist(), strict=True):
-        if dtype != object:
+        if not ptypes.is_object_dtype(dtype):
             continue
         s = frame[col]
         if ptypes.infer_dtype(s, skipna=True) != "datetime":
