@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 
 from mlpipe.explain._explanation import Explanation, reason_codes_of
 from mlpipe.explain._folding import FoldingError, fold_matrix, source_columns
+from mlpipe.utils._dataframe import as_frame
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import (
     LinearClassifierMixin,
@@ -313,23 +314,13 @@ class PipelineExplainer:
     # -- input --------------------------------------------------------------
 
     def _check_X(self, X, what="X"):
-        if isinstance(X, pd.DataFrame):
-            frame = X
-        elif hasattr(X, "to_pandas") and hasattr(X, "columns"):
-            frame = X.to_pandas()
-        else:
-            arr = np.asarray(X)
-            if arr.ndim != 2:
-                raise ValueError(
-                    f"{what} must be a 2-D table of shape (n_samples, n_features), got an "
-                    f"array of shape {arr.shape}."
-                )
-            if arr.shape[1] != len(self.feature_names_):
-                raise ValueError(
-                    f"{what} has {arr.shape[1]} columns but the model was fitted on "
-                    f"{len(self.feature_names_)}."
-                )
-            frame = pd.DataFrame(arr, columns=self.feature_names_ if self._has_names else None)
+        # An array's columns are the model's, by position: as_frame labels them
+        # with its names and checks their count (x0, x1, ... for a model fitted
+        # without names, which then keeps positions as labels).
+        frame = as_frame(X, names=self.feature_names_, caller="the model", what=what)
+        labelled = isinstance(X, pd.DataFrame) or hasattr(X, "to_pandas")
+        if not self._has_names and not labelled:
+            frame = frame.set_axis(range(frame.shape[1]), axis=1)
         if len(frame) == 0:
             raise ValueError(f"{what} has 0 rows; there is nothing to explain.")
         if self._has_names:

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from mlpipe._report import Report
 from mlpipe.fairness._groups import group_label, make_groups, sensitive_columns
 from mlpipe.fairness._metrics import _as_1d
-from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, NUMERIC, column_kind
+from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, NUMERIC, as_frame, column_kind
 
 
 def _discretize(series, n_bins):
@@ -196,15 +196,7 @@ def check_bias(
     >>> bool(report.proxies["is_proxy"].any())
     False
     """
-    if isinstance(X, pd.DataFrame):
-        frame = X
-    else:
-        array = np.asarray(X, dtype=object) if not hasattr(X, "to_pandas") else None
-        frame = X.to_pandas() if array is None else None
-        if frame is None:
-            if array.ndim != 2:
-                raise ValueError(f"X must be 2-D, got an array of shape {array.shape}.")
-            frame = pd.DataFrame(array).infer_objects()
+    frame = as_frame(X, caller="check_bias")
     n = len(frame)
     if n == 0:
         raise ValueError("check_bias got 0 samples: there is nothing to check.")

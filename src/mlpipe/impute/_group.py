@@ -13,7 +13,14 @@ from mlpipe.impute._base import (
     statistic,
     warn_empty,
 )
-from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame, check_kinds, reject_infinite
+from mlpipe.utils._dataframe import (
+    DATETIME,
+    NUMERIC,
+    check_frame,
+    check_kinds,
+    reject_infinite,
+    to_array,
+)
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_is_fitted,
@@ -224,7 +231,7 @@ class GroupImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             data[col] = fill(series, _infer(values), mask)
         out = pd.DataFrame(data, index=X.index)
         out.columns = X.columns
-        return out if was_frame else out.to_numpy()
+        return out if was_frame else to_array(out)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -15,7 +15,14 @@ from mlpipe.impute._base import (
     statistic,
     warn_empty,
 )
-from mlpipe.utils._dataframe import DATETIME, NUMERIC, check_frame, check_kinds, reject_infinite
+from mlpipe.utils._dataframe import (
+    DATETIME,
+    NUMERIC,
+    check_frame,
+    check_kinds,
+    reject_infinite,
+    to_array,
+)
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_feature_names_in,
@@ -248,7 +255,7 @@ class TypedImputer(TransformerMixin, BaseEstimator):
             if not was_frame:
                 indicators.columns = range(X.shape[1], X.shape[1] + mask.shape[1])
             out = pd.concat([out, indicators], axis=1)
-        return out if was_frame else out.to_numpy()
+        return out if was_frame else to_array(out)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: the inputs, then the indicators.

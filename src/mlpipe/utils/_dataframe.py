@@ -70,12 +70,179 @@ def _holds_only_numbers(series):
     return inferred in ("integer", "floating", "mixed-integer-float", "decimal")
 
 
+def as_frame(X, *, names=None, allow_duplicate_names=False, caller=None, what="X"):
+    """Return ``X`` as a DataFrame that keeps each column's dtype and missing values.
+
+    The one way mlpipe turns input into a frame (the imputers, the validator,
+    the drift detectors, the fairness checks and the explainer all call it).
+
+    - A DataFrame is returned as it is; another dataframe library's frame
+      (polars) through its ``to_pandas()``.
+    - A numeric or string ndarray becomes a frame viewing it (no copy).
+    - A list, a tuple, and an ndarray of dtype object get per-column dtypes
+      as :class:`pandas.DataFrame` infers them from a list of rows: ``None``
+      and ``NaN`` stay missing, a column of numbers becomes numeric, a column
+      of strings a string column, of datetimes a datetime column (time zone
+      kept). ``np.asarray`` would instead turn ``[["a"], [np.nan]]`` into
+      the strings ``"a"`` and ``"nan"``.
+    - A column mixing values of different types (``[1, "x"]``) stays an
+      object column, which mlpipe treats as categorical (see
+      :func:`column_kind`). A column of datetimes in several time zones is
+      an error: there is no one time axis to compare them on.
+
+    Parameters
+    ----------
+    X : {array-like, DataFrame} of shape (n_samples, n_features)
+        The input.
+
+    names : sequence of str, default=None
+        Column labels given to input that has none (arrays, lists); its length
+        must be the number of columns. None labels such columns by position,
+        ``0 .. n_features - 1``. A frame keeps its own labels.
+
+    allow_duplicate_names : bool, default=False
+        False raises a ValueError naming the repeated labels of a frame; True
+        keeps them, for a caller that reports them itself (the validator).
+
+    caller : str, default=None
+        Who needs the frame, named in error messages.
+
+    what : str, default="X"
+        What ``X`` is called in error messages (``"background"``...).
+
+    Returns
+    -------
+    frame : DataFrame
+        ``X`` itself when it is a pandas DataFrame, else a new frame (which
+        may view the array's memory). Callers must not modify it in place.
+
+    Raises
+    ------
+    TypeError
+        For a sparse matrix, or a column of datetimes in several time zones.
+    ValueError
+        For input that is not 2-D, rows of different lengths, complex
+        numbers, ``names`` of the wrong length or repeated column labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frame = as_frame([["a", 1.0], [np.nan, None]])
+    >>> frame.isna().sum().tolist()
+    [1, 1]
+    >>> as_frame(np.zeros((2, 2)), names=["x", "y"]).columns.tolist()
+    ['x', 'y']
+    """
+    by = f" by {caller}" if caller else ""
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{caller or 'mlpipe'} needs dense data with its columns' dtypes, but a sparse "
+            "matrix was given. Convert it with X.toarray() or a DataFrame."
+        )
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    elif hasattr(X, "to_pandas") and hasattr(X, "columns"):
+        frame = X.to_pandas()  # polars and other dataframe libraries
+    else:
+        frame = _array_frame(X, names, caller, what)
+    if not allow_duplicate_names and frame.columns.has_duplicates:
+        repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
+        raise ValueError(
+            f"{what} has duplicate column names {describe_columns(repeated)}; every "
+            f"column needs its own name to be checked{by}. Rename or drop the copies."
+        )
+    return frame
+
+
+def _array_frame(X, names, caller, what):
+    """An array-like (not a frame) as a DataFrame; see :func:`as_frame`."""
+    by = f" by {caller}" if caller else ""
+    infer = isinstance(X, list | tuple)
+    values = np.asarray(X, dtype=object) if infer else np.asarray(X)
+    infer = infer or values.dtype == object
+    if values.ndim == 0:
+        raise ValueError(
+            f"Expected 2D array, got scalar array instead: {what}={X!r}. "
+            f"A table of shape (n_samples, n_features) is required{by}."
+        )
+    if values.ndim == 1:
+        if infer and any(isinstance(v, list | tuple | np.ndarray) for v in values):
+            lengths = sorted({len(v) for v in values if hasattr(v, "__len__")})
+            raise ValueError(
+                f"{what} is a list of rows of different lengths {lengths[:5]}; a table "
+                f"of shape (n_samples, n_features) is required{by}."
+            )
+        raise ValueError(
+            "Expected 2D array, got 1D array instead. Reshape your data "
+            "either using array.reshape(-1, 1) if your data has a single "
+            "feature or array.reshape(1, -1) if it contains a single sample."
+        )
+    if values.ndim > 2:
+        raise ValueError(
+            f"Found array with dim {values.ndim}, while dim <= 2 is required{by}."
+        )
+    if np.iscomplexobj(values):
+        raise ValueError("Complex data not supported\n" + repr(values))
+    if names is not None:
+        names = list(names)
+        if len(names) != values.shape[1]:
+            raise ValueError(
+                f"{what} has {values.shape[1]} columns but {caller or 'it'} was fitted "
+                f"on {len(names)}: {describe_columns(names)}."
+            )
+    frame = pd.DataFrame(values, columns=names, copy=False)
+    if infer:
+        frame = frame.infer_objects()
+        _reject_mixed_time_zones(frame, by, what)
+    return frame
+
+
+def _reject_mixed_time_zones(frame, by, what):
+    for col, dtype in zip(frame.columns, frame.dtypes.tolist(), strict=True):
+        if not ptypes.is_object_dtype(dtype):
+            continue
+        s = frame[col]
+        if ptypes.infer_dtype(s, skipna=True) != "datetime":
+            continue
+        zones = {str(getattr(v, "tzinfo", None)) for v in s.dropna().head(10_000).tolist()}
+        if len(zones) > 1:
+            raise TypeError(
+                f"Column {col!r} of {what} holds datetimes in several time zones "
+                f"({', '.join(sorted(zones)[:5])}), which cannot be compared{by}. "
+                "Convert them to one, e.g. pd.to_datetime(values, utc=True)."
+            )
+
+
+def to_array(frame):
+    """``frame`` as an ndarray that the caller may write to.
+
+    ``DataFrame.to_numpy()`` may return a read-only view (pandas'
+    copy-on-write) or memory shared with the input; the result of a
+    transformer must be neither, as scikit-learn's own are not.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The output to convert.
+
+    Returns
+    -------
+    array : ndarray of shape frame.shape
+        Writable; object dtype when the columns' dtypes differ.
+    """
+    array = frame.to_numpy()
+    if not array.flags.writeable:
+        array = array.copy()
+    return array
+
+
 def check_frame(estimator, X, *, reset, min_samples=1):
     """Check ``X`` and return it as a DataFrame without copying its data.
 
-    Sets (``reset=True``) or checks (``reset=False``) ``n_features_in_`` and
-    ``feature_names_in_`` with scikit-learn's own rules and messages: missing,
-    unseen and reordered column names are each named in the error.
+    Coerces ``X`` with :func:`as_frame`, then sets (``reset=True``) or checks
+    (``reset=False``) ``n_features_in_`` and ``feature_names_in_`` with
+    scikit-learn's own rules and messages: missing, unseen and reordered
+    column names are each named in the error.
 
     Parameters
     ----------
@@ -98,34 +265,7 @@ def check_frame(estimator, X, *, reset, min_samples=1):
         otherwise. Callers must not modify it in place.
     """
     name = type(estimator).__name__
-    if sparse.issparse(X):
-        raise TypeError(
-            f"{name} needs dense data with its columns' dtypes, but a sparse "
-            "matrix was given. Convert it with X.toarray() or a DataFrame."
-        )
-    if not isinstance(X, pd.DataFrame):
-        if hasattr(X, "to_pandas") and hasattr(X, "columns"):
-            X = X.to_pandas()  # polars and other dataframe libraries
-        else:
-            X = np.asarray(X)
-            if X.ndim == 0:
-                raise ValueError(
-                    f"Expected 2D array, got scalar array instead: X={X!r}. "
-                    f"{name} takes a table of shape (n_samples, n_features)."
-                )
-            if X.ndim == 1:
-                raise ValueError(
-                    "Expected 2D array, got 1D array instead. Reshape your data "
-                    "either using array.reshape(-1, 1) if your data has a single "
-                    "feature or array.reshape(1, -1) if it contains a single sample."
-                )
-            if X.ndim > 2:
-                raise ValueError(
-                    f"Found array with dim {X.ndim}, while dim <= 2 is required by {name}."
-                )
-            if np.iscomplexobj(X):
-                raise ValueError("Complex data not supported\n" + repr(X))
-            X = pd.DataFrame(X, copy=False)
+    X = as_frame(X, caller=name)
     if reset or not _same_names_as_fit(estimator, X):
         validate_data(estimator, X, reset=reset, skip_check_array=True)
     n_samples, n_features = X.shape

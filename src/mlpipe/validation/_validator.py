@@ -5,11 +5,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
-from mlpipe.utils._dataframe import check_frame
+from mlpipe.utils._dataframe import as_frame, check_frame, to_array
 from mlpipe.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -211,27 +210,8 @@ class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """``X`` as a DataFrame labelled like the schema; never a data copy."""
         name = type(self).__name__
         if frame is None:
-            if sparse.issparse(X):
-                raise TypeError(
-                    f"{name} needs dense data with its columns' dtypes, but a "
-                    "sparse matrix was given. Convert it with X.toarray() or a "
-                    "DataFrame."
-                )
-            if isinstance(X, pd.DataFrame):
-                frame = X
-            elif hasattr(X, "to_pandas") and hasattr(X, "columns"):
-                frame = X.to_pandas()
-            else:
-                values = np.asarray(X)
-                if values.ndim != 2:
-                    raise ValueError(
-                        f"Expected 2D array, got {values.ndim}D array instead. "
-                        f"{name} takes a table of shape (n_samples, n_features). "
-                        "Reshape your data either using array.reshape(-1, 1) if "
-                        "your data has a single feature or array.reshape(1, -1) "
-                        "if it contains a single sample."
-                    )
-                frame = pd.DataFrame(values, copy=False)
+            # Repeated labels are reported by the checks, with every other failure.
+            frame = as_frame(X, allow_duplicate_names=True, caller=name)
         has_names = isinstance(X, pd.DataFrame) or hasattr(X, "to_pandas")
         names = self.schema_.names
         if self._positional() and has_names and any(isinstance(c, str) for c in frame.columns):
@@ -281,14 +261,14 @@ class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         report = run_checks(self.schema_, frame)
         self.last_report_ = report
         if report.passed:
-            return self._pass(X)
+            return self._pass(X, frame)
         if self.on_error == "warn":
             warnings.warn(
                 f"{type(self).__name__}: {report.message()}",
                 DataQualityWarning,
                 stacklevel=2,
             )
-            return self._pass(X)
+            return self._pass(X, frame)
         column_level = [f for f in report.failures if f.level == COLUMN]
         if self.on_error == "raise" or column_level:
             raise DataValidationError(self._error_message(report, frame), report)
@@ -304,7 +284,9 @@ class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return X.loc[keep]
         if isinstance(X, np.ndarray):
             return X[keep]
-        return frame.loc[keep]
+        if hasattr(X, "to_pandas"):
+            return frame.loc[keep]
+        return to_array(frame.loc[keep])
 
     def _error_message(self, report, frame):
         name = type(self).__name__
@@ -326,14 +308,16 @@ class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return "\n".join(lines)
 
     @staticmethod
-    def _pass(X):
+    def _pass(X, frame):
         if isinstance(X, pd.DataFrame):
             # A new frame sharing the data, so that set_output renaming the
             # output's columns cannot rename the caller's frame.
             return X.copy(deep=False)
         if isinstance(X, np.ndarray) or hasattr(X, "to_pandas"):
             return X
-        return np.asarray(X)
+        # A list: its values as the checks saw them (np.asarray would turn a
+        # NaN among strings into the string "nan").
+        return to_array(frame)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
