@@ -78,9 +78,11 @@ _SHOW_VERSIONS = (
 
 @nox.session(python=PYTHON)
 def lint(session):
-    """ruff: lint and formatting."""
-    session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    """ruff: lint and format check, with the ruff pinned in the dev extra (as .ci/run)."""
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    session.install(*[req for req in dev["dev"] if req.startswith("ruff")])
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session(python=PYTHON)
