@@ -85,7 +85,7 @@ class DriftReport(Report):
     >>> from mlpipe.datasets import load_credit, make_credit_batch
     >>> from mlpipe.drift import DriftDetector
     >>> X_ref, _ = load_credit(return_X_y=True)
-    >>> report = DriftDetector().fit(X_ref).score(make_credit_batch().X)
+    >>> report = DriftDetector().fit(X_ref).detect(make_credit_batch().X)
     >>> report.drift
     True
     >>> report.drifted_features
