@@ -277,6 +277,8 @@ def test_reference_is_compact_and_pickles(credit):
     edges, counts = ref.psi_numeric["age"]
     assert len(edges) <= 9 and counts.sum() == 1000
     assert ref.categories["purpose"][:2] == ["business", "car"]
+    held = [ref.ks_sorted, ref.ks_index, edges, counts, *ref.category_counts.values()]
+    assert ref.nbytes == sum(a.nbytes for a in held)
     clone = pickle.loads(pickle.dumps(det))
     batch = make_credit_batch().X
     pd.testing.assert_frame_equal(clone.detect(batch).to_frame(), det.detect(batch).to_frame())

@@ -25,13 +25,6 @@ COLUMNS = (
     "note",
 )
 
-TEST_NAMES = {
-    "ks": "Kolmogorov-Smirnov",
-    "psi": "population stability index",
-    "chi2": "chi-square",
-    "missing_rate": "missing rate (chi-square)",
-}
-
 CORRECTION_NAMES = {
     "bh": "Benjamini-Hochberg",
     "bonferroni": "Bonferroni",
