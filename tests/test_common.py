@@ -53,8 +53,10 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 @pytest.mark.parametrize(
     "name, cls",
-    [pytest.param(name, cls, marks=[pytest.mark.slow] if name in SLOW else [])
-     for name, cls in ESTIMATORS],
+    [
+        pytest.param(name, cls, marks=[pytest.mark.slow] if name in SLOW else [])
+        for name, cls in ESTIMATORS
+    ],
 )
 def test_plain_check_estimator(name, cls, record_property):
     # check_estimator as a user runs it: no expected failure, every check

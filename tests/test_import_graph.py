@@ -75,7 +75,7 @@ def find_cycle(graph):
         stack.append(node)
         for nxt in sorted(graph[node]):
             if colour[nxt] == GREY:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if colour[nxt] == WHITE:
                 found = visit(nxt)
                 if found:
@@ -132,7 +132,9 @@ def test_no_import_cycle_inside_subpackage(subpackage):
 
 def test_import_drift_in_a_new_process():
     result = subprocess.run(
-        [sys.executable, "-c", "import mlpipe.drift"], capture_output=True, text=True,
+        [sys.executable, "-c", "import mlpipe.drift"],
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -49,8 +49,7 @@ def test_finds_the_drifted_credit_features(detector):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_quiet_on_a_clean_batch(detector, seed):
-    report = detector.detect(make_credit_batch(drift=False, defects=False,
-                                              random_state=seed).X)
+    report = detector.detect(make_credit_batch(drift=False, defects=False, random_state=seed).X)
     assert not report.drift
     assert report.drifted_features == []
 
@@ -228,11 +227,8 @@ def test_psi_equals_numpy_reference(credit):
     frame = frame[frame["test"] == "psi"].set_index("feature")
     for col in ["credit_amount", "duration", "age"]:
         edges = det.reference_.psi_numeric[col][0]
-        np.testing.assert_array_equal(
-            edges, quantile_edges(credit[col].to_numpy(float), 10)
-        )
-        expected = psi_reference(credit[col].to_numpy(float), batch[col].to_numpy(float),
-                                 edges)
+        np.testing.assert_array_equal(edges, quantile_edges(credit[col].to_numpy(float), 10))
+        expected = psi_reference(credit[col].to_numpy(float), batch[col].to_numpy(float), edges)
         assert frame.loc[col, "statistic"] == pytest.approx(expected, rel=1e-12)
     assert frame.loc["credit_amount", "drift"]
 
@@ -242,8 +238,9 @@ def test_psi_uniform_bins_and_categories():
     ref = pd.DataFrame({"x": rng.random(1000), "c": rng.choice(list("abc"), 1000)})
     bat = pd.DataFrame({"x": rng.random(500) ** 3, "c": rng.choice(list("abd"), 500)})
     det = PSIDrift(binning="uniform", n_bins=5).fit(ref)
-    np.testing.assert_allclose(det.reference_.psi_numeric["x"][0],
-                               np.linspace(ref.x.min(), ref.x.max(), 6)[1:-1])
+    np.testing.assert_allclose(
+        det.reference_.psi_numeric["x"][0], np.linspace(ref.x.min(), ref.x.max(), 6)[1:-1]
+    )
     frame = det.detect(bat).to_frame()
     assert frame["drift"].all()
     assert "'d'" in frame.loc[1, "note"]
@@ -254,10 +251,12 @@ def test_chi2_equals_scipy(credit):
     frame = ChiSquareDrift().fit(credit).detect(batch).to_frame().set_index("feature")
     for col in ["sex", "housing", "purpose", "job"]:
         cats = sorted(set(credit[col].dropna()) | set(batch[col].dropna()), key=str)
-        table = np.array([
-            [int((credit[col] == c).sum()) for c in cats],
-            [int((batch[col] == c).sum()) for c in cats],
-        ])
+        table = np.array(
+            [
+                [int((credit[col] == c).sum()) for c in cats],
+                [int((batch[col] == c).sum()) for c in cats],
+            ]
+        )
         table = table[:, table.sum(axis=0) > 0]
         res = stats.chi2_contingency(table)
         assert frame.loc[col, "statistic"] == pytest.approx(res.statistic, rel=1e-12)
@@ -296,8 +295,12 @@ def test_score_is_the_share_of_features_that_did_not_drift(credit, detector):
     assert detector.score(make_credit_batch(drift=False, defects=False).X) == 1.0
     # a feature that drifts only in its missing rate counts as drifted
     ref = pd.DataFrame({"x": np.arange(1000.0), "y": np.arange(1000.0)})
-    bat = pd.DataFrame({"x": np.where(np.arange(500) % 4 == 0, np.nan, np.arange(500.0)),
-                        "y": np.arange(500.0) * 2})
+    bat = pd.DataFrame(
+        {
+            "x": np.where(np.arange(500) % 4 == 0, np.nan, np.arange(500.0)),
+            "y": np.arange(500.0) * 2,
+        }
+    )
     det = KSDrift(threshold=1.0).fit(ref)
     assert det.detect(bat).drifted_features == ["x"]
     assert det.score(bat) == 0.5
@@ -306,10 +309,12 @@ def test_score_is_the_share_of_features_that_did_not_drift(credit, detector):
 @pytest.mark.parametrize("cls", [KSDrift, PSIDrift, ChiSquareDrift, DriftDetector])
 def test_every_detector_scores_a_float_and_detects_a_report(cls):
     rng = np.random.default_rng(7)
-    ref = pd.DataFrame({"a": rng.integers(0, 5, 2000).astype(float),
-                        "b": rng.integers(0, 5, 2000).astype(float)})
-    bat = pd.DataFrame({"a": rng.integers(0, 5, 800).astype(float),
-                        "b": rng.integers(2, 7, 800).astype(float)})
+    ref = pd.DataFrame(
+        {"a": rng.integers(0, 5, 2000).astype(float), "b": rng.integers(0, 5, 2000).astype(float)}
+    )
+    bat = pd.DataFrame(
+        {"a": rng.integers(0, 5, 800).astype(float), "b": rng.integers(2, 7, 800).astype(float)}
+    )
     det = cls().fit(ref)
     assert isinstance(det.detect(bat), DriftReport)
     assert det.detect(bat).drifted_features == ["b"]
@@ -327,8 +332,9 @@ def test_cross_val_score_uses_the_float_score(credit):
     X["purpose"] = X["purpose"].astype(str)
     cv = KFold(3)
     scores = cross_val_score(DriftDetector(), X, cv=cv)
-    expected = [clone(DriftDetector()).fit(X.iloc[train]).score(X.iloc[test])
-                for train, test in cv.split(X)]
+    expected = [
+        clone(DriftDetector()).fit(X.iloc[train]).score(X.iloc[test]) for train, test in cv.split(X)
+    ]
     np.testing.assert_array_equal(scores, expected)
     assert scores.dtype == np.float64 and scores.min() < 1.0
 
@@ -340,9 +346,13 @@ def test_skip_parameter_validation_is_honoured(credit):
 
     from mlpipe.drift import DriftMonitor
 
-    for est in (KSDrift(columns=["age"], alpha=2.0), DriftDetector(n_bins=1),
-                PSIDrift(eps=5.0), ChiSquareDrift(threshold=-1.0),
-                DriftMonitor(max_history=0)):
+    for est in (
+        KSDrift(columns=["age"], alpha=2.0),
+        DriftDetector(n_bins=1),
+        PSIDrift(eps=5.0),
+        ChiSquareDrift(threshold=-1.0),
+        DriftMonitor(max_history=0),
+    ):
         with pytest.raises(InvalidParameterError):
             sklearn.clone(est).fit(credit)
         with sklearn.config_context(skip_parameter_validation=True):
@@ -373,14 +383,18 @@ def test_drift_share(credit):
 
 def test_datetime_and_boolean_columns():
     rng = np.random.default_rng(5)
-    ref = pd.DataFrame({
-        "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 800), "D"),
-        "flag": rng.random(800) < 0.3,
-    })
-    bat = pd.DataFrame({
-        "when": pd.to_datetime("2024-06-01") + pd.to_timedelta(rng.integers(0, 365, 400), "D"),
-        "flag": rng.random(400) < 0.6,
-    })
+    ref = pd.DataFrame(
+        {
+            "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 800), "D"),
+            "flag": rng.random(800) < 0.3,
+        }
+    )
+    bat = pd.DataFrame(
+        {
+            "when": pd.to_datetime("2024-06-01") + pd.to_timedelta(rng.integers(0, 365, 400), "D"),
+            "flag": rng.random(400) < 0.6,
+        }
+    )
     det = DriftDetector().fit(ref)
     assert det.tests_ == {"when": "ks", "flag": "chi2"}
     assert det.detect(bat).to_frame()["drift"].all()

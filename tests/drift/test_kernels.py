@@ -34,8 +34,9 @@ def scipy_ks(a, b, alternative="two-sided", method="auto"):
     b = np.asarray(b, dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = stats.ks_2samp(a[~np.isnan(a)], b[~np.isnan(b)],
-                             alternative=alternative, method=method)
+        res = stats.ks_2samp(
+            a[~np.isnan(a)], b[~np.isnan(b)], alternative=alternative, method=method
+        )
     return float(res.statistic), float(res.pvalue)
 
 
@@ -46,8 +47,7 @@ def ours(a, b, alternative="two-sided", method="auto", step=None, threads=1):
     b = np.asarray(b, dtype=np.float64)
     R, rc = sorted_block([a], len(a), threads)
     index, step = ks_index(R, step)
-    B, bc, d, _ = ks_statistics(R, rc, index, step, [b], len(b), ALT_CODES[alternative],
-                                threads)
+    B, bc, d, _ = ks_statistics(R, rc, index, step, [b], len(b), ALT_CODES[alternative], threads)
     s, p, used = ks_pvalues_of(R, rc, B, bc, d, alternative, method, threads)
     return float(s[0]), float(p[0]), used[0]
 
@@ -94,8 +94,19 @@ def _samples(kind, n1, n2, rng):
 
 
 KINDS = ["random", "ties", "integer", "constant", "both_constant", "nan", "infinite"]
-SIZES = [(1, 1), (1, 2), (2, 1), (2, 2), (5, 3), (40, 40), (100, 37), (1000, 500),
-         (3000, 10000), (10001, 500), (12000, 3000)]
+SIZES = [
+    (1, 1),
+    (1, 2),
+    (2, 1),
+    (2, 2),
+    (5, 3),
+    (40, 40),
+    (100, 37),
+    (1000, 500),
+    (3000, 10000),
+    (10001, 500),
+    (12000, 3000),
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -105,8 +116,7 @@ def test_ks_equals_scipy(kind, n1, n2):
     a, b = _samples(kind, n1, n2, rng)
     for alternative in ALTERNATIVES:
         for method in METHODS:
-            if (method == "exact" and alternative != "two-sided" and n1 != n2
-                    and n1 + n2 > 2000):
+            if method == "exact" and alternative != "two-sided" and n1 != n2 and n1 + n2 > 2000:
                 continue  # scipy's own pure-Python count takes seconds here
             assert_same_as_scipy(a, b, alternative, method)
 
@@ -151,8 +161,9 @@ def assert_statistic_equals_twin(ref, bat, alternative, step):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("n1, n2", [(1, 1), (2, 5), (40, 40), (400, 300), (300, 2000),
-                                    (5000, 300), (20000, 700)])
+@pytest.mark.parametrize(
+    "n1, n2", [(1, 1), (2, 5), (40, 40), (400, 300), (300, 2000), (5000, 300), (20000, 700)]
+)
 def test_statistic_kernel_equals_numpy_twin(kind, n1, n2):
     # both paths of the kernel: the plain merge (step 0, or a reference
     # shorter than twice the batch) and the indexed one
@@ -193,9 +204,19 @@ def test_signed_zero_statistic_is_scipys(n1, n2, shift):
 def _pvalues_kernel(n_ref, n_bat, d, alternative, method):
     nf = len(d)
     stat, p, outcome = np.empty(nf), np.empty(nf), np.empty(nf, dtype=np.int8)
-    _kernels.ks_pvalues_range(np.asarray(n_ref, dtype=np.int64),
-                              np.asarray(n_bat, dtype=np.int64), np.asarray(d, dtype=float),
-                              alternative, method, 0, nf, 1, stat, p, outcome)
+    _kernels.ks_pvalues_range(
+        np.asarray(n_ref, dtype=np.int64),
+        np.asarray(n_bat, dtype=np.int64),
+        np.asarray(d, dtype=float),
+        alternative,
+        method,
+        0,
+        nf,
+        1,
+        stat,
+        p,
+        outcome,
+    )
     return stat, p, outcome
 
 
@@ -283,12 +304,20 @@ def test_property_ks_symmetry_and_range(a, b):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    ref=hnp.arrays(np.float64, st.integers(1, 200),
-                   elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan),
-                                      st.sampled_from([np.inf, -np.inf, 0.0, 1.0]))),
-    bat=hnp.arrays(np.float64, st.integers(1, 200),
-                   elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan),
-                                      st.sampled_from([np.inf, -np.inf, 0.0, 1.0]))),
+    ref=hnp.arrays(
+        np.float64,
+        st.integers(1, 200),
+        elements=st.one_of(
+            st.floats(-1e3, 1e3), st.just(np.nan), st.sampled_from([np.inf, -np.inf, 0.0, 1.0])
+        ),
+    ),
+    bat=hnp.arrays(
+        np.float64,
+        st.integers(1, 200),
+        elements=st.one_of(
+            st.floats(-1e3, 1e3), st.just(np.nan), st.sampled_from([np.inf, -np.inf, 0.0, 1.0])
+        ),
+    ),
     n_bins=st.integers(2, 12),
 )
 def test_property_psi_equals_numpy_reference(ref, bat, n_bins):
@@ -310,8 +339,13 @@ def test_bin_counts_kernel_equals_numpy_twin():
     values = rng.normal(size=(4, 1000))
     values[1, ::5] = np.nan
     values[2, :3] = [np.inf, -np.inf, 0.0]
-    edges = [np.linspace(-1, 1, 9), np.sort(rng.normal(size=5)), np.sort(rng.normal(size=40)),
-             np.array([0.5]), np.empty(0)]
+    edges = [
+        np.linspace(-1, 1, 9),
+        np.sort(rng.normal(size=5)),
+        np.sort(rng.normal(size=40)),
+        np.array([0.5]),
+        np.empty(0),
+    ]
     values[0, :9] = edges[0]  # values on the edges go to the bin above
     for row, e in zip([*values, values[3]], edges, strict=True):
         out = np.zeros(len(e) + 2, dtype=np.int64)
@@ -335,8 +369,9 @@ def test_hodges_kernel_equals_numpy_twin(alternative):
         n, m = sorted(rng.integers(1, 10**6, 2))
         d = float(rng.random())
         got = _kernels.hodges_sf(d, float(m), float(n))
-        assert got == pytest.approx(_reference.hodges_sf(d, float(m), float(n)), rel=1e-14,
-                                    abs=1e-300)
+        assert got == pytest.approx(
+            _reference.hodges_sf(d, float(m), float(n)), rel=1e-14, abs=1e-300
+        )
 
 
 @settings(max_examples=100, deadline=None)
@@ -372,8 +407,9 @@ def test_chi2_bit_equal_on_credit_purpose():
 def _indexed_statistics(ref_cols, bat_cols, step, alternative):
     R, rc = sorted_block(ref_cols, len(ref_cols[0]), 1)
     index, step = ks_index(R, step)
-    _, _, d, sign = ks_statistics(R, rc, index, step, bat_cols, len(bat_cols[0]), alternative,
-                                  threads=2)
+    _, _, d, sign = ks_statistics(
+        R, rc, index, step, bat_cols, len(bat_cols[0]), alternative, threads=2
+    )
     for f, (ref, bat) in enumerate(zip(ref_cols, bat_cols, strict=True)):
         d_ref, sign_ref = _reference.ks_statistic(ref, bat, alternative)
         np.testing.assert_array_equal(d[f], d_ref)
@@ -382,11 +418,18 @@ def _indexed_statistics(ref_cols, bat_cols, step, alternative):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    ref=hnp.arrays(np.float64, st.integers(2, 400),
-                   elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan),
-                                      st.sampled_from([np.inf, -np.inf]))),
-    bat=hnp.arrays(np.float64, st.integers(1, 100),
-                   elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan))),
+    ref=hnp.arrays(
+        np.float64,
+        st.integers(2, 400),
+        elements=st.one_of(
+            st.floats(-5, 5), small_ints, st.just(np.nan), st.sampled_from([np.inf, -np.inf])
+        ),
+    ),
+    bat=hnp.arrays(
+        np.float64,
+        st.integers(1, 100),
+        elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan)),
+    ),
     step=st.sampled_from([1, 2, 3, 5, 8, 64]),
     alternative=st.sampled_from([0, 1, 2]),
 )
@@ -414,14 +457,31 @@ def test_half_lattice_recursion_equals_scipy():
     from scipy.stats._stats_py import _compute_outer_prob_inside_method as scipy_inside
 
     rng = np.random.default_rng(11)
-    cases = [(10000, 1000), (1000, 10000), (37, 53), (100, 7), (5, 5), (1, 3), (2, 1),
-             (999, 1000), (3000, 2000)]
+    cases = [
+        (10000, 1000),
+        (1000, 10000),
+        (37, 53),
+        (100, 7),
+        (5, 5),
+        (1, 3),
+        (2, 1),
+        (999, 1000),
+        (3000, 2000),
+    ]
     cases += [tuple(int(v) for v in rng.integers(1, 300, 2)) for _ in range(60)]
     for m, n in cases:
         g = math.gcd(m, n)
         lcm = m // g * n
-        hs = {1, 2, 3, max(1, lcm // 50), max(1, lcm // 10), lcm // 3 + 1, lcm,
-              int(rng.integers(1, lcm + 1))}
+        hs = {
+            1,
+            2,
+            3,
+            max(1, lcm // 50),
+            max(1, lcm // 10),
+            lcm // 3 + 1,
+            lcm,
+            int(rng.integers(1, lcm + 1)),
+        }
         for h in sorted(hs):
             got = _kernels._compute_outer_prob_inside_method(m, n, g, h)
             ref = scipy_inside(m, n, g, h)

@@ -211,8 +211,7 @@ class _BaseDrift(BaseEstimator):
         unknown = [c for c in wanted if c not in set(all_columns)]
         if unknown:
             raise ValueError(
-                f"columns names {unknown} that are not in X; its columns are "
-                f"{all_columns[:10]}."
+                f"columns names {unknown} that are not in X; its columns are {all_columns[:10]}."
             )
         if not wanted:
             raise ValueError("columns is empty: name at least one column to watch.")
@@ -281,8 +280,7 @@ class _BaseDrift(BaseEstimator):
             tested = [c for c in ref.columns if ref.tests[c] == name]
             if tested:
                 rows.update(
-                    statistics.score_statistics(ref, X, tested, settings, threads,
-                                                distributions)
+                    statistics.score_statistics(ref, X, tested, settings, threads, distributions)
                 )
         ordered = [rows[col] for col in ref.columns]
         # KS and numeric PSI columns counted their non-missing values already

@@ -205,9 +205,7 @@ def fit_categories(ref, col, series):
     cats = reference_categories(series)
     codes, _ = encode(series, cats)
     ref.categories[col] = cats
-    ref.category_counts[col] = np.bincount(codes[codes >= 0], minlength=len(cats)).astype(
-        np.int64
-    )
+    ref.category_counts[col] = np.bincount(codes[codes >= 0], minlength=len(cats)).astype(np.int64)
 
 
 def count_categories(ref, col, series):

@@ -51,12 +51,24 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
         return {}
     values = numeric_columns(X, cols)
     bat_sorted, bat_counts, d, _ = ks_statistics(
-        ref.ks_sorted, ref.ks_counts, ref.ks_index, ref.ks_index_step, values, len(X),
-        ALTERNATIVES[settings["alternative"]], threads,
+        ref.ks_sorted,
+        ref.ks_counts,
+        ref.ks_index,
+        ref.ks_index_step,
+        values,
+        len(X),
+        ALTERNATIVES[settings["alternative"]],
+        threads,
     )
     stat, p, used = ks_pvalues_of(
-        ref.ks_sorted, ref.ks_counts, bat_sorted, bat_counts, d,
-        settings["alternative"], settings["method"], threads,
+        ref.ks_sorted,
+        ref.ks_counts,
+        bat_sorted,
+        bat_counts,
+        d,
+        settings["alternative"],
+        settings["method"],
+        threads,
     )
     rows = {}
     bat_quantiles = _row_quantiles(bat_sorted, bat_counts)
@@ -161,8 +173,7 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
     p = np.empty(nu)
     outcome = np.empty(nu, dtype=np.int8)
 
-    heavy = nu > 1 and _may_be_exact(u_ref, u_bat, method) and max(
-        u_ref.max(), u_bat.max()) >= 1000
+    heavy = nu > 1 and _may_be_exact(u_ref, u_bat, method) and max(u_ref.max(), u_bat.max()) >= 1000
     if heavy and threads > 1:
         # The exact recursion visits ~d * n_ref * n_bat cells, so columns
         # differ a lot in cost: the workers take the costliest first from a
@@ -171,13 +182,15 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
 
         def work(t, workers):
             for f in queue:  # a list iterator hands each item to one thread
-                _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, f, f + 1,
-                                          1, stat, p, outcome)
+                _kernels.ks_pvalues_range(
+                    u_ref, u_bat, u_d, alternative, method, f, f + 1, 1, stat, p, outcome
+                )
 
         run_threads(work, min(threads, nu))
     else:
-        _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, 0, nu, 1,
-                                  stat, p, outcome)
+        _kernels.ks_pvalues_range(
+            u_ref, u_bat, u_d, alternative, method, 0, nu, 1, stat, p, outcome
+        )
     out_stat = np.full(nf, np.nan)
     out_p = np.full(nf, np.nan)
     out_outcome = np.full(nf, -1, dtype=np.int8)
@@ -188,8 +201,9 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
     return out_stat, out_p, out_outcome
 
 
-def ks_pvalues_of(ref_sorted, ref_counts, bat_sorted, bat_counts, d, alternative, method,
-                  threads=1):
+def ks_pvalues_of(
+    ref_sorted, ref_counts, bat_sorted, bat_counts, d, alternative, method, threads=1
+):
     """The statistic as scipy reports it, the p-value and the method used
     (``"exact"``, ``"asymp"``, ``""`` where a side is empty) of every column,
     from :func:`ks_statistics`' ``d``: :func:`ks_pvalues`, and scipy's own
@@ -200,7 +214,9 @@ def ks_pvalues_of(ref_sorted, ref_counts, bat_sorted, bat_counts, d, alternative
     used = np.array([names.get(o, "asymp") for o in outcome.tolist()], dtype=object)
     for f in np.nonzero(outcome == NEEDS_SCIPY)[0]:
         stat[f], p[f], used[f] = _one_sided_exact(
-            ref_sorted[f, : ref_counts[f]], bat_sorted[f, : bat_counts[f]], d[f],
+            ref_sorted[f, : ref_counts[f]],
+            bat_sorted[f, : bat_counts[f]],
+            d[f],
             alternative,
         )
     return stat, p, used
@@ -232,8 +248,7 @@ def _row_quantiles(sorted_rows, counts):
     if len(counts) and (counts == counts[0]).all() and counts[0]:
         return sorted_rows[:, _quantile_index(int(counts[0]), _LEVELS)]
     return [
-        _quantiles(sorted_rows[f, : int(n)], _LEVELS) if n else None
-        for f, n in enumerate(counts)
+        _quantiles(sorted_rows[f, : int(n)], _LEVELS) if n else None for f, n in enumerate(counts)
     ]
 
 

@@ -177,7 +177,10 @@ class DriftReport(Report):
     def _repr_html_(self):
         frame = self.results
         body = frame.to_html(
-            index=False, border=0, classes="mlpipe-table", na_rep="",
+            index=False,
+            border=0,
+            classes="mlpipe-table",
+            na_rep="",
             float_format=lambda v: f"{v:.4g}",
         )
         colour = "#b00020" if self.drift else "#2e7d32"
@@ -220,10 +223,11 @@ class DriftReport(Report):
             n = max(len(features), 1)
             ncols = min(n, 3)
             nrows = -(-n // ncols)
-            fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows),
-                                     squeeze=False)
+            fig, axes = plt.subplots(
+                nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False
+            )
             axes = axes.ravel()
-            for extra in axes[len(features):]:
+            for extra in axes[len(features) :]:
                 extra.set_visible(False)
             # The summary can be long: wrap it to the figure's width, not cut it.
             # (about 45 characters of 9-point text per 4.2-inch panel).
@@ -231,9 +235,7 @@ class DriftReport(Report):
         else:
             axes = np.atleast_1d(ax).ravel()
             if len(axes) < len(features):
-                raise ValueError(
-                    f"{len(features)} feature(s) to plot but {len(axes)} Axes given."
-                )
+                raise ValueError(f"{len(features)} feature(s) to plot but {len(axes)} Axes given.")
         for a, name in zip(axes, features, strict=False):
             _plot_feature(a, name, self.distributions[name], self.results, **kwargs)
         if ax is None and len(features):
@@ -261,8 +263,11 @@ def _plot_feature(ax, name, dist, results, **kwargs):
         ax.set_xticks(pos)
         ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
         ax.set_ylabel("share")
-    ax.set_title(f"{name}{' (drift)' if drifted else ''}\n{label}", fontsize=9,
-                 color="#b00020" if drifted else "black")
+    ax.set_title(
+        f"{name}{' (drift)' if drifted else ''}\n{label}",
+        fontsize=9,
+        color="#b00020" if drifted else "black",
+    )
     ax.legend(fontsize=7)
 
 
@@ -351,12 +356,14 @@ def missing_rows(ref, X, settings, known=None):
 
 def build_report(rows, settings, n_reference, n_batch, distributions):
     """The DriftReport of one batch from its test rows."""
+
     # Columns are computed as arrays; the report builds its frame from them
     # when it is first read (building it row by row took ~7 ms for 20
     # features, and even at once it costs more than a small batch's tests).
     def floats(name):
-        return np.array([np.nan if r.get(name) is None else r[name] for r in rows],
-                        dtype=np.float64)
+        return np.array(
+            [np.nan if r.get(name) is None else r[name] for r in rows], dtype=np.float64
+        )
 
     statistic = floats("statistic")
     p = floats("p_value")
@@ -373,8 +380,9 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
     notes = []
     for r in rows:
         note = r.get("note")
-        notes.append("" if note is None or (isinstance(note, float) and np.isnan(note))
-                     else str(note))
+        notes.append(
+            "" if note is None or (isinstance(note, float) and np.isnan(note)) else str(note)
+        )
     columns = {
         "feature": [r["feature"] for r in rows],
         "test": tests,
