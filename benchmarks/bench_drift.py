@@ -9,8 +9,8 @@ the batch alone (a floor: any exact KS needs the batch sorted) and
 - large: reference 1,000,000 x 20, batch 100,000 x 20 (normal columns, most
   shifted a little so that the p-values take scipy's slow path);
 - small: reference 10,000 x 20, batch 1,000 x 20 (exact p-values), also the
-  kernels alone and the exact p-values alone (peers: scipy's functions and
-  the previous column-order port of scipy's recursion), and the same sizes
+  kernels alone and the exact p-values alone (peer: scipy's functions), and
+  the same sizes
   with every column strongly shifted (wide bands, tiny p-values);
 - tie-heavy: the large case rounded to 50 distinct values per column;
 - fit of the 1,000,000 x 20 reference; the p-values alone; PSI per batch;
@@ -32,8 +32,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mlpipe.drift import KSDrift, PSIDrift, _kernels, _ks, _reference
-from mlpipe.drift._base import n_threads, sorted_block
+from mlpipe.drift import KSDrift, PSIDrift, _ks, _reference
+from mlpipe.drift._columns import n_threads, sorted_block
 from mlpipe.drift._psi import bin_edges, count_bins
 
 N_FEATURES = 20
@@ -107,12 +107,12 @@ def _check_same(report, peer_results):
 
 
 def _bench_score(benchmark, ref, bat, rounds):
-    """Time KSDrift.score of a fitted detector (kernels compiled/loaded
+    """Time KSDrift.detect of a fitted detector (kernels compiled/loaded
     first) and check its report against the scipy loop."""
     benchmark.extra_info["role"] = "mlpipe"
     det = KSDrift().fit(ref)
-    det.score(bat)
-    report = benchmark.pedantic(lambda: det.score(bat), rounds=rounds, iterations=1)
+    det.detect(bat)
+    report = benchmark.pedantic(lambda: det.detect(bat), rounds=rounds, iterations=1)
     _check_same(report, _scipy_loop(ref, bat))
 
 
@@ -136,7 +136,7 @@ LARGE = "drift ks: score 1M x 20 ref / 100k x 20 batch, with p-values"
 def large_fitted(large):
     ref, bat = large
     det = KSDrift().fit(ref)
-    det.score(bat)  # compile / load the kernels outside the timing
+    det.detect(bat)  # compile / load the kernels outside the timing
     return det
 
 
@@ -144,7 +144,7 @@ def large_fitted(large):
 def test_large_mlpipe(benchmark, large, large_fitted):
     benchmark.extra_info["role"] = "mlpipe"
     ref, bat = large
-    report = benchmark.pedantic(lambda: large_fitted.score(bat), rounds=30, iterations=1)
+    report = benchmark.pedantic(lambda: large_fitted.detect(bat), rounds=30, iterations=1)
     _check_same(report, _scipy_loop(ref, bat))
 
 
@@ -215,11 +215,11 @@ def test_small_kernels_mlpipe(benchmark, small):
     ref, bat = small
     threads = n_threads()
     R, rc = sorted_block([ref[c].to_numpy() for c in ref.columns], len(ref), threads)
-    B, bc = sorted_block([bat[c].to_numpy() for c in bat.columns], len(bat), threads)
+    values = [bat[c].to_numpy() for c in bat.columns]
     index, step = _ks.ks_index(R)
 
     def run():
-        d, _ = _ks.ks_statistics(R, rc, index, step, B, bc, 0, threads)
+        _, bc, d, _ = _ks.ks_statistics(R, rc, index, step, values, len(bat), 0, threads)
         return _ks.ks_pvalues(rc, bc, d, 0, 0, threads)
 
     run()
@@ -257,18 +257,6 @@ def test_small_pvalues_scipy(benchmark, small_statistics):
     benchmark.pedantic(
         lambda: [_reference.ks_pvalue(10_000, 1_000, float(d)) for d in small_statistics],
         rounds=5,
-        iterations=1,
-    )
-
-
-@pytest.mark.benchmark(group=SMALL_PVALUES)
-def test_small_pvalues_column_order_port(benchmark, small_statistics):
-    # the previous kernel: scipy's recursion ported column by column
-    benchmark.extra_info["role"] = "peer"
-    hs = [round(d * 10_000) for d in small_statistics]
-    benchmark.pedantic(
-        lambda: [_kernels._outer_prob_inside_columns(10_000, 1_000, 1_000, h) for h in hs],
-        rounds=10,
         iterations=1,
     )
 
@@ -407,7 +395,7 @@ def test_psi_numpy_reference_searchsorted(benchmark, psi_setup):
     )
 
 
-PSI_SCORE = "drift psi: PSIDrift.score of a 100k x 20 batch (report included)"
+PSI_SCORE = "drift psi: PSIDrift.detect of a 100k x 20 batch (report included)"
 
 
 @pytest.mark.benchmark(group=PSI_SCORE)
@@ -415,8 +403,8 @@ def test_psi_score_mlpipe(benchmark, psi_setup):
     benchmark.extra_info["role"] = "mlpipe"
     ref, bat, _, _ = psi_setup
     det = PSIDrift().fit(ref)
-    det.score(bat)
-    benchmark.pedantic(lambda: det.score(bat), rounds=30, iterations=1)
+    det.detect(bat)
+    benchmark.pedantic(lambda: det.detect(bat), rounds=30, iterations=1)
 
 
 # --------------------------------------------------------------- first use
@@ -433,9 +421,9 @@ _FIRST_USE = textwrap.dedent(
     ref = pd.DataFrame(rng.normal(size=(10_000, 20)))
     bat = pd.DataFrame(rng.normal(size=(1_000, 20)))
     t2 = time.perf_counter()
-    KSDrift().fit(ref).score(bat)
+    KSDrift().fit(ref).detect(bat)
     t3 = time.perf_counter()
-    KSDrift().fit(ref).score(bat)
+    KSDrift().fit(ref).detect(bat)
     t4 = time.perf_counter()
     print(json.dumps({"import": t1 - t0, "first": t3 - t2, "second": t4 - t3}))
     """

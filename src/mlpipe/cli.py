@@ -70,7 +70,7 @@ def _drift(args, out):
     if missing:
         raise UsageError(f"--columns names {missing}, not columns of {args.reference}")
     detector = DriftDetector(columns=columns, alpha=args.alpha, correction=args.correction)
-    report = detector.fit(reference).score(
+    report = detector.fit(reference).detect(
         current[list(reference.columns)]
         if set(reference.columns) <= set(current.columns)
         else current

@@ -1,30 +1,44 @@
 """What each drift estimator declares for the shared bad-input matrix
-(tests/_bad_input.py) and for scikit-learn's estimator checks.
+(tests/_bad_input.py).
 
 ``DRIFT_EXPECTATIONS`` has the shape of ``tests/test_bad_input.py::EXPECTATIONS``
-and ``DRIFT_EXPECTED_FAILED_CHECKS`` the shape of
-``tests/test_common.py::EXPECTED_FAILED_CHECKS``, so both merge into them
-with ``**``.
+and merges into it. (The drift detectors pass scikit-learn's estimator
+checks with no expected failure, so they declare none.)
 """
 
 import numpy as np
 
-from mlpipe.drift import ChiSquareDrift, DriftDetector, DriftMonitor, KSDrift, PSIDrift
+from mlpipe.drift import (
+    ChiSquareDrift,
+    DriftDetector,
+    DriftMonitor,
+    DriftReport,
+    KSDrift,
+    PSIDrift,
+)
 from tests._bad_input import Handled, Raises
 
 
-def _report(est, out):
-    """The report of the later call: returned by score, kept by a monitor."""
-    return est.history_[-1] if isinstance(est, DriftMonitor) else out
+def _report(est, X_later, out):
+    """The report of the later call: kept by a monitor, returned by
+    ``detect``; when the later call was ``score`` (a float), the report of
+    the same batch by ``detect``."""
+    if isinstance(est, DriftMonitor):
+        return est.history_[-1]
+    if isinstance(out, DriftReport):
+        return out
+    report = est.detect(X_later)
+    assert out == report.stable_share
+    return report
 
 
-def _rows(est, out, feature):
-    frame = _report(est, out).to_frame()
+def _rows(est, X_later, out, feature):
+    frame = _report(est, X_later, out).to_frame()
     return frame[frame["feature"] == feature]
 
 
 def _reports_every_column(est, X_later, out):
-    frame = _report(est, out).to_frame()
+    frame = _report(est, X_later, out).to_frame()
     watched = (
         est.detector_.reference_.columns
         if isinstance(est, DriftMonitor)
@@ -38,26 +52,26 @@ def _reports_every_column(est, X_later, out):
 
 def _missing_rates_reported(est, X_later, out):
     _reports_every_column(est, X_later, out)
-    tests = set(_rows(est, out, "credit_amount")["test"])
+    tests = set(_rows(est, X_later, out, "credit_amount")["test"])
     assert "missing_rate" in tests
 
 
 def _infinity_compared(est, X_later, out):
     _reports_every_column(est, X_later, out)
-    rows = _rows(est, out, "credit_amount")
+    rows = _rows(est, X_later, out, "credit_amount")
     assert np.isfinite(rows["statistic"]).all()
 
 
 def _constant_is_quiet(est, X_later, out):
     _reports_every_column(est, X_later, out)
-    rows = _rows(est, out, "job")
+    rows = _rows(est, X_later, out, "job")
     assert not rows["drift"].any()
 
 
 def _unseen_named(est, X_later, out):
     _reports_every_column(est, X_later, out)
-    if "purpose" in set(_report(est, out).to_frame()["feature"]):
-        note = _rows(est, out, "purpose")["note"].iloc[0]
+    if "purpose" in set(_report(est, X_later, out).to_frame()["feature"]):
+        note = _rows(est, X_later, out, "purpose")["note"].iloc[0]
         assert "'crypto': 2" in note, note
 
 
@@ -102,18 +116,4 @@ DRIFT_EXPECTATIONS = {
     "PSIDrift": (lambda: PSIDrift(), _matrix()),
     "ChiSquareDrift": (lambda: ChiSquareDrift(), _matrix()),
     "DriftMonitor": (lambda: DriftMonitor(warn=False), _matrix()),
-}
-
-_REPORT_SCORE = (
-    "score returns a DriftReport, not a float, so the check cannot compare "
-    "the estimator's score with the pipeline's by assert_allclose"
-)
-DRIFT_EXPECTED_FAILED_CHECKS = {
-    name: {
-        "check_pipeline_consistency": _REPORT_SCORE,
-        "check_array_api_input": (
-            "score returns a DriftReport, not the float this check asserts score to return"
-        ),
-    }
-    for name in ("KSDrift", "PSIDrift", "ChiSquareDrift", "DriftDetector")
 }

@@ -11,15 +11,16 @@ import pytest
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels():
     from mlpipe.drift import _kernels
-    from mlpipe.drift._kernels import kstwo_sf, smirnov_sf
 
-    a = np.sort(np.array([[0.0, 1.0, 2.0, np.nan]]), axis=1)
+    a = np.array([0.0, 1.0, 2.0, np.nan])
+    index = a[:1].copy()
     counts = np.array([3], dtype=np.int64)
     for alt in (0, 1, 2):
-        d, _ = _kernels.ks_statistics(a, counts, a, counts, alt)
+        d, _ = _kernels.ks_statistic_one(a, 3, index, 1, 32, a, 3, alt)
         for method in (0, 1, 2):
-            _kernels.ks_pvalues(counts, counts, d, alt, method)
-    _kernels.bin_counts(a, np.array([[0.5]]), np.array([1], dtype=np.int64))
-    _kernels.code_counts(np.array([[0, 1, -1]], dtype=np.int64), 2)
-    smirnov_sf(100, 0.3)
-    kstwo_sf(0.3, 100)
+            out = np.empty(1), np.empty(1), np.empty(1, dtype=np.int8)
+            _kernels.ks_pvalues_range(counts, counts, np.array([d]), alt, method, 0, 1, 1, *out)
+    _kernels.bin_counts_one(a, np.array([0.5]), 1, np.zeros(3, dtype=np.int64))
+    _kernels.code_counts_one(np.array([0, 1, -1], dtype=np.int64), 2)
+    _kernels.smirnov_sf(100, 0.3)
+    _kernels.kstwo_sf(0.3, 100)

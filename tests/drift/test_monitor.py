@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
@@ -67,10 +68,20 @@ def test_bad_callbacks_and_detector(credit):
     X, _ = credit
     with pytest.raises(TypeError, match="callables"):
         DriftMonitor(callbacks=[1]).fit(X)
-    with pytest.raises(ValueError, match="'detector' parameter"):
-        DriftMonitor(detector=OneHotEncoder()).fit(X)
+    # a detector needs fit and detect (the report); score alone is not one
+    for other in (OneHotEncoder(), LogisticRegression()):
+        with pytest.raises(ValueError, match="'detector' parameter"):
+            DriftMonitor(detector=other).fit(X)
+
+    class LookAlike(BaseEstimator):
+        def fit(self, X, y=None):
+            return self
+
+        def detect(self, X):
+            return None
+
     with pytest.raises(TypeError, match="drift detector"):
-        DriftMonitor(detector=LogisticRegression()).fit(X)
+        DriftMonitor(detector=LookAlike()).fit(X)
 
 
 def test_lists_come_back_as_arrays():

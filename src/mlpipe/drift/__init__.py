@@ -1,7 +1,9 @@
 """Drift detection: is production data still like the training data?
 
 Detectors are fitted on a reference (the training data, or a known-good
-period) and score new batches, returning a :class:`DriftReport`:
+period); ``detect(batch)`` returns a :class:`DriftReport`, and
+``score(batch)`` the float scikit-learn's scorers expect: the share of the
+watched features that did not drift (higher is "more like the reference").
 
 - :class:`KSDrift`: two-sample Kolmogorov-Smirnov test of numeric columns,
   with numba kernels that keep the reference sorted; statistics bit-equal to
@@ -21,17 +23,14 @@ Examples
 >>> from mlpipe.datasets import load_credit, make_credit_batch
 >>> from mlpipe.drift import DriftDetector
 >>> X_ref, _ = load_credit(return_X_y=True)
->>> report = DriftDetector().fit(X_ref).score(make_credit_batch().X)
+>>> report = DriftDetector().fit(X_ref).detect(make_credit_batch().X)
 >>> sorted(report.drifted_features)
 ['age', 'credit_amount', 'duration', 'purpose']
 """
 
 from mlpipe.drift._base import DriftReference
-from mlpipe.drift._chi2 import ChiSquareDrift
-from mlpipe.drift._detector import DriftDetector
-from mlpipe.drift._ks import KSDrift
+from mlpipe.drift._detectors import ChiSquareDrift, DriftDetector, KSDrift, PSIDrift
 from mlpipe.drift._monitor import DriftMonitor
-from mlpipe.drift._psi import PSIDrift
 from mlpipe.drift._report import DriftReport
 
 __all__ = [

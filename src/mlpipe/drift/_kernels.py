@@ -1,14 +1,23 @@
-"""Numba kernels of mlpipe.drift, parallel over features.
+"""Numba kernels of mlpipe.drift, one column per call.
 
-Every kernel has a plain numpy twin in :mod:`mlpipe.drift._reference` that
-the tests compare it with. The kernels are compiled with ``cache=True`` (the
-machine code is kept in ``__pycache__`` next to this file, so a new process
-loads it in a fraction of a second) and without ``fastmath``, which would
-reorder floating-point operations and break the bit-equality with scipy.
+The library calls the entry kernels ``ks_statistic_one``,
+``ks_pvalues_range``, ``bin_counts_one`` and ``code_counts_one`` (and
+``hodges_sf``) from a small pool of Python threads (``_columns.run_threads``),
+one column at a time, instead of numba's ``prange``: numba's OpenMP workers
+busy-wait between parallel regions, which on a machine with another busy
+process cost more than the work itself, and a Python thread can sort a batch
+column (``ndarray.sort`` releases the GIL) and merge it in the same pass over
+the data. Each kernel the library runs has a plain numpy (or scipy) twin in
+:mod:`mlpipe.drift._reference` that the tests compare it with.
 
-Layout: a group of columns is one C-contiguous 2-D float64 array with one
-row per column, each row sorted ascending with its NaN values at the end
-(``np.sort`` puts them there) and ``counts[f]`` the number of non-NaN values.
+The kernels are compiled with ``cache=True`` (the machine code is kept in
+``__pycache__`` next to this file, so a new process loads it in a fraction
+of a second) and without ``fastmath``, which would reorder floating-point
+operations and break the bit-equality with scipy.
+
+Layout: a column is a C-contiguous 1-D float64 array sorted ascending with
+its NaN values at the end (``np.sort`` puts them there) and a count of its
+non-NaN values.
 
 The p-value functions in the second half are numba ports of the algorithms
 behind :func:`scipy.stats.ks_2samp`; they live in this file, not a module
@@ -19,7 +28,7 @@ holds a compiled function, not to the files it calls into.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -685,19 +694,6 @@ def _compute_outer_prob_inside_method(m, n, g, h):
 
 
 @njit(**_JIT)
-def _outer_prob_inside_diagonals(m, n, g, h):
-    """The whole recursion by anti-diagonals: cell for cell the same floats
-    as the column-order port ``_outer_prob_inside_columns`` (the tests check
-    that the order of the cells does not matter)."""
-    if m < n:
-        m, n = n, m
-    v0, v1 = _outer_prob_diagonals(m, n, g, h, m + n, False)
-    if v0.shape[0] == 0:
-        return 1.0
-    return v1[n + 1]
-
-
-@njit(**_JIT)
 def _outer_prob_diagonals(m, n, g, h, s_end, flush):
     """scipy's lattice recursion (``_compute_outer_prob_inside_method``), by
     anti-diagonals, up to the anti-diagonal ``s_end``; m >= n.
@@ -708,7 +704,8 @@ def _outer_prob_diagonals(m, n, g, h, s_end, flush):
     depend only on the previous anti-diagonal, so here each anti-diagonal is
     one loop without a carried dependency, which the compiler vectorizes.
     Every cell is computed from the same two neighbours with the same
-    operations as ``_outer_prob_inside_columns`` (the column-order port).
+    operations as scipy's column loop (up to scipy's division by ``i + j``,
+    here a multiplication by its reciprocal).
     Cells outside the band hold 1 (the path has left it). With ``flush``,
     values below ``_FLUSH`` are set to 0 (no subnormal numbers).
 
@@ -775,43 +772,6 @@ def _outer_prob_diagonals(m, n, g, h, s_end, flush):
         lo_prev, hi_prev = lo, hi
         old, new = new, old
     return new, old
-
-
-@njit(**_JIT)
-def _outer_prob_inside_columns(m, n, g, h):
-    """The column-order port of scipy's ``_compute_outer_prob_inside_method``
-    (kept as the tests' yardstick for the anti-diagonal version)."""
-    if m < n:
-        m, n = n, m
-    mg = m // g
-    ng = n // g
-    minj, maxj = 0, min(int(np.ceil(h / mg)), n + 1)
-    curlen = maxj - minj
-    lenA = min(2 * maxj + 2, n + 1)
-    A = np.ones(lenA)
-    A[minj:maxj] = 0.0
-    for i in range(1, m + 1):
-        lastminj, lastlen = minj, curlen
-        minj = max(int(np.floor((ng * i - h) / mg)) + 1, 0)
-        minj = min(minj, n)
-        maxj = min(int(np.ceil((ng * i + h) / mg)), n + 1)
-        if maxj <= minj:
-            return 1.0
-        val = 0.0 if minj == 0 else 1.0
-        for jj in range(maxj - minj):
-            j = jj + minj
-            # scipy: val = (A[.] * i + val * j) / (i + j). Dividing once per
-            # cell puts a division on the loop-carried chain; multiplying by
-            # the weights i/(i+j) and j/(i+j) (computed off the chain) is ~3x
-            # faster. Every step is a convex combination of non-negative
-            # numbers, so the rounding differences stay ~1e-12 relative.
-            r = 1.0 / (i + j)
-            val = A[jj + minj - lastminj] * (i * r) + val * (j * r)
-            A[jj] = val
-        curlen = maxj - minj
-        if lastlen > curlen:
-            A[maxj - minj : maxj - minj + (lastlen - curlen)] = 1
-    return A[maxj - minj - 1]
 
 
 @njit(**_JIT)
@@ -900,7 +860,7 @@ def hodges_sf(d, m, n):
 
 
 # --------------------------------------------------------------------------
-# Kernels over blocks of columns
+# The KS statistic and the PSI / category counts of one column
 # --------------------------------------------------------------------------
 
 
@@ -920,23 +880,6 @@ def _gallop_left(a, lo, n, x):
     if hi > n:
         hi = n
     return _first_ge(a, prev + 1, hi, x)
-
-
-@njit(**_JIT)
-def _gallop_right(a, lo, n, x):
-    """First index i in [lo, n] with a[i] > x, searching forward from lo."""
-    if lo >= n or a[lo] > x:
-        return lo
-    step = 1
-    prev = lo
-    hi = lo + 1
-    while hi < n and a[hi] <= x:
-        prev = hi
-        step *= 2
-        hi = prev + step
-    if hi > n:
-        hi = n
-    return _first_gt(a, prev + 1, hi, x)
 
 
 @njit(**_JIT)
@@ -1015,86 +958,16 @@ def ks_extremes_one(ref, n_ref, bat, n_bat):
     """(max, min) of cdf_ref - cdf_batch for one column."""
     if n_ref <= n_bat:
         return _ecdf_extremes(ref, n_ref, bat, n_bat)
-    # x - y == -(y - x) exactly in IEEE arithmetic
+    # x - y == 0.0 - (y - x) exactly in IEEE arithmetic, zero's sign
+    # included (-(y - x) would turn scipy's 0.0 into -0.0)
     hi, lo = _ecdf_extremes(bat, n_bat, ref, n_ref)
-    return -lo, -hi
-
-
-@njit(parallel=True, **_JIT)
-def ks_statistics(ref, ref_counts, bat, bat_counts, alternative):
-    """KS statistic of every row pair, as ``scipy.stats.ks_2samp(ref, bat)``
-    computes it before its p-value step.
-
-    Returns ``(d, sign)``: the statistic and +1 when the reference ECDF is
-    above the batch's at the maximum (-1 below).
-    """
-    nf = ref.shape[0]
-    d = np.empty(nf)
-    sign = np.empty(nf, dtype=np.int8)
-    for f in prange(nf):
-        nr = ref_counts[f]
-        nb = bat_counts[f]
-        if nr == 0 or nb == 0:
-            d[f] = np.nan
-            sign[f] = 0
-            continue
-        max_s, min_s = ks_extremes_one(ref[f], nr, bat[f], nb)
-        min_s = -min_s
-        if min_s < 0.0:
-            min_s = 0.0
-        if min_s > 1.0:
-            min_s = 1.0
-        if alternative == 1 or (alternative == 0 and min_s > max_s):
-            d[f] = min_s
-            sign[f] = -1
-        else:
-            d[f] = max_s
-            sign[f] = 1
-    return d, sign
-
-
-@njit(parallel=True, **_JIT)
-def ks_pvalues(n_ref, n_bat, d, alternative, method):
-    """scipy's p-value step for every column (see ``ks_2samp_pvalue``)."""
-    nf = d.shape[0]
-    stat = np.empty(nf)
-    p = np.empty(nf)
-    outcome = np.empty(nf, dtype=np.int8)
-    for f in prange(nf):
-        if n_ref[f] == 0 or n_bat[f] == 0 or np.isnan(d[f]):
-            stat[f] = np.nan
-            p[f] = np.nan
-            outcome[f] = -1
-            continue
-        s, q, o = ks_2samp_pvalue(n_ref[f], n_bat[f], d[f], alternative, method)
-        stat[f] = s
-        p[f] = q
-        outcome[f] = o
-    return stat, p, outcome
+    return 0.0 - lo, 0.0 - hi
 
 
 @njit(**_JIT)
 def _bin_index(edges, ne, x):
     """Number of inner edges <= x (searchsorted 'right')."""
     return _first_gt(edges, 0, ne, x)
-
-
-@njit(parallel=True, **_JIT)
-def bin_counts(values, edges, n_edges):
-    """Histogram of each column over its own inner edges.
-
-    ``values`` is (n_features, n_samples), ``edges`` is (n_features,
-    max_edges) with ``n_edges[f]`` used entries. Bin k holds
-    ``edges[k-1] <= x < edges[k]`` (bin 0 is everything below the first
-    edge, the last bin everything from the last edge up, +inf included); the
-    extra last column counts NaN.
-    """
-    nf, n = values.shape
-    width = edges.shape[1] + 2
-    out = np.zeros((nf, width), dtype=np.int64)
-    for f in prange(nf):
-        _bin_counts_row(values[f], n, edges[f], n_edges[f], out[f])
-    return out
 
 
 _PSI_BLOCK = 4096  # values per block: 32 KB, stays in L1 across the passes
@@ -1194,47 +1067,11 @@ def _bin_counts_row(row, n, e, ne, out):
             out[_bin_index(e, ne, x)] += 1
 
 
-@njit(parallel=True, **_JIT)
-def code_counts(codes, n_codes):
-    """Counts of the integer codes 0..n_codes-1 of each column; -1 (missing)
-    is counted in the last column."""
-    nf, n = codes.shape
-    out = np.zeros((nf, n_codes + 1), dtype=np.int64)
-    for f in prange(nf):
-        row = codes[f]
-        for i in range(n):
-            c = row[i]
-            if c < 0:
-                out[f, n_codes] += 1
-            else:
-                out[f, c] += 1
-    return out
-
-
 # --------------------------------------------------------------------------
-# Per-column kernels, called from Python worker threads (``nogil``)
-#
-# The library's own paths call these one column (or one group of columns) at
-# a time from a small thread pool instead of the ``prange`` kernels above:
-# numba's OpenMP workers busy-wait between parallel regions, which on a
-# machine with another busy process cost more than the work itself, and a
-# Python thread can sort a batch column (``ndarray.sort`` releases the GIL)
-# and merge it in the same pass over the data. The ``prange`` kernels stay as
-# the block-level API the tests compare with their numpy twins.
+# Entry kernels, called from Python worker threads (``nogil``)
 # --------------------------------------------------------------------------
 
 KS_INDEX_STEP = 32
-
-
-@njit(**_JIT)
-def ks_index_row(ref_row, n, step, out):
-    """Every ``step``-th of the first ``n`` values of a sorted row into out;
-    returns how many were written (ceil(n / step))."""
-    q = 0
-    for p in range(0, n, step):
-        out[q] = ref_row[p]
-        q += 1
-    return q
 
 
 @njit(**_JIT)
@@ -1394,14 +1231,16 @@ def _ecdf_extremes_indexed(a, na, b, nb, s, step):
 
 @njit(**_JIT)
 def ks_statistic_one(ref, nr, index, nq, step, bat, nb, alternative):
-    """KS statistic of one column pair, as one row of ``ks_statistics``;
-    ``index[:nq]`` holds every ``step``-th of the ``nr`` sorted reference
-    values (``nq = 0``: no index). Returns ``(d, sign)``."""
+    """KS statistic of one column pair, as ``scipy.stats.ks_2samp(ref, bat)``
+    computes it before its p-value step (+1 as the sign when the reference
+    ECDF is above the batch's at the maximum, -1 below); ``index[:nq]``
+    holds every ``step``-th of the ``nr`` sorted reference values (``nq =
+    0``: no index). Returns ``(d, sign)``."""
     if nr == 0 or nb == 0:
         return np.nan, 0
     if nq > 0 and nr >= 2 * nb and nr * nb < 2**50:
         hi, lo = _ecdf_extremes_indexed(bat, nb, ref, nr, index, step)
-        max_s, min_s = -lo, -hi
+        max_s, min_s = 0.0 - lo, 0.0 - hi  # as in ks_extremes_one
     else:
         max_s, min_s = ks_extremes_one(ref, nr, bat, nb)
     min_s = -min_s
@@ -1416,8 +1255,9 @@ def ks_statistic_one(ref, nr, index, nq, step, bat, nb, alternative):
 
 @njit(**_JIT)
 def ks_pvalues_range(n_ref, n_bat, d, alternative, method, start, stop, stride, stat, p, outcome):
-    """``ks_pvalues`` for features start, start + stride, ... < stop, written
-    into stat, p and outcome (one worker's share)."""
+    """scipy's p-value step (``ks_2samp_pvalue``) for the features start,
+    start + stride, ... < stop, written into stat, p and outcome (one
+    worker's share); NaN and outcome -1 where a side is empty."""
     for f in range(start, stop, stride):
         if n_ref[f] == 0 or n_bat[f] == 0 or np.isnan(d[f]):
             stat[f] = np.nan
@@ -1432,13 +1272,18 @@ def ks_pvalues_range(n_ref, n_bat, d, alternative, method, start, stop, stride, 
 
 @njit(**_JIT)
 def bin_counts_one(row, edges, ne, out):
-    """``bin_counts`` of one column into out (length ``ne + 2``, zeroed)."""
+    """Histogram of one column over its ``ne`` inner edges, into ``out``
+    (length at least ``ne + 2``, zeroed). Bin k holds ``edges[k-1] <= x <
+    edges[k]`` (bin 0 is everything below the first edge, bin ``ne``
+    everything from the last edge up, +inf included); the last entry of
+    ``out`` counts NaN."""
     _bin_counts_row(row, row.shape[0], edges, ne, out)
 
 
 @njit(**_JIT)
 def code_counts_one(row, n_codes):
-    """``code_counts`` of one column."""
+    """Counts of the integer codes 0..n_codes-1 of one column; code -1
+    (missing) is counted in the last of the ``n_codes + 1`` entries."""
     out = np.zeros(n_codes + 1, dtype=np.int64)
     for i in range(row.shape[0]):
         c = row[i]

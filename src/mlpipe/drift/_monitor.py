@@ -7,12 +7,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 
 from mlpipe.drift._base import _BaseDrift
-from mlpipe.drift._detector import DriftDetector
+from mlpipe.drift._detectors import DriftDetector
 from mlpipe.exceptions import DriftWarning
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
     check_is_fitted,
+    fit_context,
 )
 
 
@@ -89,7 +90,7 @@ class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "detector": [HasMethods(["fit", "score"]), None],
+        "detector": [HasMethods(["fit", "detect"]), None],
         "callbacks": "no_validation",
         "warn": ["boolean"],
         "max_history": [Interval(Integral, 1, None, closed="left"), None],
@@ -102,6 +103,7 @@ class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.warn = warn
         self.max_history = max_history
 
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Learn the reference distribution.
 
@@ -118,7 +120,6 @@ class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted monitor.
         """
-        self._validate_params()
         callbacks = self._callbacks()
         detector = DriftDetector() if self.detector is None else clone(self.detector)
         if not isinstance(detector, _BaseDrift):
@@ -159,7 +160,7 @@ class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             rows comes back as an ndarray).
         """
         check_is_fitted(self, "detector_")
-        report = self.detector_.score(X)
+        report = self.detector_.detect(X)
         self.history_.append(report)
         if self.max_history is not None and len(self.history_) > self.max_history:
             del self.history_[: len(self.history_) - self.max_history]

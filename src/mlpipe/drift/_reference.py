@@ -1,60 +1,56 @@
-"""Plain numpy (and scipy) versions of every kernel in ``_kernels.py``.
+"""Plain numpy (and scipy) twins of the kernels the library runs.
 
-They are the oracles of the tests: slow, short and written the obvious way.
+They are the oracles of the tests: slow, short and written the obvious way,
+with nothing imported from the rest of mlpipe.drift. One twin per entry
+kernel of ``_kernels.py``:
+
+==========================================  =================================
+kernel                                      twin
+==========================================  =================================
+``ks_statistic_one``                        :func:`ks_statistic`
+``ks_pvalues_range`` (``ks_2samp_pvalue``)  :func:`ks_pvalues`
+``hodges_sf``                               :func:`hodges_sf`
+``kstwo_sf``                                ``scipy.stats.kstwo.sf``
+``smirnov_sf``                              ``scipy.special.smirnov``
+``_compute_outer_prob_inside_method``       scipy's function of the same name
+``bin_counts_one``                          :func:`bin_counts_one`
+``code_counts_one``                         :func:`code_counts_one`
+==========================================  =================================
 """
 
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 _ALTERNATIVES = ("two-sided", "less", "greater")
 _METHODS = ("auto", "exact", "asymp")
 
 
-def ks_extremes(ref, bat):
-    """(max, min) of ECDF(ref) - ECDF(bat) over the pooled values, exactly as
-    ``scipy.stats.ks_2samp`` computes ``cddiffs``."""
-    ref = np.sort(ref)
-    bat = np.sort(bat)
+def ks_statistic(ref, bat, alternative):
+    """Twin of ``_kernels.ks_statistic_one``: the KS statistic of the
+    non-missing values of two samples (any order) and its sign, as
+    ``scipy.stats.ks_2samp`` computes them (``alternative`` as its code);
+    (NaN, 0) when a side has no values."""
+    ref = np.sort(np.asarray(ref, dtype=np.float64))
+    bat = np.sort(np.asarray(bat, dtype=np.float64))
+    ref, bat = ref[~np.isnan(ref)], bat[~np.isnan(bat)]
+    if ref.size == 0 or bat.size == 0:
+        return np.nan, 0
     data_all = np.concatenate([ref, bat])
     cdf1 = np.searchsorted(ref, data_all, side="right") / ref.shape[0]
     cdf2 = np.searchsorted(bat, data_all, side="right") / bat.shape[0]
     cddiffs = cdf1 - cdf2
-    return cddiffs.max(), cddiffs.min()
-
-
-def ks_statistics(ref, ref_counts, bat, bat_counts, alternative):
-    """Numpy twin of ``_kernels.ks_statistics`` (alternative as its code)."""
-    nf = ref.shape[0]
-    d = np.empty(nf)
-    sign = np.empty(nf, dtype=np.int8)
-    for f in range(nf):
-        if ref_counts[f] == 0 or bat_counts[f] == 0:
-            d[f], sign[f] = np.nan, 0
-            continue
-        max_s, min_s = ks_extremes(ref[f, : ref_counts[f]], bat[f, : bat_counts[f]])
-        min_s = np.clip(-min_s, 0, 1)
-        if alternative == 1 or (alternative == 0 and min_s > max_s):
-            d[f], sign[f] = min_s, -1
-        else:
-            d[f], sign[f] = max_s, 1
-    return d, sign
-
-
-def ks_2samp(ref, bat, alternative="two-sided", method="auto"):
-    """scipy's ``ks_2samp`` with NaN dropped (``nan_policy='omit'``), which is
-    what the drift detectors compute; returns (statistic, pvalue)."""
-    ref = np.asarray(ref, dtype=np.float64)
-    bat = np.asarray(bat, dtype=np.float64)
-    res = stats.ks_2samp(
-        ref[~np.isnan(ref)], bat[~np.isnan(bat)], alternative=alternative, method=method
-    )
-    return float(res.statistic), float(res.pvalue)
+    min_s = np.clip(-cddiffs[np.argmin(cddiffs)], 0, 1)
+    max_s = cddiffs[np.argmax(cddiffs)]
+    if alternative == 1 or (alternative == 0 and min_s > max_s):
+        return min_s, -1
+    return max_s, 1
 
 
 def ks_pvalues(n_ref, n_bat, d, alternative, method):
-    """The p-value step alone, by scipy's own functions."""
+    """Twin of ``_kernels.ks_pvalues_range`` over every feature, by scipy's
+    own functions (alternative and method as their codes)."""
     out = np.empty(len(d))
     stat = np.empty(len(d))
     for f in range(len(d)):
@@ -83,68 +79,53 @@ def ks_pvalue(n1, n2, d, alternative="two-sided", method="auto"):
             return d, float(np.clip(prob, 0, 1))
     m, n = sorted([float(n1), float(n2)], reverse=True)
     en = m * n / (m + n)
-    if alternative == "two-sided":
-        prob = stats.kstwo.sf(d, np.round(en))
-    else:
-        z = np.sqrt(en) * d
-        prob = np.exp(-2 * z**2 - 2 * z * (m + 2 * n) / np.sqrt(m * n * (m + n)) / 3.0)
+    two_sided = alternative == "two-sided"
+    prob = stats.kstwo.sf(d, np.round(en)) if two_sided else hodges_sf(d, m, n)
     return d, float(np.clip(prob, 0, 1))
 
 
-def bin_counts(values, edges, n_edges):
-    """Numpy twin of ``_kernels.bin_counts``."""
-    nf, _ = values.shape
-    width = edges.shape[1] + 2
-    out = np.zeros((nf, width), dtype=np.int64)
-    for f in range(nf):
-        row = values[f]
-        nan = np.isnan(row)
-        idx = np.searchsorted(edges[f, : n_edges[f]], row[~nan], side="right")
-        out[f, : n_edges[f] + 1] = np.bincount(idx, minlength=n_edges[f] + 1)
-        out[f, width - 1] = nan.sum()
-    return out
+def hodges_sf(d, m, n):
+    """Hodges' (1958) approximation of the one-sided two-sample p-value,
+    eqn 5.3, as scipy writes it; m >= n."""
+    z = np.sqrt(m * n / (m + n)) * d
+    return np.exp(-2 * z**2 - 2 * z * (m + 2 * n) / np.sqrt(m * n * (m + n)) / 3.0)
 
 
-def code_counts(codes, n_codes):
-    """Numpy twin of ``_kernels.code_counts``."""
-    out = np.zeros((codes.shape[0], n_codes + 1), dtype=np.int64)
-    for f in range(codes.shape[0]):
-        row = codes[f]
-        out[f, :n_codes] = np.bincount(row[row >= 0], minlength=n_codes)
-        out[f, n_codes] = (row < 0).sum()
-    return out
+def bin_counts_one(row, edges):
+    """Twin of ``_kernels.bin_counts_one``: counts of the non-NaN values of
+    ``row`` in the bins cut at the inner ``edges`` (an edge value in the bin
+    above it), then the NaN count."""
+    row = np.asarray(row, dtype=np.float64)
+    nan = np.isnan(row)
+    idx = np.searchsorted(edges, row[~nan], side="right")
+    return np.append(np.bincount(idx, minlength=len(edges) + 1), nan.sum())
+
+
+def code_counts_one(codes, n_codes):
+    """Twin of ``_kernels.code_counts_one``: counts of the codes
+    0..n_codes-1, then the count of -1 (missing)."""
+    codes = np.asarray(codes)
+    return np.append(np.bincount(codes[codes >= 0], minlength=n_codes), (codes < 0).sum())
 
 
 def psi(ref_values, batch_values, inner_edges, eps=1e-4):
-    """PSI of one numeric column the textbook way, with ``np.histogram``.
+    """PSI of one numeric column the textbook way.
 
-    NaN are left out on both sides; bins are ``[-inf, e1), [e1, e2), ...,
-    [ek, inf]``; empty bins count as ``eps``.
+    Counts by ``np.histogram`` over the bins ``[-inf, e1), [e1, e2), ...,
+    [ek, inf]`` (NaN left out on both sides), shares floored at ``eps``, and
+    ``PSI = sum_i (b_i - r_i) * ln(b_i / r_i)`` term by term.
     """
-    edges = np.concatenate([[-np.inf], inner_edges, [np.inf]])
     r = np.asarray(ref_values, dtype=np.float64)
     b = np.asarray(batch_values, dtype=np.float64)
-    r, b = r[~np.isnan(r)], b[~np.isnan(b)]
-    # np.histogram needs finite edges; the outer bins are open anyway.
-    lo = min(r.min(initial=0.0), b.min(initial=0.0), *inner_edges[:1]) - 1.0
-    hi = max(r.max(initial=0.0), b.max(initial=0.0), *inner_edges[-1:]) + 1.0
-    finite = edges.copy()
-    finite[0], finite[-1] = lo, hi
-    r = np.clip(r, lo, hi)
-    b = np.clip(b, lo, hi)
-    rc = np.histogram(r, bins=finite)[0]
-    bc = np.histogram(b, bins=finite)[0]
-    # np.histogram closes the last bin; an edge value belongs to the bin on
-    # its right, which the open-ended top bin already is.
-    return psi_from_counts(rc, bc, eps)
-
-
-def psi_from_counts(ref_counts, batch_counts, eps=1e-4):
-    p = np.asarray(ref_counts, dtype=np.float64)
-    q = np.asarray(batch_counts, dtype=np.float64)
-    p = np.maximum(p / max(p.sum(), 1.0), eps)
-    q = np.maximum(q / max(q.sum(), 1.0), eps)
-    return float(np.sum((q - p) * np.log(q / p)))
+    bins = np.concatenate([[-np.inf], np.asarray(inner_edges, dtype=np.float64), [np.inf]])
+    r_counts = np.histogram(r[~np.isnan(r)], bins=bins)[0]
+    b_counts = np.histogram(b[~np.isnan(b)], bins=bins)[0]
+    total = 0.0
+    for rc, bc in zip(r_counts, b_counts, strict=True):
+        r_share = max(rc / r_counts.sum(), eps)
+        b_share = max(bc / b_counts.sum(), eps)
+        total += (b_share - r_share) * math.log(b_share / r_share)
+    return total
 
 
 def chi2(ref_counts, batch_counts):
@@ -159,15 +140,10 @@ def chi2(ref_counts, batch_counts):
 
 
 def quantile_edges(values, n_bins):
-    """Inner edges at the reference quantiles (``np.quantile``, linear)."""
+    """Inner edges at the finite reference values' quantiles (``np.quantile``,
+    linear), repeated ones dropped."""
     v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
+    v = v[np.isfinite(v)]
     if v.size == 0:
         return np.empty(0)
-    q = np.quantile(v, np.linspace(0, 1, n_bins + 1)[1:-1])
-    q = q[np.isfinite(q)]
-    return np.unique(q)
-
-
-def chdtrc(dof, stat):
-    return special.chdtrc(dof, stat)
+    return np.unique(np.quantile(v, np.linspace(0, 1, n_bins + 1)[1:-1]))

@@ -1,0 +1,581 @@
+"""The drift detectors: one test for every column (KSDrift, PSIDrift,
+ChiSquareDrift) or one picked per column (DriftDetector)."""
+
+from numbers import Integral, Real
+
+from mlpipe.drift._base import _BaseDrift
+from mlpipe.drift._ks import ALTERNATIVES, METHODS
+from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL
+from mlpipe.utils._sklearn_compat import Interval, StrOptions
+
+
+class KSDrift(_BaseDrift):
+    """Two-sample Kolmogorov-Smirnov drift test of every numeric column.
+
+    At fit the reference values of each column are sorted once and kept
+    (``reference_.ks_sorted``). A batch is sorted and merged with them by a
+    numba kernel that gallops through the longer side, in parallel over
+    columns; the statistic is bit-equal to :func:`scipy.stats.ks_2samp`'s and
+    the p-value agrees with scipy's to 1e-10 relative or better, for every
+    ``alternative`` and ``method``.
+
+    ``detect(X)`` returns the :class:`DriftReport` of a batch; ``score(X)``
+    returns a float for scikit-learn's scorers: the share of the watched
+    features that did not drift (1.0 when none did; higher is "more like the
+    reference").
+
+    Parameters
+    ----------
+    columns : list, default=None
+        The columns to watch, by name (by position for arrays); the others
+        are checked for presence at detect time but not tested. None watches
+        every column.
+
+    alpha : float, default=0.05
+        Significance level, after the correction across columns.
+
+    correction : {"bh", "bonferroni"} or None, default="bh"
+        Multiple-testing correction across the p-value tests of one batch:
+        Benjamini-Hochberg (false discovery rate) or Bonferroni (family-wise
+        error rate).
+
+    threshold : float, default=0.1
+        Smallest KS statistic (the largest gap between the two empirical CDFs)
+        reported as drift. At large sample sizes every p-value is tiny; this
+        keeps a statistically significant but negligible shift quiet. 0 turns
+        it off.
+
+    alternative : {"two-sided", "less", "greater"}, default="two-sided"
+        As in :func:`scipy.stats.ks_2samp` with the reference as ``data1``
+        and the batch as ``data2``: "greater" looks for a reference CDF above
+        the batch CDF (batch values larger).
+
+    method : {"auto", "exact", "asymp"}, default="auto"
+        How the p-value is computed, as in :func:`scipy.stats.ks_2samp`
+        ("auto": exact when both sides have at most 10,000 values).
+
+    missing_threshold : float, default=0.05
+        Smallest change in a column's missing-value rate reported as drift
+        (and the chi-square test of the rates must be significant).
+
+    drift_share : float or None, default=None
+        The batch drifted when at least this share of the columns drifted;
+        None means any drifted column.
+
+    Attributes
+    ----------
+    reference_ : DriftReference
+        The compact reference: sorted values per column.
+
+    tests_ : dict
+        ``{column: "ks"}``.
+
+    kinds_ : dict
+        The kind of each column at fit.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    DriftDetector : Picks the test of each column from its dtype.
+    scipy.stats.ks_2samp : The same test on one pair of samples.
+
+    Notes
+    -----
+    Missing values (NaN, None, NaT) are left out of the KS test, as
+    ``ks_2samp(..., nan_policy="omit")`` does, and compared separately as a
+    missing-rate test. Integers beyond 2**53 and datetimes are compared as
+    float64 (nanoseconds for datetimes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpipe.drift import KSDrift
+    >>> rng = np.random.default_rng(0)
+    >>> ref = rng.normal(size=(1000, 2))
+    >>> batch = np.column_stack([rng.normal(size=500), rng.normal(0.5, 1, size=500)])
+    >>> detector = KSDrift().fit(ref)
+    >>> report = detector.detect(batch)
+    >>> report.to_frame()[["feature", "test", "drift"]]
+       feature test  drift
+    0        0   ks  False
+    1        1   ks   True
+    >>> detector.score(batch)  # one of the two features drifted
+    0.5
+    """
+
+    _single_test = "ks"
+    _parameter_constraints = {
+        "columns": ["array-like", None],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "correction": [StrOptions({"bh", "bonferroni"}), None],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "alternative": [StrOptions(set(ALTERNATIVES))],
+        "method": [StrOptions(set(METHODS))],
+        "missing_threshold": [Interval(Real, 0, 1, closed="both")],
+        "drift_share": [Interval(Real, 0, 1, closed="right"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        columns=None,
+        alpha=0.05,
+        correction="bh",
+        threshold=0.1,
+        alternative="two-sided",
+        method="auto",
+        missing_threshold=0.05,
+        drift_share=None,
+    ):
+        self.columns = columns
+        self.alpha = alpha
+        self.correction = correction
+        self.threshold = threshold
+        self.alternative = alternative
+        self.method = method
+        self.missing_threshold = missing_threshold
+        self.drift_share = drift_share
+
+
+class PSIDrift(_BaseDrift):
+    """Population stability index of every column.
+
+    Numeric columns are cut into ``n_bins`` bins at the reference quantiles
+    (or equal widths), categorical ones count each reference category plus an
+    "unseen" bucket. The reference keeps only the bin edges and counts. Each
+    batch is binned by a numba kernel, in parallel over columns.
+
+    ``PSI = sum_b (q_b - p_b) ln(q_b / p_b)`` with ``p`` and ``q`` the
+    reference and batch shares of the non-missing values, each floored at
+    ``eps``. Common reading: below 0.1 stable, 0.1-0.2 a moderate shift,
+    above 0.2 a significant one. PSI has no p-value.
+
+    ``detect(X)`` returns the :class:`DriftReport` of a batch; ``score(X)``
+    returns a float for scikit-learn's scorers: the share of the watched
+    features that did not drift (1.0 when none did; higher is "more like the
+    reference").
+
+    Parameters
+    ----------
+    columns : list, default=None
+        The columns to watch, by name (by position for arrays); the others
+        are checked for presence at detect time but not tested. None watches
+        every column.
+
+    threshold : float, default=0.2
+        PSI at or above which a column drifted.
+
+    n_bins : int, default=10
+        Bins of numeric columns (fewer when the reference quantiles repeat).
+
+    binning : {"quantile", "uniform"}, default="quantile"
+        Edges at reference quantiles, or equally spaced between the reference
+        minimum and maximum.
+
+    eps : float, default=1e-4
+        Floor of the share of an empty bin, so that the logarithm stays
+        finite.
+
+    missing_threshold : float, default=0.05
+        Smallest change in a column's missing-value rate reported as drift.
+
+    alpha : float, default=0.05
+        Significance level of the missing-rate tests.
+
+    correction : {"bh", "bonferroni"} or None, default="bh"
+        Correction across the missing-rate tests.
+
+    drift_share : float or None, default=None
+        The batch drifted when at least this share of the columns drifted;
+        None means any drifted column.
+
+    Attributes
+    ----------
+    reference_ : DriftReference
+        Bin edges and counts (numeric), categories and counts (categorical).
+
+    tests_ : dict
+        ``{column: "psi"}``.
+
+    kinds_ : dict
+        The kind of each column at fit.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    DriftDetector : Picks the test of each column from its dtype.
+
+    Notes
+    -----
+    A value equal to an edge falls in the bin above it; infinite values fall
+    in the outer bins. Missing values are left out of the shares and compared
+    as a missing-rate test.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from mlpipe.drift import PSIDrift
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pd.DataFrame({"x": rng.normal(size=2000)})
+    >>> batch = pd.DataFrame({"x": rng.normal(1.0, 1.0, size=1000)})
+    >>> report = PSIDrift().fit(ref).detect(batch)
+    >>> bool(report.drift), round(float(report.to_frame()["statistic"][0]), 2)
+    (True, 0.96)
+    """
+
+    _single_test = "psi"
+    _parameter_constraints = {
+        "columns": ["array-like", None],
+        "threshold": [Interval(Real, 0, None, closed="left")],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "binning": [StrOptions({"quantile", "uniform"})],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "missing_threshold": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "correction": [StrOptions({"bh", "bonferroni"}), None],
+        "drift_share": [Interval(Real, 0, 1, closed="right"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        columns=None,
+        threshold=0.2,
+        n_bins=10,
+        binning="quantile",
+        eps=1e-4,
+        missing_threshold=0.05,
+        alpha=0.05,
+        correction="bh",
+        drift_share=None,
+    ):
+        self.columns = columns
+        self.threshold = threshold
+        self.n_bins = n_bins
+        self.binning = binning
+        self.eps = eps
+        self.missing_threshold = missing_threshold
+        self.alpha = alpha
+        self.correction = correction
+        self.drift_share = drift_share
+
+
+class ChiSquareDrift(_BaseDrift):
+    """Chi-square test of homogeneity of every categorical column.
+
+    The reference keeps each column's categories and counts. A batch's counts
+    over those categories, plus one bucket for categories never seen at fit,
+    form a 2 x k table with the reference counts; its statistic and p-value
+    equal :func:`scipy.stats.chi2_contingency`'s (Yates' correction for
+    2 x 2). Numeric columns are compared by their distinct values.
+
+    ``detect(X)`` returns the :class:`DriftReport` of a batch; ``score(X)``
+    returns a float for scikit-learn's scorers: the share of the watched
+    features that did not drift (1.0 when none did; higher is "more like the
+    reference").
+
+    Parameters
+    ----------
+    columns : list, default=None
+        The columns to watch, by name (by position for arrays); the others
+        are checked for presence at detect time but not tested. None watches
+        every column.
+
+    alpha : float, default=0.05
+        Significance level, after the correction across columns.
+
+    correction : {"bh", "bonferroni"} or None, default="bh"
+        Multiple-testing correction across the p-value tests of one batch.
+
+    threshold : float, default=0.1
+        Smallest Cramér's V (``sqrt(chi2 / n)`` for a 2 x k table) reported
+        as drift; 0.1 is Cohen's "small" effect. 0 turns it off.
+
+    missing_threshold : float, default=0.05
+        Smallest change in a column's missing-value rate reported as drift.
+
+    drift_share : float or None, default=None
+        The batch drifted when at least this share of the columns drifted;
+        None means any drifted column.
+
+    Attributes
+    ----------
+    reference_ : DriftReference
+        Categories and their counts per column.
+
+    tests_ : dict
+        ``{column: "chi2"}``.
+
+    kinds_ : dict
+        The kind of each column at fit.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    DriftDetector : Picks the test of each column from its dtype.
+    scipy.stats.chi2_contingency : The same test on one table.
+
+    Notes
+    -----
+    Categories absent from both sides are dropped from the table. Unseen
+    categories are named in the report's ``note``. Missing values are not a
+    category here; they are compared as a missing-rate test.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlpipe.drift import ChiSquareDrift
+    >>> ref = pd.DataFrame({"colour": ["red"] * 60 + ["blue"] * 40})
+    >>> batch = pd.DataFrame({"colour": ["red"] * 20 + ["blue"] * 70 + ["green"] * 10})
+    >>> report = ChiSquareDrift().fit(ref).detect(batch)
+    >>> row = report.to_frame().iloc[0]
+    >>> row["test"], bool(row["drift"]), row["note"]
+    ('chi2', True, "dof=2; 1 unseen category ('green': 10)")
+    """
+
+    _single_test = "chi2"
+    _parameter_constraints = {
+        "columns": ["array-like", None],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "correction": [StrOptions({"bh", "bonferroni"}), None],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "missing_threshold": [Interval(Real, 0, 1, closed="both")],
+        "drift_share": [Interval(Real, 0, 1, closed="right"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        columns=None,
+        alpha=0.05,
+        correction="bh",
+        threshold=0.1,
+        missing_threshold=0.05,
+        drift_share=None,
+    ):
+        self.columns = columns
+        self.alpha = alpha
+        self.correction = correction
+        self.threshold = threshold
+        self.missing_threshold = missing_threshold
+        self.drift_share = drift_share
+
+
+class DriftDetector(_BaseDrift):
+    """Detect drift in every column of a batch with a test suited to it.
+
+    The test of each column is picked from its dtype and size, as evidently
+    does, and can be set per column with ``tests``:
+
+    - numeric and datetime columns with more than ``max_discrete`` distinct
+      reference values: two-sample Kolmogorov-Smirnov (``"ks"``);
+    - numeric columns with at most ``max_discrete`` distinct values (codes,
+      counts, ratings): chi-square (``"chi2"``);
+    - categorical, string, object and boolean columns with at most
+      ``max_categories`` reference categories: chi-square (``"chi2"``);
+      with more, the population stability index (``"psi"``), since a
+      chi-square table of many sparse categories is unreliable.
+
+    p-values are corrected across the columns of a batch (Benjamini-Hochberg
+    by default), and a column drifts only when its test is significant *and*
+    its effect size reaches the threshold of its test: at large sample sizes
+    every p-value is tiny, so the effect size decides. Each column whose
+    missing-value rate is not zero on both sides also gets a missing-rate
+    test. Categories never seen at fit go to an "unseen" bucket of the
+    chi-square and PSI tables and are named in the report.
+
+    ``detect(X)`` returns the :class:`DriftReport` of a batch; ``score(X)``
+    returns a float for scikit-learn's scorers: the share of the watched
+    features that did not drift (1.0 when none did; higher is "more like the
+    reference").
+
+    Parameters
+    ----------
+    columns : list, default=None
+        The columns to watch, by name (by position for arrays); the others
+        are checked for presence at detect time but not tested. None watches
+        every column.
+
+    tests : dict, default=None
+        ``{column: "ks" | "psi" | "chi2"}`` overrides of the automatic choice.
+        KS needs a numeric, boolean or datetime column.
+
+    alpha : float, default=0.05
+        Significance level of the p-value tests, after the correction.
+
+    correction : {"bh", "bonferroni"} or None, default="bh"
+        Multiple-testing correction across the p-value tests of one batch:
+        Benjamini-Hochberg (false discovery rate) or Bonferroni (family-wise
+        error rate); None compares each p-value with ``alpha``.
+
+    ks_threshold : float, default=0.1
+        Smallest KS statistic (largest gap between the two empirical CDFs)
+        reported as drift.
+
+    chi2_threshold : float, default=0.1
+        Smallest Cramér's V reported as drift (0.1 is a "small" effect).
+
+    psi_threshold : float, default=0.2
+        PSI at or above which a column drifted (PSI has no p-value).
+
+    missing_threshold : float, default=0.05
+        Smallest change in the missing-value rate reported as drift.
+
+    n_bins : int, default=10
+        Bins of numeric columns tested with PSI.
+
+    binning : {"quantile", "uniform"}, default="quantile"
+        PSI bin edges at reference quantiles or equally spaced.
+
+    max_categories : int, default=50
+        Categorical columns with more reference categories use PSI instead of
+        chi-square.
+
+    max_discrete : int, default=10
+        Numeric columns with at most this many distinct reference values use
+        chi-square instead of KS.
+
+    alternative : {"two-sided", "less", "greater"}, default="two-sided"
+        Alternative of the KS tests, as in :func:`scipy.stats.ks_2samp` with
+        the reference as ``data1``.
+
+    method : {"auto", "exact", "asymp"}, default="auto"
+        p-value method of the KS tests, as in :func:`scipy.stats.ks_2samp`.
+
+    drift_share : float or None, default=None
+        The batch drifted when at least this share of the columns drifted;
+        None means any drifted column.
+
+    Attributes
+    ----------
+    reference_ : DriftReference
+        The compact, picklable reference: sorted values of KS columns, bin
+        edges and counts of PSI columns, categories and counts of chi-square
+        columns, missing counts of all.
+
+    tests_ : dict
+        The test used for each column.
+
+    kinds_ : dict
+        The kind of each column at fit.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    KSDrift, PSIDrift, ChiSquareDrift : One test for all columns.
+    DriftMonitor : A pipeline step that checks every batch it transforms.
+
+    Notes
+    -----
+    Missing values (NaN, None, NaT) are left out of every distribution test
+    (for KS this is ``ks_2samp(..., nan_policy="omit")``) and compared by
+    the missing-rate test instead. A column that is entirely missing in the
+    batch has nothing to compare: its distribution test reports NaN and no
+    drift, while its missing-rate test fires.
+
+    Examples
+    --------
+    >>> from mlpipe.datasets import load_credit, make_credit_batch
+    >>> from mlpipe.drift import DriftDetector
+    >>> X_ref, _ = load_credit(return_X_y=True)
+    >>> detector = DriftDetector().fit(X_ref)
+    >>> detector.tests_["age"], detector.tests_["job"], detector.tests_["purpose"]
+    ('ks', 'chi2', 'chi2')
+    >>> report = detector.detect(make_credit_batch(drift=False, defects=False).X)
+    >>> report.drift
+    False
+    >>> round(detector.score(make_credit_batch().X), 3)  # 4 of the 9 features drifted
+    0.556
+    """
+
+    _parameter_constraints = {
+        "columns": ["array-like", None],
+        "tests": [dict, None],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "correction": [StrOptions({"bh", "bonferroni"}), None],
+        "ks_threshold": [Interval(Real, 0, 1, closed="both")],
+        "chi2_threshold": [Interval(Real, 0, 1, closed="both")],
+        "psi_threshold": [Interval(Real, 0, None, closed="left")],
+        "missing_threshold": [Interval(Real, 0, 1, closed="both")],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "binning": [StrOptions({"quantile", "uniform"})],
+        "max_categories": [Interval(Integral, 1, None, closed="left")],
+        "max_discrete": [Interval(Integral, 0, None, closed="left")],
+        "alternative": [StrOptions(set(ALTERNATIVES))],
+        "method": [StrOptions(set(METHODS))],
+        "drift_share": [Interval(Real, 0, 1, closed="right"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        columns=None,
+        tests=None,
+        alpha=0.05,
+        correction="bh",
+        ks_threshold=0.1,
+        chi2_threshold=0.1,
+        psi_threshold=0.2,
+        missing_threshold=0.05,
+        n_bins=10,
+        binning="quantile",
+        max_categories=50,
+        max_discrete=10,
+        alternative="two-sided",
+        method="auto",
+        drift_share=None,
+    ):
+        self.columns = columns
+        self.tests = tests
+        self.alpha = alpha
+        self.correction = correction
+        self.ks_threshold = ks_threshold
+        self.chi2_threshold = chi2_threshold
+        self.psi_threshold = psi_threshold
+        self.missing_threshold = missing_threshold
+        self.n_bins = n_bins
+        self.binning = binning
+        self.max_categories = max_categories
+        self.max_discrete = max_discrete
+        self.alternative = alternative
+        self.method = method
+        self.drift_share = drift_share
+
+    def _choose_test(self, series, kind, settings):
+        if kind in (CATEGORICAL, BOOLEAN):
+            n_categories = series.nunique(dropna=True)
+            return "chi2" if n_categories <= settings["max_categories"] else "psi"
+        if _at_most_distinct(series, settings["max_discrete"]):
+            return "chi2"
+        return "ks"
+
+
+def _at_most_distinct(series, k):
+    """Whether a column has at most k distinct non-missing values; a look at
+    the first rows settles it for continuous columns without hashing a
+    million values."""
+    head = series.iloc[:4096].dropna()
+    if head.nunique() > k:
+        return False
+    return series.nunique(dropna=True) <= k
