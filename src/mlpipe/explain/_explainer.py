@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from mlpipe.explain._explanation import Explanation, reason_codes_of
-from mlpipe.explain._folding import FoldingError, fold_matrix, source_columns
+from mlpipe.explain._folding import FoldingError, fold_values, source_columns
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import (
     LinearClassifierMixin,
@@ -429,6 +429,15 @@ class PipelineExplainer:
             return self._background
         return _sample(frame, self.max_background, self.random_state)
 
+    def _background_matrix(self, frame, dense):
+        """The transformed background; without one of its own, the batch
+        itself when it is small enough, whose transform is ``dense`` already
+        (a wide encoder is slow to run twice)."""
+        background = self._background_for(frame)
+        if background is frame:
+            return dense
+        return self._transform(background)[1]
+
     def _transform(self, frame):
         X_in = self._model_input(frame)
         Xt = self._pre.transform(X_in) if self._pre is not None else X_in
@@ -456,7 +465,7 @@ class PipelineExplainer:
             elif self._cached is not None:
                 explainer = self._cached
             else:
-                bg = self._transform(self._background_for(frame))[1]
+                bg = self._background_matrix(frame, dense)
                 explainer = shap.TreeExplainer(
                     self._final, data=bg, feature_perturbation="interventional",
                     model_output="probability")
@@ -467,20 +476,14 @@ class PipelineExplainer:
             if self._cached is not None:
                 explainer = self._cached
             else:
-                bg = self._transform(self._background_for(frame))[1]
+                bg = self._background_matrix(frame, dense)
                 explainer = shap.LinearExplainer(self._final, bg)
                 if self._background is not None:
                     self._cached = explainer
             raw = explainer.shap_values(dense)
         values, base = self._shape(np.asarray(raw, dtype=float),
                                    explainer.expected_value, len(frame))
-        fold = fold_matrix(self._sources, len(self.feature_names_))
-        if values.shape[1] != fold.shape[0]:
-            raise FoldingError(
-                f"The preprocessing outputs {values.shape[1]} columns but "
-                f"{fold.shape[0]} were traced back to raw columns."
-            )
-        values = np.einsum("nf...,fr->nr...", values, fold)
+        values = fold_values(values, self._sources, len(self.feature_names_))
         return values, base, expected
 
     def _shape(self, values, expected_value, n):

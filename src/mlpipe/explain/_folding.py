@@ -54,12 +54,49 @@ def source_columns(preprocessor, n_features):
     return _trace(preprocessor, sources, "preprocessing")
 
 
-def fold_matrix(sources, n_features):
-    """0/1 matrix of shape (n_output_columns, n_features): row ``k`` marks the
-    raw column that output column ``k`` comes from."""
-    matrix = np.zeros((len(sources), n_features))
-    matrix[np.arange(len(sources)), sources] = 1.0
-    return matrix
+def fold_values(values, sources, n_features):
+    """Sum per-output-column values into the raw columns they come from.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_output_columns, ...)
+        Values per transformed column (SHAP values, one more axis per class).
+
+    sources : ndarray of int of shape (n_output_columns,)
+        The raw column of each output column, from :func:`source_columns`.
+
+    n_features : int
+        Number of raw columns.
+
+    Returns
+    -------
+    folded : ndarray of shape (n_samples, n_features, ...)
+        ``folded[:, r]`` is the sum of ``values[:, k]`` over the output
+        columns ``k`` with ``sources[k] == r``; 0 for a raw column that no
+        output comes from (a dropped one).
+
+    Notes
+    -----
+    One sort of ``sources`` and one ``np.add.reduceat`` over the columns:
+    memory is that of ``values`` plus the result, linear in the number of
+    columns (a dense 0/1 folding matrix would be quadratic: 19 GiB for
+    50,000 columns).
+    """
+    sources = np.asarray(sources, dtype=np.intp)
+    if values.shape[1] != len(sources):
+        raise FoldingError(
+            f"The preprocessing outputs {values.shape[1]} columns but "
+            f"{len(sources)} were traced back to raw columns."
+        )
+    if len(sources) == n_features and np.array_equal(sources, np.arange(n_features)):
+        return values.copy()
+    folded = np.zeros((values.shape[0], n_features, *values.shape[2:]), dtype=values.dtype)
+    if len(sources) == 0:
+        return folded
+    order = np.argsort(sources, kind="stable")
+    owners, starts = np.unique(sources[order], return_index=True)
+    folded[:, owners] = np.add.reduceat(values[:, order], starts, axis=1)
+    return folded
 
 
 def _trace(step, sources, where):
