@@ -110,12 +110,16 @@ def test_fold_values_keeps_row_sums():
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("classes", [None, 3])
-def test_fold_values_equals_dense_matrix(seed, classes):
+@pytest.mark.parametrize("kind", ["repeated", "distinct"])
+def test_fold_values_equals_dense_matrix(seed, classes, kind):
     rng = np.random.default_rng(seed)
     n_raw = int(rng.integers(1, 8))
-    # Unsorted sources, raw columns with several outputs and raw columns
-    # with none (dropped by the pipeline).
-    sources = rng.integers(0, n_raw, size=int(rng.integers(0, 12)))
+    # Unsorted sources, raw columns with several outputs (or each output its
+    # own raw column) and raw columns with none (dropped by the pipeline).
+    if kind == "repeated":
+        sources = rng.integers(0, n_raw, size=int(rng.integers(n_raw + 1, 12)))
+    else:
+        sources = rng.permutation(n_raw)[: int(rng.integers(0, n_raw + 1))]
     shape = (4, len(sources)) if classes is None else (4, len(sources), classes)
     values = rng.normal(size=shape)
     before = values.copy()

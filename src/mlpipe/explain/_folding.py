@@ -77,10 +77,11 @@ def fold_values(values, sources, n_features):
 
     Notes
     -----
-    One sort of ``sources`` and one ``np.add.reduceat`` over the columns:
-    memory is that of ``values`` plus the result, linear in the number of
+    Memory is that of ``values`` plus the result, linear in the number of
     columns (a dense 0/1 folding matrix would be quadratic: 19 GiB for
-    50,000 columns).
+    50,000 columns). Outputs that each come from a raw column of their own
+    are scattered into place; otherwise one ``np.bincount`` over the flat
+    (row, class, raw column) index sums them.
     """
     sources = np.asarray(sources, dtype=np.intp)
     if values.shape[1] != len(sources):
@@ -90,13 +91,18 @@ def fold_values(values, sources, n_features):
         )
     if len(sources) == n_features and np.array_equal(sources, np.arange(n_features)):
         return values.copy()
-    folded = np.zeros((values.shape[0], n_features, *values.shape[2:]), dtype=values.dtype)
-    if len(sources) == 0:
+    n_samples, extra = values.shape[0], values.shape[2:]
+    if not len(sources) or np.bincount(sources, minlength=n_features).max() == 1:
+        folded = np.zeros((n_samples, n_features, *extra), dtype=values.dtype)
+        folded[:, sources] = values
         return folded
-    order = np.argsort(sources, kind="stable")
-    owners, starts = np.unique(sources[order], return_index=True)
-    folded[:, owners] = np.add.reduceat(values[:, order], starts, axis=1)
-    return folded
+    # (n, outputs, classes) -> (n, classes, outputs): the raw column varies fastest.
+    moved = np.moveaxis(values.reshape(n_samples, len(sources), -1), 1, 2)
+    n_blocks = moved.shape[0] * moved.shape[1]
+    flat = (np.arange(n_blocks)[:, None] * n_features + sources[None, :]).ravel()
+    sums = np.bincount(flat, weights=moved.reshape(-1), minlength=n_blocks * n_features)
+    folded = np.moveaxis(sums.reshape(n_samples, -1, n_features), 2, 1)
+    return np.ascontiguousarray(folded.reshape(n_samples, n_features, *extra))
 
 
 def _trace(step, sources, where):
