@@ -15,9 +15,13 @@ from mlpipe.explain._explanation import Explanation, reason_codes_of
 from mlpipe.explain._folding import FoldingError, fold_values, source_columns
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import (
+    HasMethods,
+    Interval,
     LinearClassifierMixin,
     LinearModel,
+    StrOptions,
     check_is_fitted,
+    validate_params,
 )
 
 METHODS = ("auto", "tree", "linear", "kernel", "exact")
@@ -100,7 +104,7 @@ class PipelineExplainer:
         Number of reasons logged per prediction.
 
     random_state : int, RandomState instance or None, default=0
-        Seed of the background draw and of the permutation explainer.
+        Seed of the background draw and of Kernel SHAP's coalition sample.
 
     Attributes
     ----------
@@ -585,6 +589,18 @@ class PipelineExplainer:
         return y_pred
 
 
+@validate_params(
+    {
+        "model": [HasMethods(["predict"])],
+        "X": ["array-like"],
+        "background": ["array-like", None],
+        "method": [StrOptions(set(METHODS))],
+        "output": [StrOptions(set(OUTPUTS))],
+        "max_background": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def explain(model, X, *, background=None, method="auto", output="auto",
             max_background=100, random_state=0):
     """Explain a fitted pipeline's output on ``X`` in its raw input columns.
@@ -597,14 +613,14 @@ def explain(model, X, *, background=None, method="auto", output="auto",
     model : fitted estimator or Pipeline
         The model to explain.
 
-    X : DataFrame of shape (n_samples, n_features)
+    X : {array-like, DataFrame} of shape (n_samples, n_features)
         Raw rows to explain.
 
-    background : DataFrame, default=None
+    background : {array-like, DataFrame}, default=None
         Rows standing for "feature unknown"; None uses ``X`` where one is
         needed (pass a training sample to explain a few rows).
 
-    method : {"auto", "tree", "linear", "exact", "permutation"}, default="auto"
+    method : {"auto", "tree", "linear", "kernel", "exact"}, default="auto"
         The shap algorithm.
 
     output : {"auto", "probability", "log_odds", "predict"}, default="auto"
@@ -614,7 +630,7 @@ def explain(model, X, *, background=None, method="auto", output="auto",
         Most background rows used.
 
     random_state : int, RandomState instance or None, default=0
-        Seed of the background draw and the permutation explainer.
+        Seed of the background draw and of Kernel SHAP's coalition sample.
 
     Returns
     -------
