@@ -263,9 +263,9 @@ def test_unknown_column_is_named():
 
 def test_bad_arguments():
     y, sf = [0, 1, 1, 0], ["a", "a", "b", "b"]
-    with pytest.raises(InvalidParameterError, match="'method' parameter .* Got 'max'"):
+    with pytest.raises(InvalidParameterError, match=r"'method' parameter .* Got 'max'"):
         mf.demographic_parity_difference(y, y, sensitive_features=sf, method="max")
-    with pytest.raises(InvalidParameterError, match="'agg' parameter .* Got 'best'"):
+    with pytest.raises(InvalidParameterError, match=r"'agg' parameter .* Got 'best'"):
         mf.equalized_odds_ratio(y, y, sensitive_features=sf, agg="best")
     with pytest.raises(ValueError, match="need binary labels"):
         mf.equal_opportunity_ratio([0, 1, 2, 0], y, sensitive_features=sf)
