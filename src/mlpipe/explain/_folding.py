@@ -8,6 +8,7 @@ additivity, exact.
 """
 
 import numpy as np
+from sklearn.base import OneToOneFeatureMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder
@@ -19,6 +20,7 @@ from mlpipe.utils._sklearn_compat import (
 )
 
 _INDICATOR_PREFIX = "missingindicator_"
+_ONE_TO_ONE_NAMES = OneToOneFeatureMixin.get_feature_names_out
 
 
 class FoldingError(ValueError):
@@ -125,6 +127,10 @@ def _trace(step, sources, where):
         return np.repeat(sources, onehot_n_features_outs(step))
     if isinstance(step, TypedImputer):
         return np.concatenate([sources, sources[step.indicator_features_]])
+    if getattr(type(step), "get_feature_names_out", None) is _ONE_TO_ONE_NAMES:
+        # Scalers and friends: output k is input k (their feature names say
+        # so too, at the cost of building them for every column).
+        return sources
     return _trace_by_names(step, sources, where)
 
 
