@@ -57,7 +57,8 @@ PUBLIC_FUNCTIONS = _public_functions()
 
 def _parameters(func):
     return [
-        p for p in inspect.signature(func).parameters.values()
+        p
+        for p in inspect.signature(func).parameters.values()
         if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     ]
 
@@ -66,9 +67,18 @@ def test_the_walk_finds_the_functions_of_every_subpackage():
     # Not a hard-coded list of all functions (the walk is the list), but the
     # walk must reach each kind of subpackage that has public functions.
     names = {n.rsplit(".", 1)[1] for n in PUBLIC_FUNCTIONS}
-    for expected in ("set_config", "load_credit", "make_credit_batch", "audit_fairness",
-                     "check_bias", "selection_rate", "group_metrics", "explain",
-                     "check_data_quality", "check_leakage"):
+    for expected in (
+        "set_config",
+        "load_credit",
+        "make_credit_batch",
+        "audit_fairness",
+        "check_bias",
+        "selection_rate",
+        "group_metrics",
+        "explain",
+        "check_data_quality",
+        "check_leakage",
+    ):
         assert expected in names
 
 
@@ -102,8 +112,7 @@ def _valid_required(func, constraints):
 
 
 VALIDATED = sorted(
-    name for name, func in PUBLIC_FUNCTIONS.items()
-    if hasattr(func, "_skl_parameter_constraints")
+    name for name, func in PUBLIC_FUNCTIONS.items() if hasattr(func, "_skl_parameter_constraints")
 )
 
 
@@ -168,16 +177,15 @@ def _call(name):
     model, Xm = _fitted_linear()
     return {
         # silently ran with a negative threshold: no group is ever "small"
-        "min_group_size": lambda: audit_fairness(y, y, sensitive_features=sex,
-                                                 min_group_size=-1, n_boot=0),
+        "min_group_size": lambda: audit_fairness(
+            y, y, sensitive_features=sex, min_group_size=-1, n_boot=0
+        ),
         # silently accepted a float count of replicates
         "n_boot": lambda: audit_fairness(y, y, sensitive_features=sex, n_boot=2.0),
         # silently measured no chance level at all
-        "n_permutations": lambda: check_bias(X, y, sensitive_features="sex",
-                                             n_permutations=-3),
+        "n_permutations": lambda: check_bias(X, y, sensitive_features="sex", n_permutations=-3),
         # silently flagged every group as under-represented
-        "min_group_share": lambda: check_bias(X, y, sensitive_features="sex",
-                                              min_group_share=5),
+        "min_group_share": lambda: check_bias(X, y, sensitive_features="sex", min_group_share=5),
         # TypeError: 'int' object is not iterable
         "metrics": lambda: group_metrics(y, y, sensitive_features=sex, metrics=42),
         # silently compared every prediction with a list (broadcast)
@@ -193,10 +201,21 @@ def _call(name):
     }[name]
 
 
-@pytest.mark.parametrize("param", [
-    "min_group_size", "n_boot", "n_permutations", "min_group_share", "metrics",
-    "pos_label", "return_X_y", "n_samples", "target", "random_state",
-])
+@pytest.mark.parametrize(
+    "param",
+    [
+        "min_group_size",
+        "n_boot",
+        "n_permutations",
+        "min_group_share",
+        "metrics",
+        "pos_label",
+        "return_X_y",
+        "n_samples",
+        "target",
+        "random_state",
+    ],
+)
 def test_bad_parameter_that_base_let_through_is_named(param):
     with pytest.raises(InvalidParameterError, match=rf"The '{param}' parameter of "):
         _call(param)()

@@ -91,8 +91,7 @@ def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=Fal
     y_pred = _as_1d(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(
-            f"y_true and y_pred have different lengths: {len(y_true)} and "
-            f"{len(y_pred)}."
+            f"y_true and y_pred have different lengths: {len(y_true)} and {len(y_pred)}."
         )
     if sample_weight is None:
         weights = np.ones(len(y_true))
@@ -100,8 +99,7 @@ def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=Fal
         weights = _as_1d(sample_weight, "sample_weight").astype("float64")
         if len(weights) != len(y_true):
             raise ValueError(
-                f"sample_weight has {len(weights)} value(s) but y_true has "
-                f"{len(y_true)}."
+                f"sample_weight has {len(weights)} value(s) but y_true has {len(y_true)}."
             )
     if binary:
         labels = pd.unique(np.concatenate([y_true.astype(object), y_pred.astype(object)]))
@@ -143,9 +141,7 @@ def weighted_cells(codes, n_groups, y_true, y_pred, weights, pos_label):
         "pos": np.bincount(codes, weights=weights * true, minlength=n_groups),
         "sel": np.bincount(codes, weights=weights * pred, minlength=n_groups),
         "tp": np.bincount(codes, weights=weights * (true & pred), minlength=n_groups),
-        "correct": np.bincount(
-            codes, weights=weights * (y_true == y_pred), minlength=n_groups
-        ),
+        "correct": np.bincount(codes, weights=weights * (y_true == y_pred), minlength=n_groups),
     }
     return cells
 
@@ -181,7 +177,10 @@ def rates_from_cells(cells, metric):
 
 def _group_rates(metric, y_true, y_pred, sensitive_features, sample_weight, pos_label, X):
     y_true, y_pred, weights = check_targets(
-        y_true, y_pred, sample_weight, pos_label=pos_label,
+        y_true,
+        y_pred,
+        sample_weight,
+        pos_label=pos_label,
         binary=metric in _BINARY_METRICS,
     )
     groups = make_groups(sensitive_features, len(y_true), X)
@@ -347,8 +346,14 @@ _NOTES_RATE = """
 )
 @validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def demographic_parity_difference(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
         "selection_rate", y_true, y_pred, sensitive_features, sample_weight, pos_label, X
@@ -370,8 +375,14 @@ def demographic_parity_difference(
 )
 @validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def demographic_parity_ratio(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
         "selection_rate", y_true, y_pred, sensitive_features, sample_weight, pos_label, X
@@ -385,12 +396,23 @@ def demographic_parity_ratio(
 )
 @validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equal_opportunity_difference(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
-        "true_positive_rate", y_true, y_pred, sensitive_features, sample_weight,
-        pos_label, X,
+        "true_positive_rate",
+        y_true,
+        y_pred,
+        sensitive_features,
+        sample_weight,
+        pos_label,
+        X,
     )
     return difference(by_group, overall, method)
 
@@ -401,12 +423,23 @@ def equal_opportunity_difference(
 )
 @validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equal_opportunity_ratio(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
-        "true_positive_rate", y_true, y_pred, sensitive_features, sample_weight,
-        pos_label, X,
+        "true_positive_rate",
+        y_true,
+        y_pred,
+        sensitive_features,
+        sample_weight,
+        pos_label,
+        X,
     )
     return ratio(by_group, overall, method)
 
@@ -418,8 +451,9 @@ _AGG_DOC = """
 """
 
 
-def _equalized_odds(kind, y_true, y_pred, sensitive_features, method, sample_weight,
-                    pos_label, X, agg):
+def _equalized_odds(
+    kind, y_true, y_pred, sensitive_features, method, sample_weight, pos_label, X, agg
+):
     y_true, y_pred, weights = check_targets(
         y_true, y_pred, sample_weight, pos_label=pos_label, binary=True
     )
@@ -454,12 +488,26 @@ def _equalized_odds(kind, y_true, y_pred, sensitive_features, method, sample_wei
 )
 @validate_params(_ODDS_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equalized_odds_difference(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, agg="worst_case", pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    agg="worst_case",
+    pos_label=1,
+    X=None,
 ):
     return _equalized_odds(
-        "difference", y_true, y_pred, sensitive_features, method, sample_weight,
-        pos_label, X, agg,
+        "difference",
+        y_true,
+        y_pred,
+        sensitive_features,
+        method,
+        sample_weight,
+        pos_label,
+        X,
+        agg,
     )
 
 
@@ -470,12 +518,26 @@ def equalized_odds_difference(
 )
 @validate_params(_ODDS_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equalized_odds_ratio(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, agg="worst_case", pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    agg="worst_case",
+    pos_label=1,
+    X=None,
 ):
     return _equalized_odds(
-        "ratio", y_true, y_pred, sensitive_features, method, sample_weight,
-        pos_label, X, agg,
+        "ratio",
+        y_true,
+        y_pred,
+        sensitive_features,
+        method,
+        sample_weight,
+        pos_label,
+        X,
+        agg,
     )
 
 
@@ -484,8 +546,14 @@ def equalized_odds_ratio(
     prefer_skip_nested_validation=True,
 )
 def disparate_impact_ratio(
-    y_true, y_pred, *, sensitive_features, privileged_group=None,
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    privileged_group=None,
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     """Selection rate of the unprivileged over that of the privileged.
 
@@ -565,8 +633,7 @@ def _resolve_metrics(metrics):
             name = m if isinstance(m, str) else getattr(m, "__name__", None)
             if name is None:
                 raise ValueError(
-                    f"metric {m!r} has no __name__; pass metrics as a dict "
-                    "{name: callable}."
+                    f"metric {m!r} has no __name__; pass metrics as a dict {{name: callable}}."
                 )
             items.append((name, m))
     for name, m in items:
@@ -626,8 +693,10 @@ class GroupMetricTable(Report):
         """Largest difference of each metric between groups, or to the whole
         population (``method="to_overall"``), as fairlearn computes it."""
         return pd.Series(
-            {c: difference(self.by_group[c], self.overall[c], method)
-             for c in self._numeric_columns()},
+            {
+                c: difference(self.by_group[c], self.overall[c], method)
+                for c in self._numeric_columns()
+            },
             name="difference",
         )
 
@@ -635,14 +704,14 @@ class GroupMetricTable(Report):
         """Smallest ratio of each metric between groups (always <= 1), or to
         the whole population (``method="to_overall"``)."""
         return pd.Series(
-            {c: ratio(self.by_group[c], self.overall[c], method)
-             for c in self._numeric_columns()},
+            {c: ratio(self.by_group[c], self.overall[c], method) for c in self._numeric_columns()},
             name="ratio",
         )
 
     def _numeric_columns(self):
         return [
-            c for c in self.by_group.columns
+            c
+            for c in self.by_group.columns
             if pd.api.types.is_numeric_dtype(self.by_group[c].dtype)
         ]
 
@@ -668,8 +737,14 @@ class GroupMetricTable(Report):
     prefer_skip_nested_validation=True,
 )
 def group_metrics(
-    y_true, y_pred, *, sensitive_features, metrics=None, X=None,
-    sample_weight=None, pos_label=1,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    metrics=None,
+    X=None,
+    sample_weight=None,
+    pos_label=1,
 ):
     """Compute metrics for every sensitive group, with differences and ratios.
 
@@ -750,12 +825,17 @@ def group_metrics(
             order = np.argsort(groups.codes, kind="stable")
             bounds = np.concatenate([[0], np.cumsum(groups.counts())])
         by_group[name] = [
-            _call(m, y_true, y_pred, weights, sample_weight is not None,
-                  order[bounds[g]:bounds[g + 1]])
+            _call(
+                m,
+                y_true,
+                y_pred,
+                weights,
+                sample_weight is not None,
+                order[bounds[g] : bounds[g + 1]],
+            )
             for g in range(groups.n_groups)
         ]
-        overall[name] = _call(m, y_true, y_pred, weights, sample_weight is not None,
-                              slice(None))
+        overall[name] = _call(m, y_true, y_pred, weights, sample_weight is not None, slice(None))
     frame = pd.DataFrame(by_group, index=groups.index)
     if isinstance(frame.index, pd.MultiIndex):
         # MetricFrame lists every combination of the sensitive features'
