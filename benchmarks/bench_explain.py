@@ -19,6 +19,22 @@ forest of 100 trees. Every row is explained.
 
 The goal is explain's overhead at most 10% over the peer: in the table at
 the end, the peer ratios (peer median / explain median) should be >= 0.91.
+
+Wide linear models (the folding's memory and time grow with the number of
+columns, not its square; a dense folding matrix asked 60 GiB for 90,000
+raw columns):
+
+- ``wide_raw``: 20 rows, 90,000 numeric columns, a ColumnTransformer that
+  scales the odd columns and passes the even ones through (so the folding
+  is a permutation), then ``LinearRegression``. ``explain`` against the peer
+  ``shap_linear_by_hand``: transform, ``shap.LinearExplainer(model[-1],
+  Xt).shap_values(Xt)`` (no folding: raw and transformed columns match one
+  to one, only reordered).
+- ``wide_one_hot``: 25 rows, 2,000 categorical columns of 25 categories,
+  ``OneHotEncoder`` (50,000 output columns) then ``LogisticRegression``.
+  ``explain`` against the same by-hand peer (its one-hot columns unfolded);
+  both are dominated by scikit-learn's encoder, which loops over columns.
+
 Run with::
 
     pytest benchmarks/bench_explain.py --benchmark-only
@@ -30,6 +46,7 @@ import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -122,3 +139,82 @@ def test_same_result(fitted):
             or n.split("__", 1)[1].removeprefix("missingindicator_").startswith(raw + "_")
         ]
         np.testing.assert_allclose(ours.values[:, j], direct[:, mine].sum(axis=1), atol=1e-12)
+
+
+WIDE_RAW = "explain: LinearRegression on 90,000 raw columns, 20 rows"
+WIDE_ONE_HOT = "explain: LogisticRegression on 50,000 one-hot columns (2,000 raw), 25 rows"
+
+
+@pytest.fixture(scope="module")
+def wide_raw():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 90_000))
+    y = X[:, :10].sum(axis=1) + rng.normal(size=20)
+    pre = ColumnTransformer(
+        [
+            ("odd", StandardScaler(), np.arange(1, 90_000, 2)),
+            ("even", "passthrough", np.arange(0, 90_000, 2)),
+        ]
+    )
+    return make_pipeline(pre, LinearRegression()).fit(X, y), X
+
+
+@pytest.fixture(scope="module")
+def wide_one_hot():
+    X = (np.arange(25)[:, None] + np.arange(2_000)[None, :]) % 25
+    y = (X[:, 0] < 12).astype(int)
+    return make_pipeline(OneHotEncoder(), LogisticRegression()).fit(X, y), X
+
+
+def _linear_by_hand(model, X):
+    Xt = model[:-1].transform(X)
+    Xt = Xt.toarray() if hasattr(Xt, "toarray") else Xt
+    return _shap().LinearExplainer(model[-1], Xt).shap_values(Xt)
+
+
+@pytest.mark.benchmark(group=WIDE_RAW)
+def test_explain_wide_raw(benchmark, wide_raw):
+    model, X = wide_raw
+    benchmark.extra_info["role"] = "mlpipe"
+    out = benchmark.pedantic(explain, args=(model, X), rounds=5, iterations=1, warmup_rounds=1)
+    assert out.values.shape == X.shape
+
+
+@pytest.mark.benchmark(group=WIDE_RAW)
+def test_shap_linear_by_hand_wide_raw(benchmark, wide_raw):
+    model, X = wide_raw
+    benchmark.extra_info["role"] = "peer"
+    out = benchmark.pedantic(
+        _linear_by_hand, args=(model, X), rounds=5, iterations=1, warmup_rounds=1
+    )
+    assert out.shape == X.shape
+
+
+@pytest.mark.benchmark(group=WIDE_ONE_HOT)
+def test_explain_wide_one_hot(benchmark, wide_one_hot):
+    model, X = wide_one_hot
+    benchmark.extra_info["role"] = "mlpipe"
+    out = benchmark.pedantic(explain, args=(model, X), rounds=3, iterations=1, warmup_rounds=1)
+    assert out.values.shape == X.shape
+
+
+@pytest.mark.benchmark(group=WIDE_ONE_HOT)
+def test_shap_linear_by_hand_wide_one_hot(benchmark, wide_one_hot):
+    model, X = wide_one_hot
+    benchmark.extra_info["role"] = "peer"
+    out = benchmark.pedantic(
+        _linear_by_hand, args=(model, X), rounds=3, iterations=1, warmup_rounds=1
+    )
+    assert out.shape == (len(X), 50_000)
+
+
+def test_wide_same_result(wide_raw, wide_one_hot):
+    """explain's folded values equal shap's by hand, summed per raw column."""
+    model, X = wide_raw
+    owner = [int(n.split("__x")[1]) for n in model[:-1].get_feature_names_out()]
+    expected = np.zeros(X.shape)
+    expected[:, owner] = _linear_by_hand(model, X)
+    np.testing.assert_allclose(explain(model, X).values, expected, atol=1e-12)
+    model, X = wide_one_hot
+    expected = _linear_by_hand(model, X).reshape(len(X), X.shape[1], 25).sum(axis=2)
+    np.testing.assert_allclose(explain(model, X).values, expected, atol=1e-12)

@@ -2,6 +2,9 @@
 
 import threading
 from contextlib import contextmanager
+from numbers import Integral
+
+from mlpipe.utils._sklearn_compat import Interval, validate_params
 
 _global_config = {
     "n_jobs": None,
@@ -38,6 +41,19 @@ def get_config():
     return _get_threadlocal_config().copy()
 
 
+# A number of jobs or threads: -1 (all cores), -2 (all but one) ... or a
+# positive count; 0 means nothing and is refused.
+_N_THREADS = [
+    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, None, closed="left"),
+    None,
+]
+
+
+@validate_params(
+    {"n_jobs": _N_THREADS, "numba_threads": _N_THREADS},
+    prefer_skip_nested_validation=True,
+)
 def set_config(*, n_jobs=None, numba_threads=None):
     """Set the mlpipe configuration for the current thread.
 
@@ -66,13 +82,15 @@ def set_config(*, n_jobs=None, numba_threads=None):
     >>> mlpipe.set_config(n_jobs=None)
     """
     config = _get_threadlocal_config()
-    for name, value in (("n_jobs", n_jobs), ("numba_threads", numba_threads)):
-        if value is not None and (not isinstance(value, int) or value == 0):
-            raise ValueError(f"{name} must be a non-zero integer or None, got {value!r}.")
-        config[name] = value
+    config["n_jobs"] = n_jobs
+    config["numba_threads"] = numba_threads
 
 
 @contextmanager
+@validate_params(
+    {"n_jobs": _N_THREADS, "numba_threads": _N_THREADS},
+    prefer_skip_nested_validation=True,
+)
 def config_context(*, n_jobs=None, numba_threads=None):
     """Temporarily change the mlpipe configuration within a ``with`` block.
 

@@ -17,7 +17,7 @@ from sklearn.preprocessing import (
 )
 
 from mlpipe.explain import FoldingError
-from mlpipe.explain._folding import fold_matrix, source_columns
+from mlpipe.explain._folding import fold_values, source_columns
 from mlpipe.impute import TypedImputer
 
 
@@ -125,10 +125,49 @@ def test_step_without_feature_names(frame):
         source_columns(pipe, 1)
 
 
-def test_fold_matrix_keeps_row_sums():
+def _fold_naive(values, sources, n_features):
+    """The oracle: a dense 0/1 matrix, the way folding was first written."""
+    matrix = np.zeros((len(sources), n_features))
+    matrix[np.arange(len(sources)), sources] = 1.0
+    return np.einsum("nf...,fr->nr...", values, matrix)
+
+
+def test_fold_values_keeps_row_sums():
     sources = np.array([0, 0, 2, 1, 2])
-    matrix = fold_matrix(sources, 3)
     values = np.arange(10.0).reshape(2, 5)
-    folded = values @ matrix
+    folded = fold_values(values, sources, 3)
     np.testing.assert_array_equal(folded, [[1, 3, 6], [11, 8, 16]])
     np.testing.assert_array_equal(folded.sum(axis=1), values.sum(axis=1))
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("classes", [None, 3])
+@pytest.mark.parametrize("kind", ["repeated", "distinct"])
+def test_fold_values_equals_dense_matrix(seed, classes, kind):
+    rng = np.random.default_rng(seed)
+    n_raw = int(rng.integers(1, 8))
+    # Unsorted sources, raw columns with several outputs (or each output its
+    # own raw column) and raw columns with none (dropped by the pipeline).
+    if kind == "repeated":
+        sources = rng.integers(0, n_raw, size=int(rng.integers(n_raw + 1, 12)))
+    else:
+        sources = rng.permutation(n_raw)[: int(rng.integers(0, n_raw + 1))]
+    shape = (4, len(sources)) if classes is None else (4, len(sources), classes)
+    values = rng.normal(size=shape)
+    before = values.copy()
+    folded = fold_values(values, sources, n_raw)
+    np.testing.assert_allclose(folded, _fold_naive(values, sources, n_raw), atol=1e-12)
+    assert folded.shape == (4, n_raw, *shape[2:])
+    np.testing.assert_array_equal(values, before)
+
+
+def test_fold_values_identity_is_a_copy():
+    values = np.arange(6.0).reshape(2, 3)
+    folded = fold_values(values, np.arange(3), 3)
+    np.testing.assert_array_equal(folded, values)
+    assert folded is not values and folded.flags.writeable
+
+
+def test_fold_values_length_mismatch():
+    with pytest.raises(FoldingError, match="outputs 3 columns but 2 were traced"):
+        fold_values(np.zeros((1, 3)), np.array([0, 1]), 2)

@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose
 from sklearn.metrics import accuracy_score, precision_score, recall_score
 
 from mlpipe import fairness as mf
+from mlpipe.utils._sklearn_compat import InvalidParameterError
 
 
 def _binary_groups(seed=0, n=300):
@@ -57,9 +58,19 @@ def _no_positive_in_one_group():
     return y_true, y_pred, sex, w
 
 
+def _empty_combination():
+    # No woman over 60 and no man under 25: two combinations without rows.
+    y_true, y_pred, sf, w = _intersectional(6, 300)
+    sf = sf.copy()
+    sf.loc[(sf["sex"] == "female") & (sf["age_band"] == ">60"), "age_band"] = "25-60"
+    sf.loc[(sf["sex"] == "male") & (sf["age_band"] == "<25"), "age_band"] = "25-60"
+    return y_true, y_pred, sf, w
+
+
 CASES = {
     "binary": _binary_groups,
     "intersectional": _intersectional,
+    "empty_combination": _empty_combination,
     "single_class_group": _single_class_group,
     "no_positive_predictions": _no_positive_predictions,
     "all_positive_predictions": _all_positive_predictions,
@@ -128,12 +139,6 @@ def test_selection_rate_of_nothing_raises():
         mf.selection_rate([], [])
 
 
-def _tidy(by_group):
-    # fairlearn's intersectional table lists every combination (NaN rows for
-    # those that never occur); ours lists the groups that exist.
-    return by_group.dropna(how="all").astype("float64")
-
-
 ORACLE_METRICS = {
     "count": fl.count,
     "selection_rate": fl.selection_rate,
@@ -170,7 +175,7 @@ def test_group_metrics_equals_metric_frame(case, weighted):
         sensitive_features=sf,
         sample_params=({m: {"sample_weight": w} for m in names} if weighted else None),
     )
-    theirs = _tidy(frame.by_group)
+    theirs = frame.by_group.astype("float64")
     ours = table.by_group.astype("float64")
     assert list(ours.index) == list(theirs.index)
     assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-12, atol=1e-12)
@@ -209,8 +214,10 @@ def test_group_metrics_calls_any_sklearn_metric_per_group():
         sensitive_features=sf,
         sample_params={"recall": {"sample_weight": w}},
     )
+    assert list(table.by_group.index) == list(frame.by_group.index)
     assert_allclose(
-        table.by_group["recall"].to_numpy(dtype=float), _tidy(frame.by_group)["recall"].to_numpy()
+        table.by_group["recall"].to_numpy(dtype=float),
+        frame.by_group["recall"].to_numpy(dtype=float),
     )
     assert_allclose(table.overall["recall"], frame.overall["recall"])
 
@@ -275,7 +282,7 @@ def test_disparate_impact_ratio():
         (pd.Series(["a", None, "b", "a"], name="sex"), r"'sex' has 1 missing value"),
         (["a", "b", "a"], "has 3 value\\(s\\) but y has 4"),
         ("sex", "must be a DataFrame"),
-        (None, "sensitive_features is required"),
+        (None, "The 'sensitive_features' parameter of demographic_parity_difference"),
         (np.zeros((4, 1, 2)), "must be 1-D or 2-D"),
     ],
 )
@@ -294,9 +301,9 @@ def test_unknown_column_is_named():
 
 def test_bad_arguments():
     y, sf = [0, 1, 1, 0], ["a", "a", "b", "b"]
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(InvalidParameterError, match=r"'method' parameter .* Got 'max'"):
         mf.demographic_parity_difference(y, y, sensitive_features=sf, method="max")
-    with pytest.raises(ValueError, match="agg must be one of"):
+    with pytest.raises(InvalidParameterError, match=r"'agg' parameter .* Got 'best'"):
         mf.equalized_odds_ratio(y, y, sensitive_features=sf, agg="best")
     with pytest.raises(ValueError, match="need binary labels"):
         mf.equal_opportunity_ratio([0, 1, 2, 0], y, sensitive_features=sf)
@@ -333,3 +340,135 @@ def test_property_equal_to_fairlearn_on_any_small_input(data):
         ours = getattr(mf, name)(y_true, y_pred, sensitive_features=groups)
         theirs = getattr(fl, name)(y_true, y_pred, sensitive_features=groups)
         assert_allclose(ours, theirs, rtol=1e-12, err_msg=name)
+
+
+# -- scalar inputs and empty combinations, as fairlearn treats them ----------
+
+# fairlearn's own test_selection_rate_single_element cases, and more scalars.
+SCALAR_SELECTION = [
+    ([1], [1]),
+    ([0], [1]),
+    ([1], [0]),
+    ([0], [0]),
+    (1, 1),
+    (0, 0),
+    (0, 1),
+    (1, 0),
+    ([False], [False]),
+    ([True], [True]),
+    (False, False),
+    (True, True),
+    (np.int64(1), np.int64(1)),
+    (np.array(0), np.array(1)),
+    # y_true is ignored, its length too
+    (1, [1, 0]),
+    ([1, 0, 1], 1),
+    (None, [1, 0, 0]),
+]
+
+
+@pytest.mark.parametrize(("y_true", "y_pred"), SCALAR_SELECTION)
+def test_selection_rate_of_scalars_equals_fairlearn(y_true, y_pred):
+    ours = mf.selection_rate(y_true, y_pred)
+    assert isinstance(ours, float)
+    assert ours == fl.selection_rate(y_true, y_pred)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"y_true": 1, "y_pred": 1, "sample_weight": 2},
+        {"y_true": [1], "y_pred": [0], "sample_weight": [2]},
+        {"y_true": "a", "y_pred": "a", "pos_label": "a"},
+        {"y_true": 0, "y_pred": [[1], [0], [1]]},
+    ],
+)
+def test_selection_rate_scalar_weight_and_labels_equal_fairlearn(kwargs):
+    assert mf.selection_rate(**kwargs) == fl.selection_rate(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "sensitive"),
+    [
+        (1, 1, 1),
+        (1, 0, "a"),
+        ([1], [1], 1),
+        (1, [1], [1]),
+        ([1], 1, ["a"]),
+    ],
+)
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_scalar_inputs_to_group_metrics_raise_like_fairlearn(name, y_true, y_pred, sensitive):
+    # fairlearn's disparity metrics need sequences; scalars raise there (a
+    # TypeError or ValueError); here they raise an InvalidParameterError,
+    # which is both, naming the parameter.
+    with pytest.raises((TypeError, ValueError)) as theirs:
+        getattr(fl, name)(y_true, y_pred, sensitive_features=sensitive)
+    with pytest.raises(type(theirs.value), match="parameter of " + name):
+        getattr(mf, name)(y_true, y_pred, sensitive_features=sensitive)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_features", [2, 3])
+def test_empty_combinations_are_nan_rows_like_metric_frame(n_features, weighted):
+    y_true, y_pred, sf, w = _empty_combination()
+    if n_features == 3:
+        rng = np.random.default_rng(7)
+        sf = sf.assign(region=rng.choice(["north", "south"], size=len(sf)))
+    metrics = {
+        "count": fl.count,
+        "selection_rate": fl.selection_rate,
+        "true_positive_rate": fl.true_positive_rate,
+        "recall": recall_score,
+    }
+    names = [m for m in metrics if not (weighted and m == "count")]
+    table = mf.group_metrics(
+        y_true,
+        y_pred,
+        sensitive_features=sf,
+        sample_weight=w if weighted else None,
+        metrics={m: (recall_score if m == "recall" else m) for m in names},
+    )
+    frame = fl.MetricFrame(
+        metrics={m: metrics[m] for m in names},
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=sf,
+        sample_params={m: {"sample_weight": w} for m in names} if weighted else None,
+    )
+    empty = frame.by_group.isna().all(axis=1)
+    assert empty.sum() >= 2  # the case has combinations without rows
+    assert list(table.by_group.index) == list(frame.by_group.index)
+    assert table.by_group.index.names == frame.by_group.index.names
+    ours = table.by_group.astype("float64")
+    assert ours[empty.to_numpy()].isna().all(axis=None)
+    assert_allclose(
+        ours.to_numpy(), frame.by_group.astype("float64").to_numpy(), rtol=1e-12, atol=1e-12
+    )
+    for method in ("between_groups", "to_overall"):
+        assert_allclose(
+            table.difference(method)[names].to_numpy(),
+            frame.difference(method=method).to_numpy(),
+            rtol=1e-12,
+        )
+        assert_allclose(
+            table.ratio(method)[names].to_numpy(), frame.ratio(method=method).to_numpy(), rtol=1e-12
+        )
+    assert_allclose(
+        table.group_min()[names].to_numpy(dtype=float), frame.group_min().to_numpy(dtype=float)
+    )
+    assert_allclose(
+        table.group_max()[names].to_numpy(dtype=float), frame.group_max().to_numpy(dtype=float)
+    )
+    n_empty = int(empty.sum())
+    assert f"({n_empty} combination(s) without rows)" in table.summary()
+
+
+def test_one_sensitive_feature_has_no_empty_rows():
+    y_true, y_pred, sex, _ = _binary_groups()
+    table = mf.group_metrics(y_true, y_pred, sensitive_features=sex)
+    frame = fl.MetricFrame(
+        metrics=fl.selection_rate, y_true=y_true, y_pred=y_pred, sensitive_features=sex
+    )
+    assert list(table.by_group.index) == list(frame.by_group.index)
+    assert table.by_group["count"].dtype == np.int64

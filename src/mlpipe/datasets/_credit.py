@@ -2,10 +2,13 @@
 and defects whose ground truth is known."""
 
 from importlib import resources
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
+
+from mlpipe.utils._sklearn_compat import Interval, validate_params
 
 CREDIT_CATEGORICAL = (
     "sex",
@@ -28,6 +31,10 @@ def _read_credit():
     return frame
 
 
+@validate_params(
+    {"return_X_y": ["boolean"], "unknown_as_missing": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_credit(*, return_X_y=False, unknown_as_missing=False):
     """Load the German credit data (1,000 applicants, 9 features, binary risk).
 
@@ -88,6 +95,16 @@ def load_credit(*, return_X_y=False, unknown_as_missing=False):
     return frame
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 20, None, closed="left")],
+        "drift": ["boolean"],
+        "defects": ["boolean"],
+        "unknown_as_missing": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_credit_batch(
     n_samples=500, *, drift=True, defects=True, unknown_as_missing=False, random_state=0
 ):
@@ -157,8 +174,6 @@ def make_credit_batch(
     >>> batch.defects["column"].tolist()
     ['credit_amount', 'duration', 'purpose', 'housing', 'age']
     """
-    if n_samples < 20:
-        raise ValueError(f"n_samples must be at least 20, got {n_samples}.")
     rng = check_random_state(random_state)
     data = load_credit(unknown_as_missing=unknown_as_missing)
     weights = np.ones(len(data))

@@ -12,13 +12,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from mlpipe.explain._explanation import Explanation, reason_codes_of
-from mlpipe.explain._folding import FoldingError, fold_matrix, source_columns
+from mlpipe.explain._folding import FoldingError, fold_values, source_columns
 from mlpipe.utils._dataframe import as_frame
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import (
+    HasMethods,
+    Interval,
     LinearClassifierMixin,
     LinearModel,
+    StrOptions,
     check_is_fitted,
+    validate_params,
 )
 
 METHODS = ("auto", "tree", "linear", "kernel", "exact")
@@ -101,7 +105,7 @@ class PipelineExplainer:
         Number of reasons logged per prediction.
 
     random_state : int, RandomState instance or None, default=0
-        Seed of the background draw and of the permutation explainer.
+        Seed of the background draw and of Kernel SHAP's coalition sample.
 
     Attributes
     ----------
@@ -426,6 +430,15 @@ class PipelineExplainer:
             return self._background
         return _sample(frame, self.max_background, self.random_state)
 
+    def _background_matrix(self, frame, dense):
+        """The transformed background; without one of its own, the batch
+        itself when it is small enough, whose transform is ``dense`` already
+        (a wide encoder is slow to run twice)."""
+        background = self._background_for(frame)
+        if background is frame:
+            return dense
+        return self._transform(background)[1]
+
     def _transform(self, frame):
         X_in = self._model_input(frame)
         Xt = self._pre.transform(X_in) if self._pre is not None else X_in
@@ -454,7 +467,7 @@ class PipelineExplainer:
             elif self._cached is not None:
                 explainer = self._cached
             else:
-                bg = self._transform(self._background_for(frame))[1]
+                bg = self._background_matrix(frame, dense)
                 explainer = shap.TreeExplainer(
                     self._final,
                     data=bg,
@@ -468,7 +481,7 @@ class PipelineExplainer:
             if self._cached is not None:
                 explainer = self._cached
             else:
-                bg = self._transform(self._background_for(frame))[1]
+                bg = self._background_matrix(frame, dense)
                 explainer = shap.LinearExplainer(self._final, bg)
                 if self._background is not None:
                     self._cached = explainer
@@ -476,13 +489,7 @@ class PipelineExplainer:
         values, base = self._shape(
             np.asarray(raw, dtype=float), explainer.expected_value, len(frame)
         )
-        fold = fold_matrix(self._sources, len(self.feature_names_))
-        if values.shape[1] != fold.shape[0]:
-            raise FoldingError(
-                f"The preprocessing outputs {values.shape[1]} columns but "
-                f"{fold.shape[0]} were traced back to raw columns."
-            )
-        values = np.einsum("nf...,fr->nr...", values, fold)
+        values = fold_values(values, self._sources, len(self.feature_names_))
         return values, base, expected
 
     def _shape(self, values, expected_value, n):
@@ -596,6 +603,18 @@ class PipelineExplainer:
         return y_pred
 
 
+@validate_params(
+    {
+        "model": [HasMethods(["predict"])],
+        "X": ["array-like"],
+        "background": ["array-like", None],
+        "method": [StrOptions(set(METHODS))],
+        "output": [StrOptions(set(OUTPUTS))],
+        "max_background": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def explain(
     model, X, *, background=None, method="auto", output="auto", max_background=100, random_state=0
 ):
@@ -609,14 +628,14 @@ def explain(
     model : fitted estimator or Pipeline
         The model to explain.
 
-    X : DataFrame of shape (n_samples, n_features)
+    X : {array-like, DataFrame} of shape (n_samples, n_features)
         Raw rows to explain.
 
-    background : DataFrame, default=None
+    background : {array-like, DataFrame}, default=None
         Rows standing for "feature unknown"; None uses ``X`` where one is
         needed (pass a training sample to explain a few rows).
 
-    method : {"auto", "tree", "linear", "exact", "permutation"}, default="auto"
+    method : {"auto", "tree", "linear", "kernel", "exact"}, default="auto"
         The shap algorithm.
 
     output : {"auto", "probability", "log_odds", "predict"}, default="auto"
@@ -626,7 +645,7 @@ def explain(
         Most background rows used.
 
     random_state : int, RandomState instance or None, default=0
-        Seed of the background draw and the permutation explainer.
+        Seed of the background draw and of Kernel SHAP's coalition sample.
 
     Returns
     -------

@@ -8,6 +8,7 @@ additivity, exact.
 """
 
 import numpy as np
+from sklearn.base import OneToOneFeatureMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder
@@ -19,6 +20,7 @@ from mlpipe.utils._sklearn_compat import (
 )
 
 _INDICATOR_PREFIX = "missingindicator_"
+_ONE_TO_ONE_NAMES = OneToOneFeatureMixin.get_feature_names_out
 
 
 class FoldingError(ValueError):
@@ -54,12 +56,55 @@ def source_columns(preprocessor, n_features):
     return _trace(preprocessor, sources, "preprocessing")
 
 
-def fold_matrix(sources, n_features):
-    """0/1 matrix of shape (n_output_columns, n_features): row ``k`` marks the
-    raw column that output column ``k`` comes from."""
-    matrix = np.zeros((len(sources), n_features))
-    matrix[np.arange(len(sources)), sources] = 1.0
-    return matrix
+def fold_values(values, sources, n_features):
+    """Sum per-output-column values into the raw columns they come from.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_output_columns, ...)
+        Values per transformed column (SHAP values, one more axis per class).
+
+    sources : ndarray of int of shape (n_output_columns,)
+        The raw column of each output column, from :func:`source_columns`.
+
+    n_features : int
+        Number of raw columns.
+
+    Returns
+    -------
+    folded : ndarray of shape (n_samples, n_features, ...)
+        ``folded[:, r]`` is the sum of ``values[:, k]`` over the output
+        columns ``k`` with ``sources[k] == r``; 0 for a raw column that no
+        output comes from (a dropped one).
+
+    Notes
+    -----
+    Memory is that of ``values`` plus the result, linear in the number of
+    columns (a dense 0/1 folding matrix would be quadratic: 19 GiB for
+    50,000 columns). Outputs that each come from a raw column of their own
+    are scattered into place; otherwise one ``np.bincount`` over the flat
+    (row, class, raw column) index sums them.
+    """
+    sources = np.asarray(sources, dtype=np.intp)
+    if values.shape[1] != len(sources):
+        raise FoldingError(
+            f"The preprocessing outputs {values.shape[1]} columns but "
+            f"{len(sources)} were traced back to raw columns."
+        )
+    if len(sources) == n_features and np.array_equal(sources, np.arange(n_features)):
+        return values.copy()
+    n_samples, extra = values.shape[0], values.shape[2:]
+    if not len(sources) or np.bincount(sources, minlength=n_features).max() == 1:
+        folded = np.zeros((n_samples, n_features, *extra), dtype=values.dtype)
+        folded[:, sources] = values
+        return folded
+    # (n, outputs, classes) -> (n, classes, outputs): the raw column varies fastest.
+    moved = np.moveaxis(values.reshape(n_samples, len(sources), -1), 1, 2)
+    n_blocks = moved.shape[0] * moved.shape[1]
+    flat = (np.arange(n_blocks)[:, None] * n_features + sources[None, :]).ravel()
+    sums = np.bincount(flat, weights=moved.reshape(-1), minlength=n_blocks * n_features)
+    folded = np.moveaxis(sums.reshape(n_samples, -1, n_features), 2, 1)
+    return np.ascontiguousarray(folded.reshape(n_samples, n_features, *extra))
 
 
 def _trace(step, sources, where):
@@ -82,6 +127,10 @@ def _trace(step, sources, where):
         return np.repeat(sources, onehot_n_features_outs(step))
     if isinstance(step, TypedImputer):
         return np.concatenate([sources, sources[step.indicator_features_]])
+    if getattr(type(step), "get_feature_names_out", None) is _ONE_TO_ONE_NAMES:
+        # Scalers and friends: output k is input k (their feature names say
+        # so too, at the cost of building them for every column).
+        return sources
     return _trace_by_names(step, sources, where)
 
 

@@ -4,6 +4,7 @@ confidence intervals, and the four-fifths rule verdict."""
 import html
 import warnings
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,13 @@ from sklearn.utils import check_random_state
 from mlpipe._report import Report
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
-from mlpipe.fairness._metrics import check_targets, rates_from_cells, weighted_cells
+from mlpipe.fairness._metrics import (
+    TARGET_CONSTRAINTS,
+    check_targets,
+    rates_from_cells,
+    weighted_cells,
+)
+from mlpipe.utils._sklearn_compat import Interval, validate_params
 
 _GROUP_METRICS = (
     "base_rate",
@@ -245,6 +252,16 @@ class FairnessReport(Report):
         ax.set_title(f"{self.title}: {metric.replace('_', ' ')} by group")
 
 
+@validate_params(
+    {
+        **TARGET_CONSTRAINTS,
+        "n_boot": [Interval(Integral, 0, None, closed="left")],
+        "confidence_level": [Interval(Real, 0, 1, closed="neither")],
+        "min_group_size": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def audit_fairness(
     y_true,
     y_pred,
@@ -282,7 +299,7 @@ def audit_fairness(
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
-    pos_label : scalar, default=1
+    pos_label : int, float, bool or str, default=1
         The favourable label (a loan granted).
 
     n_boot : int, default=500
@@ -333,10 +350,6 @@ def audit_fairness(
     >>> report.four_fifths_passed
     False
     """
-    if not 0 < confidence_level < 1:
-        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}.")
-    if int(n_boot) != n_boot or n_boot < 0:
-        raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}.")
     y_true, y_pred, weights = check_targets(
         y_true, y_pred, sample_weight, pos_label=pos_label, binary=True
     )

@@ -1,6 +1,7 @@
 """check_bias: data-level fairness checks before any model is trained."""
 
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -9,8 +10,9 @@ from sklearn.utils import check_random_state
 
 from mlpipe._report import Report
 from mlpipe.fairness._groups import group_label, make_groups, sensitive_columns
-from mlpipe.fairness._metrics import _as_1d
+from mlpipe.fairness._metrics import LABEL, SENSITIVE_FEATURES, _as_1d
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, NUMERIC, as_frame, column_kind
+from mlpipe.utils._sklearn_compat import Interval, validate_params
 
 
 def _discretize(series, n_bins):
@@ -118,6 +120,23 @@ class BiasReport(Report):
             )
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "y": ["array-like", None],
+        "sensitive_features": SENSITIVE_FEATURES,
+        "pos_label": LABEL,
+        "min_group_size": [Interval(Integral, 0, None, closed="left")],
+        "min_group_share": [Interval(Real, 0, 1, closed="both")],
+        "min_class_share": [Interval(Real, 0, 1, closed="both")],
+        "base_rate_ratio": [Interval(Real, 0, 1, closed="both")],
+        "proxy_threshold": [Interval(Real, 0, 1, closed="both")],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "n_permutations": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def check_bias(
     X,
     y=None,
@@ -154,7 +173,7 @@ def check_bias(
         Group membership: column name(s) of ``X`` (then excluded from the
         proxy check) or arrays.
 
-    pos_label : scalar, default=1
+    pos_label : int, float, bool or str, default=1
         The favourable label.
 
     min_group_size : int, default=30
@@ -176,11 +195,12 @@ def check_bias(
 
     n_bins : int, default=10
         Numeric columns with more distinct values are cut into this many
-        quantile bins for the mutual information.
+        (at least 2) quantile bins for the mutual information.
 
     n_permutations : int, default=20
         Shuffles of the groups that measure each column's chance level
-        (mutual information is biased upwards for columns with many values).
+        (mutual information is biased upwards for columns with many values);
+        0 takes the chance level as 0.
 
     random_state : int, RandomState instance or None, default=0
         Seed of the shuffles.

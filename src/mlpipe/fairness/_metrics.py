@@ -7,14 +7,39 @@ fairlearn's conventions for groups where a rate is undefined.
 """
 
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
 from mlpipe._report import Report
 from mlpipe.fairness._groups import group_label, make_groups
+from mlpipe.utils._sklearn_compat import StrOptions, validate_params
 
 _METHODS = ("between_groups", "to_overall")
+
+# Parameter constraints shared by the public functions of mlpipe.fairness
+# (scikit-learn's validate_params): labels and weights are array-likes, the
+# favourable label a scalar label, sensitive features arrays, a dict of them
+# or column name(s) of X.
+LABEL = [Real, str, "boolean"]
+SENSITIVE_FEATURES = ["array-like", dict, str]
+TARGET_CONSTRAINTS = {
+    "y_true": ["array-like"],
+    "y_pred": ["array-like"],
+    "sensitive_features": SENSITIVE_FEATURES,
+    "sample_weight": ["array-like", None],
+    "pos_label": LABEL,
+    "X": ["array-like", None],
+}
+_DISPARITY_CONSTRAINTS = {
+    **TARGET_CONSTRAINTS,
+    "method": [StrOptions(set(_METHODS))],
+}
+_ODDS_CONSTRAINTS = {
+    **_DISPARITY_CONSTRAINTS,
+    "agg": [StrOptions({"worst_case", "mean"})],
+}
 
 # Built-in metrics computed from weighted counts, in the table's column order.
 BUILTIN_METRICS = (
@@ -89,6 +114,11 @@ def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=Fal
                 f"{sorted(map(str, labels))}; pass the favourable label as pos_label."
             )
     return y_true, y_pred, weights
+
+
+def _one_sample_if_scalar(values):
+    # fairlearn reads a scalar (or any size-1 input) as one sample.
+    return np.reshape(values, 1) if np.ndim(values) == 0 else values
 
 
 def _safe_divide(num, den):
@@ -193,23 +223,34 @@ def ratio(by_group, overall, method="between_groups"):
     return float(ratios.min()) if len(ratios) else np.nan
 
 
+@validate_params(
+    {
+        "y_true": "no_validation",
+        "y_pred": ["array-like", *LABEL],
+        "pos_label": LABEL,
+        "sample_weight": ["array-like", Real, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
     """Fraction of predictions equal to the favourable label.
 
-    Same signature and value as :func:`fairlearn.metrics.selection_rate`.
+    Same signature and value as :func:`fairlearn.metrics.selection_rate`,
+    scalar inputs included (a scalar is one sample).
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; ignored, kept for a uniform metric signature.
+    y_true : array-like of shape (n_samples,) or scalar
+        True labels; ignored (not even their length is checked, as in
+        fairlearn), kept for a uniform metric signature.
 
-    y_pred : array-like of shape (n_samples,)
+    y_pred : array-like of shape (n_samples,) or scalar
         Predicted labels.
 
-    pos_label : scalar, default=1
+    pos_label : int, float, bool or str, default=1
         The favourable label (a loan granted).
 
-    sample_weight : array-like of shape (n_samples,), default=None
+    sample_weight : array-like of shape (n_samples,) or float, default=None
         Sample weights.
 
     Returns
@@ -221,11 +262,23 @@ def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
     >>> from mlpipe.fairness import selection_rate
     >>> selection_rate([0, 1, 1, 0], [1, 1, 0, 0])
     0.5
+    >>> selection_rate(1, 1)
+    1.0
     """
-    y_true, y_pred, weights = check_targets(y_true, y_pred, sample_weight)
+    y_pred = _as_1d(_one_sample_if_scalar(y_pred), "y_pred")
     if len(y_pred) == 0:
         raise ValueError("Empty y_pred passed to selection_rate: there is nothing to rate.")
-    return float(np.dot(y_pred == pos_label, weights) / weights.sum())
+    if sample_weight is None:
+        weights = np.ones(len(y_pred))
+    else:
+        weights = _as_1d(_one_sample_if_scalar(sample_weight), "sample_weight")
+        weights = weights.astype("float64")
+        if len(weights) != len(y_pred):
+            raise ValueError(
+                f"sample_weight has {len(weights)} value(s) but y_pred has {len(y_pred)}."
+            )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.dot(y_pred == pos_label, weights) / weights.sum())
 
 
 _SIGNATURE_DOC = """
@@ -240,7 +293,7 @@ _SIGNATURE_DOC = """
     sensitive_features : array-like, DataFrame, dict, str or list of str
         Group membership of each sample: one 1-D array-like, several (a
         DataFrame, 2-D array or dict: intersectional groups), or column
-        name(s) of ``X``.
+        name(s) of ``X``. A scalar raises, as in fairlearn.
 
     method : {"between_groups", "to_overall"}, default="between_groups"
         Compare the groups with each other, or each group with the whole
@@ -249,7 +302,7 @@ _SIGNATURE_DOC = """
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
-    pos_label : scalar, default=1
+    pos_label : int, float, bool or str, default=1
         The favourable label. (An addition to fairlearn's signature, whose
         labels must be 0/1 or -1/1.)
 
@@ -291,6 +344,7 @@ _NOTES_RATE = """
     0.5
 """,
 )
+@validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def demographic_parity_difference(
     y_true,
     y_pred,
@@ -319,6 +373,7 @@ def demographic_parity_difference(
     0.5
 """,
 )
+@validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def demographic_parity_ratio(
     y_true,
     y_pred,
@@ -339,6 +394,7 @@ def demographic_parity_ratio(
     "Largest minus smallest true positive rate across groups.",
     notes=_NOTES_RATE,
 )
+@validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equal_opportunity_difference(
     y_true,
     y_pred,
@@ -365,6 +421,7 @@ def equal_opportunity_difference(
     "Smallest over largest true positive rate across groups.",
     notes=_NOTES_RATE,
 )
+@validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equal_opportunity_ratio(
     y_true,
     y_pred,
@@ -397,8 +454,6 @@ _AGG_DOC = """
 def _equalized_odds(
     kind, y_true, y_pred, sensitive_features, method, sample_weight, pos_label, X, agg
 ):
-    if agg not in ("worst_case", "mean"):
-        raise ValueError(f"agg must be one of 'worst_case' or 'mean', got {agg!r}.")
     y_true, y_pred, weights = check_targets(
         y_true, y_pred, sample_weight, pos_label=pos_label, binary=True
     )
@@ -431,6 +486,7 @@ def _equalized_odds(
     1.0
 """,
 )
+@validate_params(_ODDS_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equalized_odds_difference(
     y_true,
     y_pred,
@@ -460,6 +516,7 @@ def equalized_odds_difference(
     extra_params=_AGG_DOC,
     notes=_NOTES_RATE,
 )
+@validate_params(_ODDS_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equalized_odds_ratio(
     y_true,
     y_pred,
@@ -484,6 +541,10 @@ def equalized_odds_ratio(
     )
 
 
+@validate_params(
+    {**TARGET_CONSTRAINTS, "privileged_group": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def disparate_impact_ratio(
     y_true,
     y_pred,
@@ -521,7 +582,7 @@ def disparate_impact_ratio(
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
-    pos_label : scalar, default=1
+    pos_label : int, float, bool or str, default=1
         The favourable label.
 
     X : DataFrame, default=None
@@ -603,7 +664,10 @@ class GroupMetricTable(Report):
     ----------
     by_group : DataFrame
         One row per group (index: the group labels, a MultiIndex for
-        intersectional groups), one column per metric.
+        intersectional groups), one column per metric. As in
+        :class:`fairlearn.metrics.MetricFrame`, every combination of the
+        sensitive features' values has a row; combinations with no sample
+        hold NaN.
 
     overall : Series
         Each metric on the whole population.
@@ -658,13 +722,20 @@ class GroupMetricTable(Report):
     def summary(self):
         diffs = self.difference().drop(labels=["count"], errors="ignore").dropna()
         names = ", ".join(n for n in self.by_group.index.names if n is not None)
-        text = f"{len(self.by_group)} group(s) of {names}"
+        n_groups = len(self.by_group.dropna(how="all"))
+        text = f"{n_groups} group(s) of {names}"
+        if n_groups < len(self.by_group):
+            text += f" ({len(self.by_group) - n_groups} combination(s) without rows)"
         if len(diffs):
             worst = diffs.idxmax()
             text += f"; largest gap: {worst} {diffs[worst]:.3f}"
         return text
 
 
+@validate_params(
+    {**TARGET_CONSTRAINTS, "metrics": [str, callable, list, tuple, dict, None]},
+    prefer_skip_nested_validation=True,
+)
 def group_metrics(
     y_true,
     y_pred,
@@ -766,6 +837,12 @@ def group_metrics(
         ]
         overall[name] = _call(m, y_true, y_pred, weights, sample_weight is not None, slice(None))
     frame = pd.DataFrame(by_group, index=groups.index)
+    if isinstance(frame.index, pd.MultiIndex):
+        # MetricFrame lists every combination of the sensitive features'
+        # values, those without rows as NaN: so do we.
+        frame = frame.reindex(
+            pd.MultiIndex.from_product(frame.index.levels, names=frame.index.names)
+        )
     return GroupMetricTable(by_group=frame, overall=pd.Series(overall))
 
 

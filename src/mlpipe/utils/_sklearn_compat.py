@@ -10,8 +10,12 @@ from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
+    InvalidParameterError,
     Options,
     StrOptions,
+    generate_invalid_param_val,
+    generate_valid_param,
+    make_constraint,
     validate_params,
 )
 from sklearn.utils._set_output import _get_output_config
@@ -46,6 +50,7 @@ def onehot_n_features_outs(encoder):
 __all__ = [
     "HasMethods",
     "Interval",
+    "InvalidParameterError",
     "LinearClassifierMixin",
     "LinearModel",
     "Options",
@@ -54,8 +59,11 @@ __all__ = [
     "check_is_fitted",
     "column_transformer_input_indices",
     "fit_context",
+    "generate_invalid_param_val",
+    "generate_valid_param",
     "get_feature_names",
     "get_output_config",
+    "make_constraint",
     "num_samples",
     "onehot_n_features_outs",
     "routing_enabled",

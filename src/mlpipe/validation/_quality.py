@@ -3,7 +3,7 @@ data quality (check_data_quality) and train/test leakage (check_leakage)."""
 
 import warnings
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -174,7 +174,7 @@ def _is_classification(y):
 @validate_params(
     {
         "df": [pd.DataFrame],
-        "target": "no_validation",
+        "target": [str, Integral, "array-like", None],
         "near_constant": [Interval(Real, 0, 1, closed="right")],
         "max_missing": [Interval(Real, 0, 1, closed="right")],
         "max_cardinality": [Interval(Real, 0, 1, closed="right")],
@@ -441,7 +441,7 @@ def _target_findings(X, y, min_class_share):
     {
         "train": [pd.DataFrame],
         "test": [pd.DataFrame],
-        "target": "no_validation",
+        "target": [str, Integral, "array-like", None],
         "threshold": [Interval(Real, 0, 1, closed="both")],
     },
     prefer_skip_nested_validation=True,
