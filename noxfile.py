@@ -60,8 +60,10 @@ def tests(session):
 
 @nox.session(python=PYTHON)
 def minimum(session):
-    """The test suite at the declared floors: every core and extra dependency
-    pinned to its ``>=`` version of pyproject.toml (see docs/install.md)."""
+    """The test suite with every dependency at its declared floor.
+
+    Every core and extra dependency is pinned to its ``>=`` version of
+    pyproject.toml (see docs/install.md)."""
     pins = minimum_pins()
     session.install("-e", ".[all,dev]", *pins)
     # Fails the session if pip installed anything else than the pins, and
