@@ -73,8 +73,18 @@ def minimum(session):
 
 
 # Not pinned (they come with the pinned packages or are test tools), shown too.
-SHOWN = ("llvmlite", "joblib", "xgboost", "lightgbm", "dask", "configspace",
-         "fairlearn", "pandera", "hypothesis", "pytest")
+SHOWN = (
+    "llvmlite",
+    "joblib",
+    "xgboost",
+    "lightgbm",
+    "dask",
+    "configspace",
+    "fairlearn",
+    "pandera",
+    "hypothesis",
+    "pytest",
+)
 
 _CHECK_PINS = """
 import sys

@@ -65,7 +65,7 @@ def test_minimum_pins_refuses_a_dependency_without_one_floor(tmp_path, spec):
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(
         f'[project]\nname = "mlpipe"\ndependencies = ["{spec}"]\n'
-        '[project.optional-dependencies]\nexplain = []\nautoml = []\nall = []\n'
+        "[project.optional-dependencies]\nexplain = []\nautoml = []\nall = []\n"
     )
     with pytest.raises(ValueError, match=r"pyarrow.*exactly one '>=' floor"):
         _noxfile().minimum_pins(pyproject)
