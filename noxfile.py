@@ -60,20 +60,45 @@ def tests(session):
 
 @nox.session(python=PYTHON)
 def minimum(session):
-    """The test suite at the declared floors: every core and extra dependency
-    pinned to its ``>=`` version of pyproject.toml (see docs/install.md)."""
+    """The test suite with every dependency at its declared floor.
+
+    Every core and extra dependency is pinned to its ``>=`` version of
+    pyproject.toml (see docs/install.md)."""
     pins = minimum_pins()
     session.install("-e", ".[all,dev]", *pins)
-    # The versions the suite really ran against, for docs/install.md.
-    names = [Requirement(pin).name for pin in pins]
-    session.run("python", "-c", _SHOW_VERSIONS, *names)
+    # Fails the session if pip installed anything else than the pins, and
+    # prints what the suite really runs against (for docs/install.md).
+    session.run("python", "-c", _CHECK_PINS, *pins, *SHOWN)
     session.run("pytest", *session.posargs)
 
 
-_SHOW_VERSIONS = (
-    "import sys; from importlib.metadata import version; "
-    "[print(f'{n}=={version(n)}') for n in sys.argv[1:]]"
+# Not pinned (they come with the pinned packages or are test tools), shown too.
+SHOWN = (
+    "llvmlite",
+    "joblib",
+    "xgboost",
+    "lightgbm",
+    "dask",
+    "configspace",
+    "fairlearn",
+    "pandera",
+    "hypothesis",
+    "pytest",
 )
+
+_CHECK_PINS = """
+import sys
+from importlib.metadata import version
+from packaging.requirements import Requirement
+wrong = []
+for arg in sys.argv[1:]:
+    req = Requirement(arg)
+    got = version(req.name)
+    print(f"{req.name}=={got}" + ("" if req.specifier else "  (not pinned)"))
+    if got not in req.specifier:
+        wrong.append(f"{arg} but {got} is installed")
+sys.exit("pins not honoured: " + "; ".join(wrong) if wrong else 0)
+"""
 
 
 @nox.session(python=PYTHON)

@@ -44,7 +44,7 @@ def test_infer_matches_direct_computation():
 def test_infer_text_and_mixed_columns():
     X = pd.DataFrame(
         {
-            "city": pd.array(["Rome", "Oslo", None, "Oslo"], dtype="str"),
+            "city": pd.Series(["Rome", "Oslo", None, "Oslo"]),  # default text dtype: str or object
             "mixed": pd.Series(["a", 1, 2.5, None], dtype=object),
             "when": pd.to_datetime(["2024-01-01", "2024-03-01", None, "2024-02-01"]),
             "flag": [True, False, True, True],
