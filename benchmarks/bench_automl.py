@@ -442,21 +442,33 @@ def credit_split():
 
 def _bench(benchmark, credit_split, method):
     X_tr, X_te, y_tr, y_te = credit_split
+    wall = {}
 
     def fit():
+        start = time.perf_counter()
         with threadpool_limits(limits=1):
-            return FIT[method](X_tr, y_tr, "classification", TINY_BUDGET, 0)[0]
+            model = FIT[method](X_tr, y_tr, "classification", TINY_BUDGET, 0)[0]
+        wall["seconds"] = time.perf_counter() - start
+        return model
 
     model = benchmark.pedantic(fit, rounds=1, iterations=1)
     auc = holdout_scores(model, X_te, y_te, "classification", method)["score"]
     benchmark.extra_info["holdout_roc_auc"] = auc
+    # Share of the wall budget used, side by side for the three methods.
+    used = wall["seconds"] / (TINY_BUDGET * 60)
+    benchmark.extra_info["budget_used"] = used
     assert 0.5 < auc <= 1.0
+    return used
 
 
 @pytest.mark.benchmark(group=GROUP)
 def test_pipeline_search(benchmark, credit_split):
     benchmark.extra_info["role"] = "mlpipe"
-    _bench(benchmark, credit_split, "pipeline_search")
+    used = _bench(benchmark, credit_split, "pipeline_search")
+    # The budget holds, final refit included (within 10%), and with no
+    # generation limit the search uses most of it (new candidates start until
+    # 80% of it). Moved here from tests/automl: a wall-clock claim.
+    assert 0.7 <= used <= 1.1, used
 
 
 @pytest.mark.benchmark(group=GROUP)
