@@ -124,6 +124,9 @@ class CandidateObjectives:
     data (``X``, ``y``, ``folds``) come as TPOT's ``objective_kwargs``.
     """
 
+    # TPOT's time limit (func_timeout) names the function it stopped.
+    __name__ = "cross_validated_objectives"
+
     def __init__(self, primary, others=(), memory=None, config=None):
         self.primary = primary
         self.others = list(others)
