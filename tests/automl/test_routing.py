@@ -125,6 +125,8 @@ def test_without_routing_only_sample_weight_and_groups(data):
         PipelineSearch(**SMALL).fit(X, y, sample_weight=[1, 2, 3])
     with pytest.raises(ValueError, match="non-negative"):
         PipelineSearch(**SMALL).fit(X, y, sample_weight=-w)
+    with pytest.raises(ValueError, match="fewer than 2 classes with positive weight"):
+        PipelineSearch(**SMALL).fit(X, y, sample_weight=(y == 1).astype(float))
     # A learner that cannot take weights is named before any search runs.
     from sklearn.neighbors import KNeighborsClassifier
 

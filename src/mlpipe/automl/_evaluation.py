@@ -22,6 +22,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.validation import column_or_1d
 
 from mlpipe.utils._sklearn_compat import num_samples
 
@@ -177,3 +178,82 @@ def flatten(pipeline):
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name}{seen[name]}")
     return Pipeline(list(zip(names, steps, strict=True)))
+
+
+def individuals(space, rng):
+    """The individual generator TPOT's evolver draws its first generation from."""
+    while True:
+        yield space.generate(rng)
+
+
+def refit_best(evaluated, names, weights, X, y, sample_weight):
+    """The best evaluated pipeline refitted on all of ``X``, ``y``, and its row.
+
+    Best as TPOTEstimator picks it: the weighted objectives sorted
+    lexicographically, first objective first; a pipeline that fails on all
+    the data (rare: e.g. a selection that keeps no feature) gives way to the
+    next one.
+    """
+    scores = evaluated[names].apply(pd.to_numeric, errors="coerce")
+    scores = scores[scores.notna().any(axis=1)]
+    order = (scores * weights).sort_values(by=names, ascending=False).index
+    errors = []
+    for idx in order:
+        pipeline = flatten(evaluated.loc[idx, "Individual"].export_pipeline())
+        try:
+            fit_candidate(pipeline, X, y, sample_weight)
+        except Exception as exc:  # a candidate's own failure, as during the search
+            errors.append(exc)
+            continue
+        return pipeline, scores.loc[idx]
+    raise ValueError(
+        f"None of the {len(order)} evaluated pipelines could be refitted on all the "
+        f"data; the first error was: {errors[0] if errors else 'no pipeline was scored'}"
+    )
+
+
+def check_fit_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return None
+    sample_weight = column_or_1d(sample_weight)
+    if sample_weight.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}.")
+    sample_weight = sample_weight.astype(float)
+    if len(sample_weight) != n_samples:
+        raise ValueError(
+            f"sample_weight has {len(sample_weight)} entries but X has {n_samples} rows."
+        )
+    bad = np.flatnonzero(~np.isfinite(sample_weight) | (sample_weight < 0))
+    if len(bad):
+        raise ValueError(
+            f"sample_weight must be finite and non-negative; {len(bad)} entries are not "
+            f"(first at row {bad[0]}: {sample_weight[bad[0]]!r})."
+        )
+    return sample_weight
+
+
+def check_learners_take_weights(learner_steps):
+    refusing = [
+        s.estimator.__name__ for s in learner_steps if not accepts_sample_weight(s.estimator)
+    ]
+    if refusing:
+        raise ValueError(
+            f"sample_weight was given, but the learners {refusing} of the search space "
+            "take no sample_weight in fit; remove them from search_space['learner']."
+        )
+
+
+def objective_name(scorer):
+    """The name TPOT gives a scorer: its metric function's name."""
+    func = getattr(scorer, "_score_func", scorer)
+    return getattr(func, "__name__", type(func).__name__)
+
+
+def scorer_accepts_sample_weight(scorer):
+    """GridSearchCV's test without routing: the scorer (or its metric
+    function) takes ``sample_weight``."""
+    func = getattr(scorer, "_score_func", scorer)
+    try:
+        return "sample_weight" in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False

@@ -1,9 +1,7 @@
 """PipelineSearch: evolutionary search over pipelines, on TPOT 1.x."""
 
 import contextlib
-import inspect
 import logging
-import math
 import time
 import warnings
 from numbers import Integral, Real
@@ -22,12 +20,16 @@ from threadpoolctl import threadpool_limits
 from mlpipe.automl._evaluation import (
     CandidateObjectives,
     Folds,
-    accepts_sample_weight,
-    fit_candidate,
-    flatten,
+    check_fit_weight,
+    check_learners_take_weights,
+    individuals,
     make_folds,
+    objective_name,
+    refit_best,
+    scorer_accepts_sample_weight,
 )
 from mlpipe.automl._export import pipeline_to_code
+from mlpipe.automl._results import results_table
 from mlpipe.automl._spaces import PRESETS, STAGES, Step, build_space, preset_steps
 from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
@@ -428,12 +430,20 @@ class PipelineSearch(BaseEstimator):
 
         primary = self._primary_scorer(classification, len(getattr(self, "classes_", [])))
         sample_weight, split_params, score_params = self._route_metadata(params, primary)
-        sample_weight = _check_fit_weight(sample_weight, len(X))
+        sample_weight = check_fit_weight(sample_weight, len(X))
+        if classification and sample_weight is not None:
+            weighted = np.unique(y[sample_weight > 0])
+            if len(weighted) < 2:
+                raise ValueError(
+                    "sample_weight leaves fewer than 2 classes with positive weight "
+                    f"(only {list(weighted)}); PipelineSearch needs at least 2 classes "
+                    "to search a classifier."
+                )
         steps = self._steps(classification)
         if sample_weight is not None:
-            _check_learners_take_weights(steps["learner"])
+            check_learners_take_weights(steps["learner"])
 
-        others, names, weights = [], [_objective_name(primary)], [1.0]
+        others, names, weights = [], [objective_name(primary)], [1.0]
         if self.complexity_objective:
             others.append(tpot.objectives.complexity_scorer)
             names.append("complexity_scorer")
@@ -485,7 +495,7 @@ class PipelineSearch(BaseEstimator):
             )
             rng = np.random.default_rng(self._seed())
             evolver = tpot.evolvers.BaseEvolver(
-                individual_generator=_individuals(space, rng),
+                individual_generator=individuals(space, rng),
                 objective_functions=[
                     CandidateObjectives(primary, others, memory=self.memory, config=get_config())
                 ],
@@ -517,27 +527,34 @@ class PipelineSearch(BaseEstimator):
             except Exception as exc:
                 if "No individuals could be evaluated" not in str(exc):
                     raise
-                raise ValueError(
-                    f"None of the {self.population_size} pipelines of the first "
-                    "generation could be evaluated on this data: each raised an error "
-                    "or ran over the time limit of one candidate (max_eval_time_mins="
-                    f"{min(self.max_eval_time_mins, self.max_time_mins / 10):g}). Check "
-                    "that cross-validation can split y (cv="
-                    f"{self.cv!r}, {len(y)} rows) and that X is valid for imputation "
-                    "and encoding; fitting one pipeline by hand shows the error."
-                ) from exc
+                raise self._nothing_evaluated(len(y)) from exc
             evaluated = evolver.population.evaluated_individuals.copy()
+            scored = evaluated[names].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
+            if not scored.any():
+                raise self._nothing_evaluated(len(y))
             tpot.utils.get_pareto_frontier(evaluated, column_names=names, weights=weights)
-            self.best_estimator_, best = _refit_best(evaluated, names, weights, X, y, sample_weight)
+            self.best_estimator_, best = refit_best(evaluated, names, weights, X, y, sample_weight)
         self.search_seconds_ = time.perf_counter() - start
 
-        self.results_ = _results_table(evaluated, names)
+        self.results_ = results_table(evaluated, names)
         self.pareto_front_ = self.results_[self.results_["pareto_front"]].drop(
             columns="pareto_front"
         )
         self.best_score_ = float(best[names[0]])
         self.objective_names_ = names
         return self
+
+    def _nothing_evaluated(self, n_rows):
+        return ValueError(
+            f"None of the {self.population_size} pipelines of the first "
+            "generation could be evaluated on this data: each raised an error "
+            "or ran over the time limit of one candidate (max_eval_time_mins="
+            f"{min(self.max_eval_time_mins, self.max_time_mins / 10):g}). Check "
+            f"that cross-validation can split y (cv={self.cv!r}, {n_rows} rows), "
+            "that every test fold can be scored (with sample_weight: by rows of "
+            "positive weight), and that X is valid for imputation and encoding; "
+            "fitting one pipeline by hand shows the error."
+        )
 
     def _route_metadata(self, params, scorer):
         """``(sample_weight, split params, score params)`` from fit's metadata:
@@ -563,7 +580,7 @@ class PipelineSearch(BaseEstimator):
         split_params = {"groups": params["groups"]} if params.get("groups") is not None else {}
         score_params = {}
         if sample_weight is not None:
-            if _scorer_accepts_sample_weight(scorer):
+            if scorer_accepts_sample_weight(scorer):
                 score_params["sample_weight"] = sample_weight
             else:
                 warnings.warn(
@@ -825,144 +842,3 @@ def _check_y(y, n_samples):
     if y.dtype == object and pd.isna(y).any():
         raise ValueError("y contains missing values; drop those rows first.")
     return y
-
-
-def _individuals(space, rng):
-    """The individual generator TPOT's evolver draws its first generation from."""
-    while True:
-        yield space.generate(rng)
-
-
-def _refit_best(evaluated, names, weights, X, y, sample_weight):
-    """The best evaluated pipeline refitted on all of ``X``, ``y``, and its row.
-
-    Best as TPOTEstimator picks it: the weighted objectives sorted
-    lexicographically, first objective first; a pipeline that fails on all
-    the data (rare: e.g. a selection that keeps no feature) gives way to the
-    next one.
-    """
-    scores = evaluated[names].apply(pd.to_numeric, errors="coerce")
-    scores = scores[scores.notna().any(axis=1)]
-    order = (scores * weights).sort_values(by=names, ascending=False).index
-    errors = []
-    for idx in order:
-        pipeline = flatten(evaluated.loc[idx, "Individual"].export_pipeline())
-        try:
-            fit_candidate(pipeline, X, y, sample_weight)
-        except Exception as exc:  # a candidate's own failure, as during the search
-            errors.append(exc)
-            continue
-        return pipeline, scores.loc[idx]
-    raise ValueError(
-        f"None of the {len(order)} evaluated pipelines could be refitted on all the "
-        f"data; the first error was: {errors[0] if errors else 'no pipeline was scored'}"
-    )
-
-
-def _check_fit_weight(sample_weight, n_samples):
-    if sample_weight is None:
-        return None
-    sample_weight = column_or_1d(sample_weight)
-    if sample_weight.dtype.kind not in "biuf":
-        raise TypeError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}.")
-    sample_weight = sample_weight.astype(float)
-    if len(sample_weight) != n_samples:
-        raise ValueError(
-            f"sample_weight has {len(sample_weight)} entries but X has {n_samples} rows."
-        )
-    bad = np.flatnonzero(~np.isfinite(sample_weight) | (sample_weight < 0))
-    if len(bad):
-        raise ValueError(
-            f"sample_weight must be finite and non-negative; {len(bad)} entries are not "
-            f"(first at row {bad[0]}: {sample_weight[bad[0]]!r})."
-        )
-    return sample_weight
-
-
-def _check_learners_take_weights(learner_steps):
-    refusing = [
-        s.estimator.__name__ for s in learner_steps if not accepts_sample_weight(s.estimator)
-    ]
-    if refusing:
-        raise ValueError(
-            f"sample_weight was given, but the learners {refusing} of the search space "
-            "take no sample_weight in fit; remove them from search_space['learner']."
-        )
-
-
-def _objective_name(scorer):
-    """The name TPOT gives a scorer: its metric function's name."""
-    func = getattr(scorer, "_score_func", scorer)
-    return getattr(func, "__name__", type(func).__name__)
-
-
-def _scorer_accepts_sample_weight(scorer):
-    """GridSearchCV's test without routing: the scorer (or its metric
-    function) takes ``sample_weight``."""
-    func = getattr(scorer, "_score_func", scorer)
-    try:
-        return "sample_weight" in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _results_table(evaluated, objective_names):
-    """TPOT's evaluated_individuals as a tidy table."""
-    rows = evaluated.copy()
-    error = rows["Eval Error"] if "Eval Error" in rows else pd.Series(None, index=rows.index)
-    table = pd.DataFrame(
-        {
-            "pipeline": [_describe(ind) for ind in rows["Individual"]],
-            "generation": rows["Generation"].to_numpy(),
-        },
-        index=rows.index,
-    )
-    for name in objective_names:
-        table[name] = pd.to_numeric(rows[name], errors="coerce").to_numpy()
-    submitted = pd.to_numeric(rows.get("Submitted Timestamp"), errors="coerce")
-    completed = pd.to_numeric(rows.get("Completed Timestamp"), errors="coerce")
-    table["eval_seconds"] = (completed - submitted).to_numpy()
-    table["error"] = [e if isinstance(e, str) else None for e in error]
-    front = rows["Pareto_Front"] if "Pareto_Front" in rows else pd.Series(np.nan, index=rows.index)
-    table["pareto_front"] = (pd.to_numeric(front, errors="coerce") == 1).to_numpy()
-    return table.reset_index(drop=True)
-
-
-def _describe(individual):
-    try:
-        pipeline = flatten(individual.export_pipeline())
-    except Exception as exc:  # a candidate that cannot even be built
-        return f"<unbuildable: {exc}>"
-    return " -> ".join(type(est).__name__ + _short_params(est) for _, est in pipeline.steps)
-
-
-def _short_params(est):
-    changed = {
-        k: v
-        for k, v in est.get_params(deep=False).items()
-        if k != "random_state" and _differs(v, _default(est, k))
-    }
-    if not changed:
-        return ""
-    parts = [f"{k}={_fmt(v)}" for k, v in changed.items()]
-    return "(" + ", ".join(parts) + ")"
-
-
-def _default(est, name):
-    param = inspect.signature(type(est)).parameters.get(name)
-    return None if param is None else param.default
-
-
-def _differs(a, b):
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return False
-    try:
-        return bool(a != b)
-    except (TypeError, ValueError):
-        return True
-
-
-def _fmt(v):
-    if isinstance(v, float) and math.isfinite(v):
-        return f"{v:.3g}"
-    return repr(v)
