@@ -71,9 +71,7 @@ def _expected_failure(name):
     # The in-process checks' list of expected failures, if any is left.
     import tests.test_common as common
 
-    return getattr(common, "EXPECTED_FAILED_CHECKS", {}).get(name, {}).get(
-        "check_array_api_input"
-    )
+    return getattr(common, "EXPECTED_FAILED_CHECKS", {}).get(name, {}).get("check_array_api_input")
 
 
 def test_scipy_runs_as_users_run_it_here():

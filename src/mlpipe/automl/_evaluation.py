@@ -145,9 +145,7 @@ class CandidateObjectives:
         pipeline = individual.export_pipeline(memory=self.memory)
         scores = []
         for train, test in folds.splits:
-            est = fit_candidate(
-                clone(pipeline), X.iloc[train], y[train], folds.fit_weight(train)
-            )
+            est = fit_candidate(clone(pipeline), X.iloc[train], y[train], folds.fit_weight(train))
             X_test, y_test = X.iloc[test], y[test]
             fold = [float(self.primary(est, X_test, y_test, **folds.score_params_at(test)))]
             fold += [float(other(est, X_test, y_test)) for other in self.others]

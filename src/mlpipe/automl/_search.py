@@ -404,9 +404,7 @@ class PipelineSearch(BaseEstimator):
             The fitted search.
         """
         if y is None:
-            raise ValueError(
-                "PipelineSearch requires y to be passed, but the target y is None."
-            )
+            raise ValueError("PipelineSearch requires y to be passed, but the target y is None.")
         tpot = import_tpot()
         was_frame = isinstance(X, pd.DataFrame)
         X = check_frame(self, X, reset=True, min_samples=2)

@@ -179,12 +179,16 @@ def preset_steps(name, *, classification):
     if classification:
         linear = Step(LogisticRegression, {"C": (1e-3, 1e2, "log"), "max_iter": 2000})
         forest, boosting, extra_trees = (
-            RandomForestClassifier, HistGradientBoostingClassifier, ExtraTreesClassifier
+            RandomForestClassifier,
+            HistGradientBoostingClassifier,
+            ExtraTreesClassifier,
         )
     else:
         linear = Step(Ridge, {"alpha": (1e-3, 1e3, "log")})
         forest, boosting, extra_trees = (
-            RandomForestRegressor, HistGradientBoostingRegressor, ExtraTreesRegressor
+            RandomForestRegressor,
+            HistGradientBoostingRegressor,
+            ExtraTreesRegressor,
         )
     steps["learner"] += [linear, Step(forest, dict(_FOREST)), Step(boosting, dict(_BOOSTING))]
     if not light:
