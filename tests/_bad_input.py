@@ -117,12 +117,17 @@ CASES = {
 @dataclass
 class Raises:
     """The case must raise ``exc`` whose message matches ``match`` and names the
-    column the case broke (when it broke one); ``at`` is "fit" or "later"."""
+    column the case broke (when it broke one); ``at`` is "fit" (fit raises) or
+    "later" (fit succeeds, then the call on the later batch raises)."""
 
     exc: type | tuple
     at: str
     match: str = ""
     names_column: bool = True
+
+    def __post_init__(self):
+        if self.at not in ("fit", "later"):
+            raise ValueError(f"Raises(at=...) is 'fit' or 'later', got {self.at!r}")
 
 
 @dataclass

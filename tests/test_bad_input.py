@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal, assert_series_equal
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
 from mlpipe.automl import PipelineSearch, TabularEncoder
 from mlpipe.impute import GroupImputer, TypedImputer
@@ -249,6 +249,10 @@ def test_every_public_estimator_is_in_the_matrix():
 
 
 def _later(est, X):
+    """The call after fit that sees the later batch: a drift detector's
+    ``detect`` (its report; ``score`` is a float), else transform or predict."""
+    if hasattr(est, "detect"):
+        return est.detect(X)
     if hasattr(est, "transform"):
         return est.transform(X)
     if hasattr(est, "predict"):
@@ -266,20 +270,73 @@ def test_bad_input(name, case):
     originals = [X_fit.copy(deep=True), X_later.copy(deep=True), y_fit.copy(deep=True)]
     est = clone(factory())
 
-    if isinstance(expected, Raises):
+    if isinstance(expected, Raises) and expected.at == "fit":
         with pytest.raises(expected.exc) as info:
             est.fit(X_fit, y_fit)
-            if expected.at == "later":
-                _later(est, X_later)
-        message = str(info.value)
-        assert re.search(expected.match, message), message
-        if expected.names_column and column is not None:
-            assert repr(column) in message or f"- {column}" in message, message
+    elif isinstance(expected, Raises):
+        # The problem is in the later batch: fit must succeed, and only the
+        # later call may raise.
+        est.fit(X_fit, y_fit)
+        with pytest.raises(expected.exc) as info:
+            _later(est, X_later)
     else:
         est.fit(X_fit, y_fit)
         out = _later(est, X_later)
         expected.check(est, X_later, out)
 
+    if isinstance(expected, Raises):
+        message = str(info.value)
+        assert re.search(expected.match, message), message
+        if expected.names_column and column is not None:
+            assert repr(column) in message or f"- {column}" in message, message
+
     assert_frame_equal(X_fit, originals[0])
     assert_frame_equal(X_later, originals[1])
     assert_series_equal(y_fit, originals[2])
+
+
+class _FitRaises(BaseEstimator):
+    """Raises at fit the very error a "later" expectation waits for."""
+
+    def fit(self, X, y=None):
+        raise ValueError("column 'duration' is missing")
+
+    def transform(self, X):
+        return X
+
+
+class _LaterRaises(BaseEstimator):
+    def fit(self, X, y=None):
+        self.columns_ = list(X.columns)
+        return self
+
+    def transform(self, X):
+        missing = sorted(set(self.columns_) - set(X.columns))
+        if missing:
+            raise ValueError(f"column {missing[0]!r} is missing")
+        return X
+
+
+def test_a_later_expectation_needs_fit_to_succeed(monkeypatch):
+    # The matrix itself: an error at fit must not satisfy Raises(at="later").
+    later = {"missing_column": Raises(ValueError, "later", "missing")}
+    monkeypatch.setitem(EXPECTATIONS, "_FitRaises", (_FitRaises, later))
+    monkeypatch.setitem(EXPECTATIONS, "_LaterRaises", (_LaterRaises, later))
+    with pytest.raises(ValueError, match="'duration' is missing"):
+        test_bad_input("_FitRaises", "missing_column")
+    test_bad_input("_LaterRaises", "missing_column")
+
+
+def test_drift_detectors_are_checked_through_detect():
+    from mlpipe.drift import KSDrift
+
+    seen = []
+
+    class Spy(KSDrift):
+        def detect(self, X):
+            seen.append(len(X))
+            return super().detect(X)
+
+    X, _ = clean_frame()
+    out = _later(Spy(columns=["age"]).fit(X), X.iloc[:50])
+    assert seen == [50] and set(out.to_frame()["feature"]) == {"age"}

@@ -2,27 +2,57 @@
 
 import contextlib
 import logging
-import math
 import time
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from sklearn import get_config
 from sklearn.base import BaseEstimator
-from sklearn.metrics import accuracy_score, check_scoring, r2_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.metrics import accuracy_score, check_scoring, get_scorer, r2_score
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from threadpoolctl import threadpool_limits
 
+from mlpipe.automl._evaluation import (
+    CandidateObjectives,
+    Folds,
+    check_fit_weight,
+    check_learners_take_weights,
+    individuals,
+    make_folds,
+    objective_name,
+    refit_best,
+    scorer_accepts_sample_weight,
+)
 from mlpipe.automl._export import pipeline_to_code
+from mlpipe.automl._results import results_table
 from mlpipe.automl._spaces import PRESETS, STAGES, Step, build_space, preset_steps
 from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
 from mlpipe.utils._optional import import_optional
-from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions, fit_context
+from mlpipe.utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    fit_context,
+    routing_enabled,
+)
+
+
+def _best_has(attr):
+    """For ``available_if``: the fitted best pipeline has ``attr``; before fit,
+    any search that may be a classification one."""
+
+    def check(self):
+        if hasattr(self, "best_estimator_"):
+            return hasattr(self.best_estimator_, attr)
+        return self.task != "regression"
+
+    return check
 
 
 class PipelineSearch(BaseEstimator):
@@ -218,6 +248,10 @@ class PipelineSearch(BaseEstimator):
         "verbose": ["verbose"],
     }
     _doc_link_module = "mlpipe"
+    # The search builds its candidates itself and fits them with
+    # sample_weight: it consumes it, as LogisticRegressionCV does (fit keeps
+    # the GridSearchCV signature fit(X, y=None, **params)).
+    __metadata_request__fit = {"sample_weight": None}
 
     def __init__(
         self,
@@ -293,11 +327,12 @@ class PipelineSearch(BaseEstimator):
         return steps
 
     def _primary_scorer(self, classification, n_classes):
+        """``scorer(estimator, X, y, **score_params)`` the search maximises."""
         if self.scoring is not None:
-            return self.scoring
+            return get_scorer(self.scoring)
         if classification:
-            return "roc_auc" if n_classes == 2 else "roc_auc_ovr"
-        return "neg_mean_squared_error"
+            return get_scorer("roc_auc" if n_classes == 2 else "roc_auc_ovr")
+        return get_scorer("neg_mean_squared_error")
 
     def _fairness_scorer(self, X):
         spec = dict(self.fairness)
@@ -329,7 +364,7 @@ class PipelineSearch(BaseEstimator):
     # -- fit ------------------------------------------------------------------
 
     @fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y=None, **params):
         """Search for the best pipeline, then refit it on all of ``X``, ``y``.
 
         Parameters
@@ -338,13 +373,38 @@ class PipelineSearch(BaseEstimator):
             Raw training data; missing values and text columns are allowed.
 
         y : array-like of shape (n_samples,)
-            Target.
+            Target (required; ``None`` is refused).
+
+        **params : dict
+            Metadata, routed as :class:`~sklearn.model_selection.GridSearchCV`
+            routes it:
+
+            - ``sample_weight`` (array-like of shape (n_samples,)) weights the
+              learner of every candidate (its final step; the imputation,
+              encoding and selection steps are fitted unweighted), in each
+              fold and in the final refit. The search builds its candidates
+              itself, so it consumes ``sample_weight`` as
+              :class:`~sklearn.linear_model.LogisticRegressionCV` does; nested
+              in another meta-estimator under metadata routing, say
+              ``set_fit_request(sample_weight=True)``. It also reaches the
+              scorer of each test fold: without metadata routing when the
+              scorer accepts it, with routing when the scorer requests it,
+              e.g. ``scoring=get_scorer("roc_auc").set_score_request(
+              sample_weight=True)``. The complexity and fairness objectives
+              are unweighted.
+            - ``groups`` goes to the ``cv`` splitter (e.g.
+              :class:`~sklearn.model_selection.GroupKFold`), so no group is
+              split between a fold's train and test rows.
+            - With ``sklearn.set_config(enable_metadata_routing=True)``, other
+              metadata goes to the scorer and the splitter that request it.
 
         Returns
         -------
         self : object
             The fitted search.
         """
+        if y is None:
+            raise ValueError("PipelineSearch requires y to be passed, but the target y is None.")
         tpot = import_tpot()
         was_frame = isinstance(X, pd.DataFrame)
         X = check_frame(self, X, reset=True, min_samples=2)
@@ -366,25 +426,60 @@ class PipelineSearch(BaseEstimator):
         else:
             y = np.asarray(y, dtype=float)
 
-        scorers = [self._primary_scorer(classification, len(getattr(self, "classes_", [])))]
-        weights = [1.0]
+        primary = self._primary_scorer(classification, len(getattr(self, "classes_", [])))
+        sample_weight, split_params, score_params = self._route_metadata(params, primary)
+        sample_weight = check_fit_weight(sample_weight, len(X))
+        if classification and sample_weight is not None:
+            weighted = np.unique(y[sample_weight > 0])
+            if len(weighted) < 2:
+                raise ValueError(
+                    "sample_weight leaves fewer than 2 classes with positive weight "
+                    f"(only {list(weighted)}); PipelineSearch needs at least 2 classes "
+                    "to search a classifier."
+                )
+        steps = self._steps(classification)
+        if sample_weight is not None:
+            check_learners_take_weights(steps["learner"])
+
+        others, names, weights = [], [objective_name(primary)], [1.0]
         if self.complexity_objective:
-            scorers.append(tpot.objectives.complexity_scorer)
+            others.append(tpot.objectives.complexity_scorer)
+            names.append("complexity_scorer")
             weights.append(-1.0)
         if self.fairness is not None:
-            scorers.append(self._fairness_scorer(X))
+            fairness = self._fairness_scorer(X)
+            others.append(fairness)
+            names.append(fairness.__name__)
             weights.append(-1.0)
-        space = build_space(
-            self._steps(classification), self._seed(), seed_defaults=self.start_with_defaults
+        space = build_space(steps, self._seed(), seed_defaults=self.start_with_defaults)
+        folds = Folds(
+            make_folds(
+                self.cv,
+                X,
+                y,
+                classification=classification,
+                random_state=self._seed(),
+                split_params=split_params,
+            ),
+            len(y),
+            sample_weight,
+            score_params,
         )
 
         start = time.perf_counter()
         with contextlib.ExitStack() as stack:
-            # TPOT warns that both generations and max_time_mins are set (in
-            # its constructor), which is what the two parameters mean here:
-            # stop at whichever comes first.
-            stack.enter_context(warnings.catch_warnings())
-            warnings.filterwarnings("ignore", message="Both generations and max_time_mins")
+            # What TPOTEstimator sets (globally, at construction) for its
+            # evolver: a worker busy with one long candidate is not declared
+            # dead, and a candidate that kills its worker is not retried.
+            dask = import_optional("dask", extra="automl", purpose="AutoML")
+            stack.enter_context(
+                dask.config.set(
+                    {
+                        "distributed.scheduler.worker-ttl": None,
+                        "distributed.scheduler.allowed-failures": 1,
+                    }
+                )
+            )
             # Candidates run one per worker: one BLAS/OpenMP thread each (set
             # here for the final refit, in _local_client for the workers of
             # our own cluster; a cluster passed as `client` is left as it is).
@@ -396,12 +491,19 @@ class PipelineSearch(BaseEstimator):
                 if self.client is not None
                 else stack.enter_context(_local_client(self.n_jobs, self.processes))
             )
-            engine = tpot.TPOTEstimator(
-                search_space=space,
-                scorers=scorers,
-                scorers_weights=weights,
-                classification=classification,
-                cv=self.cv,
+            rng = np.random.default_rng(self._seed())
+            evolver = tpot.evolvers.BaseEvolver(
+                individual_generator=individuals(space, rng),
+                objective_functions=[
+                    CandidateObjectives(primary, others, memory=self.memory, config=get_config())
+                ],
+                objective_function_weights=weights,
+                objective_names=names,
+                objective_kwargs={
+                    "X": client.scatter(X),
+                    "y": client.scatter(y),
+                    "folds": client.scatter(folds),
+                },
                 population_size=self.population_size,
                 generations=self.generations,
                 # New evaluations stop at 80% of the budget: a running one may
@@ -415,40 +517,99 @@ class PipelineSearch(BaseEstimator):
                 early_stop=self.early_stop,
                 n_jobs=self.n_jobs,
                 client=client,
-                memory=self.memory,
-                random_state=self._seed(),
                 verbose=self.verbose,
-                # Labels stay as given (strings included), so the pipeline TPOT
-                # refits is the final one and predicts the user's own labels.
-                disable_label_encoder=True,
+                rng=rng,
             )
             try:
-                engine.fit(X, y)
+                evolver.optimize()
             except Exception as exc:
                 if "No individuals could be evaluated" not in str(exc):
                     raise
-                raise ValueError(
-                    f"None of the {self.population_size} pipelines of the first "
-                    "generation could be evaluated on this data: each raised an error "
-                    "or ran over the time limit of one candidate (max_eval_time_mins="
-                    f"{min(self.max_eval_time_mins, self.max_time_mins / 10):g}). Check "
-                    "that cross-validation can split y (cv="
-                    f"{self.cv!r}, {len(y)} rows) and that X is valid for imputation "
-                    "and encoding; fitting one pipeline by hand shows the error."
-                ) from exc
+                raise self._nothing_evaluated(len(y)) from exc
+            evaluated = evolver.population.evaluated_individuals.copy()
+            scored = evaluated[names].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
+            if not scored.any():
+                raise self._nothing_evaluated(len(y))
+            tpot.utils.get_pareto_frontier(evaluated, column_names=names, weights=weights)
+            self.best_estimator_, best = refit_best(evaluated, names, weights, X, y, sample_weight)
         self.search_seconds_ = time.perf_counter() - start
 
-        objective_names = list(engine.objective_names)
-        self.results_ = _results_table(engine.evaluated_individuals, objective_names)
+        self.results_ = results_table(evaluated, names)
         self.pareto_front_ = self.results_[self.results_["pareto_front"]].drop(
             columns="pareto_front"
         )
-        # TPOT has refitted the best pipeline on all of X, y: flattening keeps
-        # the fitted steps, so nothing is fitted twice.
-        self.best_estimator_ = _flatten(engine.fitted_pipeline_)
-        self.best_score_ = float(engine.selected_best_score[objective_names[0]])
-        self.objective_names_ = objective_names
+        self.best_score_ = float(best[names[0]])
+        self.objective_names_ = names
         return self
+
+    def _nothing_evaluated(self, n_rows):
+        return ValueError(
+            f"None of the {self.population_size} pipelines of the first "
+            "generation could be evaluated on this data: each raised an error "
+            "or ran over the time limit of one candidate (max_eval_time_mins="
+            f"{min(self.max_eval_time_mins, self.max_time_mins / 10):g}). Check "
+            f"that cross-validation can split y (cv={self.cv!r}, {n_rows} rows), "
+            "that every test fold can be scored (with sample_weight: by rows of "
+            "positive weight), and that X is valid for imputation and encoding; "
+            "fitting one pipeline by hand shows the error."
+        )
+
+    def _route_metadata(self, params, scorer):
+        """``(sample_weight, split params, score params)`` from fit's metadata:
+        with routing, where the splitter and the scorer request it; without,
+        as GridSearchCV does (``groups`` to the splitter, ``sample_weight`` to
+        the scorer when it accepts it)."""
+        if routing_enabled():
+            routed = process_routing(self, "fit", **params)
+            return (
+                params.get("sample_weight"),
+                dict(routed.splitter.split),
+                dict(routed.scorer.score),
+            )
+        unknown = set(params) - {"sample_weight", "groups"}
+        if unknown:
+            raise ValueError(
+                f"PipelineSearch.fit got {sorted(unknown)}; without metadata routing it "
+                "takes sample_weight and groups only. To pass metadata that the scorer "
+                "or the cv splitter request, enable routing with "
+                "sklearn.set_config(enable_metadata_routing=True)."
+            )
+        sample_weight = params.get("sample_weight")
+        split_params = {"groups": params["groups"]} if params.get("groups") is not None else {}
+        score_params = {}
+        if sample_weight is not None:
+            if scorer_accepts_sample_weight(scorer):
+                score_params["sample_weight"] = sample_weight
+            else:
+                warnings.warn(
+                    f"The scoring {scorer} does not support sample_weight, which may "
+                    "lead to statistically incorrect results when fitting PipelineSearch "
+                    "with sample_weight.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return sample_weight, split_params, score_params
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        The search consumes ``sample_weight`` in ``fit`` (for its
+        candidates); the scorer and the ``cv`` splitter get what they request.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating the routing information.
+        """
+        task = getattr(self, "task_", self.task)
+        scorer = self._primary_scorer(task != "regression", len(getattr(self, "classes_", "ab")))
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(scorer=scorer, method_mapping=MethodMapping().add(caller="fit", callee="score"))
+            .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
+        )
 
     def _seed(self):
         """The seed handed to TPOT and the learners (None stays None)."""
@@ -483,8 +644,12 @@ class PipelineSearch(BaseEstimator):
         X = self._input(X)
         return self.best_estimator_.predict(X)
 
+    @available_if(_best_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities from the best pipeline (classification only).
+        """Class probabilities from the best pipeline.
+
+        Only available when the best pipeline has ``predict_proba`` (a
+        classification search whose learner has it).
 
         Parameters
         ----------
@@ -496,9 +661,44 @@ class PipelineSearch(BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         X = self._input(X)
-        if self.task_ != "classification":
-            raise AttributeError("predict_proba is only available for classification.")
         return self.best_estimator_.predict_proba(X)
+
+    @available_if(_best_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log of the class probabilities from the best pipeline.
+
+        Only available when the best pipeline has ``predict_log_proba``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Raw data with the columns seen at fit.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._input(X)
+        return self.best_estimator_.predict_log_proba(X)
+
+    @available_if(_best_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the best pipeline.
+
+        Only available when the best pipeline has ``decision_function`` (e.g.
+        a linear model or gradient boosting, not a random forest).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Raw data with the columns seen at fit.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        X = self._input(X)
+        return self.best_estimator_.decision_function(X)
 
     def score(self, X, y):
         """Score the best pipeline: ``scoring`` if given, else accuracy
@@ -565,6 +765,7 @@ class PipelineSearch(BaseEstimator):
         elif task == "regression":
             tags.estimator_type = "regressor"
             tags.regressor_tags = RegressorTags()
+        tags.target_tags.required = True
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         tags.input_tags.categorical = True
@@ -639,92 +840,3 @@ def _check_y(y, n_samples):
     if y.dtype == object and pd.isna(y).any():
         raise ValueError("y contains missing values; drop those rows first.")
     return y
-
-
-def _flatten(pipeline):
-    """One flat Pipeline with readable step names instead of TPOT's nesting,
-    without identity steps."""
-    steps = []
-
-    def walk(est):
-        if isinstance(est, Pipeline):
-            for _, sub in est.steps:
-                walk(sub)
-        else:
-            steps.append(est)
-
-    walk(pipeline)
-    # The "no selection" choice is an identity FunctionTransformer: drop it.
-    identity = [est for est in steps if isinstance(est, FunctionTransformer) and est.func is None]
-    if len(identity) < len(steps):
-        steps = [est for est in steps if not any(est is i for i in identity)]
-    names, seen = [], {}
-    for est in steps:
-        name = type(est).__name__.lower()
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}{seen[name]}")
-    return Pipeline(list(zip(names, steps, strict=True)))
-
-
-def _results_table(evaluated, objective_names):
-    """TPOT's evaluated_individuals as a tidy table."""
-    rows = evaluated.copy()
-    error = rows["Eval Error"] if "Eval Error" in rows else pd.Series(None, index=rows.index)
-    table = pd.DataFrame(
-        {
-            "pipeline": [_describe(ind) for ind in rows["Individual"]],
-            "generation": rows["Generation"].to_numpy(),
-        },
-        index=rows.index,
-    )
-    for name in objective_names:
-        table[name] = pd.to_numeric(rows[name], errors="coerce").to_numpy()
-    submitted = pd.to_numeric(rows.get("Submitted Timestamp"), errors="coerce")
-    completed = pd.to_numeric(rows.get("Completed Timestamp"), errors="coerce")
-    table["eval_seconds"] = (completed - submitted).to_numpy()
-    table["error"] = [e if isinstance(e, str) else None for e in error]
-    front = rows["Pareto_Front"] if "Pareto_Front" in rows else pd.Series(np.nan, index=rows.index)
-    table["pareto_front"] = (pd.to_numeric(front, errors="coerce") == 1).to_numpy()
-    return table.reset_index(drop=True)
-
-
-def _describe(individual):
-    try:
-        pipeline = _flatten(individual.export_pipeline())
-    except Exception as exc:  # a candidate that cannot even be built
-        return f"<unbuildable: {exc}>"
-    return " -> ".join(type(est).__name__ + _short_params(est) for _, est in pipeline.steps)
-
-
-def _short_params(est):
-    changed = {
-        k: v
-        for k, v in est.get_params(deep=False).items()
-        if k != "random_state" and _differs(v, _default(est, k))
-    }
-    if not changed:
-        return ""
-    parts = [f"{k}={_fmt(v)}" for k, v in changed.items()]
-    return "(" + ", ".join(parts) + ")"
-
-
-def _default(est, name):
-    import inspect
-
-    param = inspect.signature(type(est)).parameters.get(name)
-    return None if param is None else param.default
-
-
-def _differs(a, b):
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return False
-    try:
-        return bool(a != b)
-    except (TypeError, ValueError):
-        return True
-
-
-def _fmt(v):
-    if isinstance(v, float) and math.isfinite(v):
-        return f"{v:.3g}"
-    return repr(v)
