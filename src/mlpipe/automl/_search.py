@@ -21,11 +21,12 @@ from mlpipe.automl._export import pipeline_to_code
 from mlpipe.automl._spaces import PRESETS, STAGES, Step, build_space, preset_steps
 from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions, fit_context
 
 
-class PipelineSearch(BaseEstimator):
+class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
     """Evolutionary search over pipelines of mlpipe and scikit-learn steps.
 
     Every candidate is ``imputation -> encoding -> selection -> learner``:
@@ -217,7 +218,6 @@ class PipelineSearch(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(
         self,
@@ -565,9 +565,6 @@ class PipelineSearch(BaseEstimator):
         elif task == "regression":
             tags.estimator_type = "regressor"
             tags.regressor_tags = RegressorTags()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
         tags.non_deterministic = self.random_state is None
         return tags
 
