@@ -3,9 +3,8 @@ search-space API."""
 
 import sys
 
-import numpy as np
-
 from mlpipe.utils._optional import import_optional
+from mlpipe.utils._scalar import python_scalar
 
 
 def import_tpot():
@@ -36,8 +35,7 @@ def python_scalars(params):
     ConfigSpace's spelling of None."""
     out = {}
     for key, value in params.items():
-        if isinstance(value, np.generic):
-            value = value.item()
+        value = python_scalar(value)
         if value == "<NONE>":
             value = None
         out[key] = value
