@@ -14,7 +14,7 @@ def import_tpot():
     an HTTP request on every import. mlpipe never touches the network, so the
     check is replaced by a no-op for the duration of the first import.
     """
-    if "tpot" in sys.modules:
+    if sys.modules.get("tpot") is not None:  # None: an import already failed
         return sys.modules["tpot"]
     update_checker = import_optional("update_checker", extra="automl", purpose="AutoML")
     original = update_checker.update_check
