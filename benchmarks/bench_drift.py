@@ -244,8 +244,11 @@ def test_small_pvalues_mlpipe(benchmark, small_statistics):
     _, p, _ = _ks.ks_pvalues(n_ref, n_bat, small_statistics, 0, 0, threads)
     expected = [_reference.ks_pvalue(10_000, 1_000, float(d))[1] for d in small_statistics]
     np.testing.assert_allclose(p, expected, rtol=1e-10, atol=1e-300)
-    benchmark.pedantic(lambda: _ks.ks_pvalues(n_ref, n_bat, small_statistics, 0, 0, threads),
-                       rounds=100, iterations=1)
+    benchmark.pedantic(
+        lambda: _ks.ks_pvalues(n_ref, n_bat, small_statistics, 0, 0, threads),
+        rounds=100,
+        iterations=1,
+    )
 
 
 @pytest.mark.benchmark(group=SMALL_PVALUES)
@@ -253,7 +256,8 @@ def test_small_pvalues_scipy(benchmark, small_statistics):
     benchmark.extra_info["role"] = "peer"
     benchmark.pedantic(
         lambda: [_reference.ks_pvalue(10_000, 1_000, float(d)) for d in small_statistics],
-        rounds=5, iterations=1,
+        rounds=5,
+        iterations=1,
     )
 
 
@@ -264,7 +268,8 @@ def test_small_pvalues_column_order_port(benchmark, small_statistics):
     hs = [round(d * 10_000) for d in small_statistics]
     benchmark.pedantic(
         lambda: [_kernels._outer_prob_inside_columns(10_000, 1_000, 1_000, h) for h in hs],
-        rounds=10, iterations=1,
+        rounds=10,
+        iterations=1,
     )
 
 
@@ -313,7 +318,8 @@ def test_pvalues_mlpipe(benchmark, large_statistics):
     _ks.ks_pvalues(n_ref, n_bat, large_statistics, 0, 0, threads)
     benchmark.pedantic(
         lambda: _ks.ks_pvalues(n_ref, n_bat, large_statistics, 0, 0, threads),
-        rounds=30, iterations=1,
+        rounds=30,
+        iterations=1,
     )
 
 
@@ -322,7 +328,8 @@ def test_pvalues_scipy(benchmark, large_statistics):
     benchmark.extra_info["role"] = "peer"
     benchmark.pedantic(
         lambda: [_reference.ks_pvalue(1_000_000, 100_000, float(d)) for d in large_statistics],
-        rounds=3, iterations=1,
+        rounds=3,
+        iterations=1,
     )
 
 
@@ -363,14 +370,15 @@ def psi_setup(large):
 def test_psi_kernel_mlpipe(benchmark, psi_setup):
     benchmark.extra_info["role"] = "mlpipe"
     _, bat, edges, cols = psi_setup
-    expected = [np.histogram(c, np.concatenate([[-np.inf], e, [np.inf]]))[0]
-                for c, e in zip(cols, edges, strict=True)]
+    expected = [
+        np.histogram(c, np.concatenate([[-np.inf], e, [np.inf]]))[0]
+        for c, e in zip(cols, edges, strict=True)
+    ]
     threads = n_threads()
     got = count_bins(cols, edges, len(bat), threads)
     for (counts, _), exp in zip(got, expected, strict=True):
         np.testing.assert_array_equal(counts, exp)
-    benchmark.pedantic(lambda: count_bins(cols, edges, len(bat), threads), rounds=100,
-                       iterations=1)
+    benchmark.pedantic(lambda: count_bins(cols, edges, len(bat), threads), rounds=100, iterations=1)
 
 
 @pytest.mark.benchmark(group=PSI)
@@ -380,7 +388,8 @@ def test_psi_np_histogram(benchmark, psi_setup):
     full = [np.concatenate([[-np.inf], e, [np.inf]]) for e in edges]
     benchmark.pedantic(
         lambda: [np.histogram(c, e)[0] for c, e in zip(cols, full, strict=True)],
-        rounds=30, iterations=1,
+        rounds=30,
+        iterations=1,
     )
 
 
@@ -389,9 +398,12 @@ def test_psi_numpy_reference_searchsorted(benchmark, psi_setup):
     benchmark.extra_info["role"] = "peer"
     _, _, edges, cols = psi_setup
     benchmark.pedantic(
-        lambda: [np.bincount(np.searchsorted(e, c, side="right"), minlength=len(e) + 1)
-                 for c, e in zip(cols, edges, strict=True)],
-        rounds=10, iterations=1,
+        lambda: [
+            np.bincount(np.searchsorted(e, c, side="right"), minlength=len(e) + 1)
+            for c, e in zip(cols, edges, strict=True)
+        ],
+        rounds=10,
+        iterations=1,
     )
 
 
@@ -431,8 +443,9 @@ _FIRST_USE = textwrap.dedent(
 
 
 def _first_use():
-    out = subprocess.run([sys.executable, "-c", _FIRST_USE], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_USE], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -447,5 +460,7 @@ def test_first_use_new_process(benchmark):
     benchmark.extra_info["first_call_s"] = float(first)
     benchmark.extra_info["second_call_s"] = float(second)
     benchmark.extra_info["import_s"] = float(np.median([r["import"] for r in runs]))
-    print(f"\nfirst fit+score in a new process: {first:.3f} s "
-          f"(second: {second:.4f} s; cache load = the difference)")
+    print(
+        f"\nfirst fit+score in a new process: {first:.3f} s "
+        f"(second: {second:.4f} s; cache load = the difference)"
+    )

@@ -44,11 +44,16 @@ GROUP = "explain: random forest (100 trees) pipeline, 1000 rows"
 def fitted():
     X, y = load_credit(return_X_y=True, unknown_as_missing=True)
     numeric = [c for c in X.columns if c not in CREDIT_CATEGORICAL]
-    pre = ColumnTransformer([
-        ("cat", make_pipeline(TypedImputer(add_indicator=True), OneHotEncoder()),
-         list(CREDIT_CATEGORICAL)),
-        ("num", make_pipeline(TypedImputer(), StandardScaler()), numeric),
-    ])
+    pre = ColumnTransformer(
+        [
+            (
+                "cat",
+                make_pipeline(TypedImputer(add_indicator=True), OneHotEncoder()),
+                list(CREDIT_CATEGORICAL),
+            ),
+            ("num", make_pipeline(TypedImputer(), StandardScaler()), numeric),
+        ]
+    )
     forest = RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0, n_jobs=1)
     model = make_pipeline(pre, forest).fit(X, y)
     return model, X
@@ -69,8 +74,7 @@ def _by_hand(model, Xt, check_additivity=True):
 def test_explain(benchmark, fitted):
     model, X = fitted
     benchmark.extra_info["role"] = "mlpipe"
-    out = benchmark.pedantic(explain, args=(model, X), rounds=5, iterations=1,
-                             warmup_rounds=1)
+    out = benchmark.pedantic(explain, args=(model, X), rounds=5, iterations=1, warmup_rounds=1)
     assert out.values.shape == (1000, 9)
 
 
@@ -79,8 +83,7 @@ def test_shap_on_transformed(benchmark, fitted):
     model, X = fitted
     Xt = model[:-1].transform(X)
     benchmark.extra_info["role"] = "peer"
-    out = benchmark.pedantic(_by_hand, args=(model, Xt), rounds=5, iterations=1,
-                             warmup_rounds=1)
+    out = benchmark.pedantic(_by_hand, args=(model, Xt), rounds=5, iterations=1, warmup_rounds=1)
     assert out.shape == (1000, Xt.shape[1], 2)
 
 
@@ -88,8 +91,9 @@ def test_shap_on_transformed(benchmark, fitted):
 def test_transform_then_shap(benchmark, fitted):
     model, X = fitted
     benchmark.extra_info["role"] = "peer"
-    out = benchmark.pedantic(lambda: _by_hand(model, model[:-1].transform(X)),
-                             rounds=5, iterations=1, warmup_rounds=1)
+    out = benchmark.pedantic(
+        lambda: _by_hand(model, model[:-1].transform(X)), rounds=5, iterations=1, warmup_rounds=1
+    )
     assert out.shape[0] == 1000
 
 
@@ -98,8 +102,9 @@ def test_shap_unchecked(benchmark, fitted):
     model, X = fitted
     Xt = model[:-1].transform(X)
     benchmark.extra_info["role"] = "peer"
-    out = benchmark.pedantic(_by_hand, args=(model, Xt, False), rounds=5, iterations=1,
-                             warmup_rounds=1)
+    out = benchmark.pedantic(
+        _by_hand, args=(model, Xt, False), rounds=5, iterations=1, warmup_rounds=1
+    )
     assert out.shape == (1000, Xt.shape[1], 2)
 
 
@@ -110,7 +115,10 @@ def test_same_result(fitted):
     direct = _by_hand(model, model[:-1].transform(X))[:, :, 1]
     ours = explain(model, X)
     for j, raw in enumerate(ours.feature_names):
-        mine = [k for k, n in enumerate(names)
-                if n.split("__", 1)[1].removeprefix("missingindicator_") == raw
-                or n.split("__", 1)[1].removeprefix("missingindicator_").startswith(raw + "_")]
+        mine = [
+            k
+            for k, n in enumerate(names)
+            if n.split("__", 1)[1].removeprefix("missingindicator_") == raw
+            or n.split("__", 1)[1].removeprefix("missingindicator_").startswith(raw + "_")
+        ]
         np.testing.assert_allclose(ours.values[:, j], direct[:, mine].sum(axis=1), atol=1e-12)

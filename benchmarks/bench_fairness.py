@@ -19,8 +19,7 @@ from mlpipe.fairness import group_metrics
 N_ROWS = 1_000_000
 N_GROUPS = 50
 GROUP = "fairness: per-group metrics, 1M rows x 50 groups"
-METRICS = ["count", "selection_rate", "true_positive_rate", "false_positive_rate",
-           "accuracy"]
+METRICS = ["count", "selection_rate", "true_positive_rate", "false_positive_rate", "accuracy"]
 PEER = {
     "count": fl.count,
     "selection_rate": fl.selection_rate,
@@ -46,13 +45,19 @@ def test_group_metrics(benchmark, data):
     benchmark.extra_info["role"] = "mlpipe"
     table = benchmark.pedantic(
         lambda: group_metrics(y_true, y_pred, sensitive_features=sf, metrics=METRICS),
-        rounds=1, iterations=1,
+        rounds=1,
+        iterations=1,
     )
     assert table.by_group.shape == (N_GROUPS, len(METRICS))
-    data_check = fl.MetricFrame(metrics=PEER, y_true=y_true[:100_000],
-                                y_pred=y_pred[:100_000], sensitive_features=sf[:100_000])
-    small = group_metrics(y_true[:100_000], y_pred[:100_000],
-                          sensitive_features=sf[:100_000], metrics=METRICS)
+    data_check = fl.MetricFrame(
+        metrics=PEER,
+        y_true=y_true[:100_000],
+        y_pred=y_pred[:100_000],
+        sensitive_features=sf[:100_000],
+    )
+    small = group_metrics(
+        y_true[:100_000], y_pred[:100_000], sensitive_features=sf[:100_000], metrics=METRICS
+    )
     assert_allclose(small.by_group.to_numpy(float), data_check.by_group.to_numpy(float))
 
 
@@ -61,11 +66,10 @@ def test_fairlearn_metric_frame(benchmark, data):
     y_true, y_pred, sf = data
     benchmark.extra_info["role"] = "peer"
     frame = benchmark.pedantic(
-        lambda: fl.MetricFrame(metrics=PEER, y_true=y_true, y_pred=y_pred,
-                               sensitive_features=sf),
-        rounds=1, iterations=1,
+        lambda: fl.MetricFrame(metrics=PEER, y_true=y_true, y_pred=y_pred, sensitive_features=sf),
+        rounds=1,
+        iterations=1,
     )
     assert frame.by_group.shape == (N_GROUPS, len(METRICS))
     ours = group_metrics(y_true, y_pred, sensitive_features=sf, metrics=METRICS)
-    assert_allclose(ours.by_group.to_numpy(float), frame.by_group.to_numpy(float),
-                    rtol=1e-12)
+    assert_allclose(ours.by_group.to_numpy(float), frame.by_group.to_numpy(float), rtol=1e-12)

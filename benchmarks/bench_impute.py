@@ -50,9 +50,7 @@ def _column_transformer(frame):
 @pytest.mark.benchmark(group="impute: fit_transform 1M x 20 mixed")
 def test_typed_imputer(benchmark, frame):
     benchmark.extra_info["role"] = "mlpipe"
-    out = benchmark.pedantic(
-        lambda: TypedImputer().fit_transform(frame), rounds=3, iterations=1
-    )
+    out = benchmark.pedantic(lambda: TypedImputer().fit_transform(frame), rounds=3, iterations=1)
     assert not out.isna().any().any()
 
 

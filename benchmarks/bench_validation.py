@@ -105,9 +105,7 @@ def test_pandera(benchmark, frame, validator):
 @pytest.mark.benchmark(group=GROUP)
 def test_plain_pandas_pass(benchmark, frame):
     benchmark.extra_info["role"] = "peer"
-    nulls, low, high = benchmark.pedantic(
-        plain_pandas_pass, args=(frame,), rounds=5, iterations=1
-    )
+    nulls, low, high = benchmark.pedantic(plain_pandas_pass, args=(frame,), rounds=5, iterations=1)
     assert len(nulls) == frame.shape[1]
     assert (low <= high).all()
 
@@ -148,5 +146,4 @@ def test_same_verdict_on_a_broken_batch(frame, validator):
         pandera_schema(validator.schema_).validate(broken, lazy=True)
     cases = info.value.failure_cases
     theirs = {(c, int(i)) for c, i in zip(cases["column"], cases["index"], strict=True)}
-    assert ours == theirs == {("int0", 3), ("int0", 70), ("cat1", 11), ("cat1", 12),
-                              ("cat1", 13)}
+    assert ours == theirs == {("int0", 3), ("int0", 70), ("cat1", 11), ("cat1", 12), ("cat1", 13)}

@@ -48,6 +48,7 @@ _IMPUTER_MATRIX = {
     "unseen_category": Handled(_passes_unseen_through),
 }
 
+
 # {estimator name: (factory, {case: expectation})}. New components add themselves here.
 def _predicts_every_row(est, X_later, out):
     assert len(out) == len(X_later) and not pd.isna(out).any()
@@ -66,8 +67,13 @@ def _encodes_every_row(est, X_later, out):
 
 
 _SEARCH = {
-    "task": "classification", "search_space": "light", "generations": 1,
-    "population_size": 2, "cv": 2, "complexity_objective": False, "random_state": 0,
+    "task": "classification",
+    "search_space": "light",
+    "generations": 1,
+    "population_size": 2,
+    "cv": 2,
+    "complexity_objective": False,
+    "random_state": 0,
 }
 
 EXPECTATIONS = {
@@ -120,7 +126,6 @@ EXPECTATIONS = {
 }
 
 
-
 # --- mlpipe.fairness: meta-estimators around a realistic inner pipeline. Input
 # checks of the columns they do not read are the inner pipeline's (TypedImputer
 # names inf and dtype changes); the wrappers check the column set themselves.
@@ -171,16 +176,20 @@ def _group_threshold():
     return GroupThresholdClassifier(estimator=_fair_inner(), sensitive_feature="sex")
 
 
-EXPECTATIONS.update({
-    # One row has one class: the inner LogisticRegression refuses it.
-    "ReweighingClassifier": (
-        _reweighing, _fairness_matrix(Raises(ValueError, "fit", "class")),
-    ),
-    "GroupThresholdClassifier": (
-        _group_threshold,
-        _fairness_matrix(Raises(ValueError, "fit", "needs two classes")),
-    ),
-})
+EXPECTATIONS.update(
+    {
+        # One row has one class: the inner LogisticRegression refuses it.
+        "ReweighingClassifier": (
+            _reweighing,
+            _fairness_matrix(Raises(ValueError, "fit", "class")),
+        ),
+        "GroupThresholdClassifier": (
+            _group_threshold,
+            _fairness_matrix(Raises(ValueError, "fit", "needs two classes")),
+        ),
+    }
+)
+
 
 # --- mlpipe.validation: a validator's job is to flag bad input, so most cases
 # raise DataValidationError (a ValueError) naming the column; what it learned

@@ -25,8 +25,10 @@ def _rows(est, out, feature):
 
 def _reports_every_column(est, X_later, out):
     frame = _report(est, out).to_frame()
-    watched = est.detector_.reference_.columns if isinstance(est, DriftMonitor) else (
-        est.reference_.columns
+    watched = (
+        est.detector_.reference_.columns
+        if isinstance(est, DriftMonitor)
+        else (est.reference_.columns)
     )
     assert set(frame["feature"]) == set(watched)
     assert frame["drift"].dtype == bool
@@ -61,12 +63,14 @@ def _unseen_named(est, X_later, out):
 
 def _matrix(unseen_check=_unseen_named):
     return {
-        "nan": Handled(_missing_rates_reported,
-                       "missing values are left out of the tests and compared as "
-                       "missing rates"),
-        "inf_at_fit": Handled(_infinity_compared,
-                              "infinities are ordinary values to KS and fall in the "
-                              "outer PSI bins"),
+        "nan": Handled(
+            _missing_rates_reported,
+            "missing values are left out of the tests and compared as missing rates",
+        ),
+        "inf_at_fit": Handled(
+            _infinity_compared,
+            "infinities are ordinary values to KS and fall in the outer PSI bins",
+        ),
         "inf_later": Handled(_infinity_compared),
         "empty": Raises(ValueError, "fit", "0 sample"),
         "one_row": Handled(_reports_every_column, "one row is a (weak) sample"),
@@ -75,10 +79,10 @@ def _matrix(unseen_check=_unseen_named):
         "missing_column": Raises(ValueError, "later", "missing"),
         "extra_column": Raises(ValueError, "later", "unseen at fit"),
         "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
-        "mixed_object_column": Handled(_reports_every_column,
-                                       "mixed object values are compared as categories"),
-        "unseen_category": Handled(unseen_check,
-                                   "unseen categories get a bucket and are named"),
+        "mixed_object_column": Handled(
+            _reports_every_column, "mixed object values are compared as categories"
+        ),
+        "unseen_category": Handled(unseen_check, "unseen categories get a bucket and are named"),
     }
 
 
@@ -86,12 +90,15 @@ _NUMERIC = ["job", "credit_amount", "duration", "age"]
 
 DRIFT_EXPECTATIONS = {
     "DriftDetector": (lambda: DriftDetector(), _matrix()),
-    "KSDrift": (lambda: KSDrift(columns=["credit_amount", "duration", "age"]), {
-        **_matrix(),
-        # KS watches numeric columns only; "job" is not watched here.
-        "constant_column": Handled(_reports_every_column, "job is not watched"),
-        "mixed_object_column": Handled(_reports_every_column, "purpose is not watched"),
-    }),
+    "KSDrift": (
+        lambda: KSDrift(columns=["credit_amount", "duration", "age"]),
+        {
+            **_matrix(),
+            # KS watches numeric columns only; "job" is not watched here.
+            "constant_column": Handled(_reports_every_column, "job is not watched"),
+            "mixed_object_column": Handled(_reports_every_column, "purpose is not watched"),
+        },
+    ),
     "PSIDrift": (lambda: PSIDrift(), _matrix()),
     "ChiSquareDrift": (lambda: ChiSquareDrift(), _matrix()),
     "DriftMonitor": (lambda: DriftMonitor(warn=False), _matrix()),
@@ -105,8 +112,7 @@ DRIFT_EXPECTED_FAILED_CHECKS = {
     name: {
         "check_pipeline_consistency": _REPORT_SCORE,
         "check_array_api_input": (
-            "score returns a DriftReport, not the float this check asserts "
-            "score to return"
+            "score returns a DriftReport, not the float this check asserts score to return"
         ),
     }
     for name in ("KSDrift", "PSIDrift", "ChiSquareDrift", "DriftDetector")

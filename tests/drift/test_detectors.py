@@ -49,8 +49,7 @@ def test_finds_the_drifted_credit_features(detector):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
 def test_quiet_on_a_clean_batch(detector, seed):
-    report = detector.score(make_credit_batch(drift=False, defects=False,
-                                              random_state=seed).X)
+    report = detector.score(make_credit_batch(drift=False, defects=False, random_state=seed).X)
     assert not report.drift
     assert report.drifted_features == []
 
@@ -228,11 +227,8 @@ def test_psi_equals_numpy_reference(credit):
     frame = frame[frame["test"] == "psi"].set_index("feature")
     for col in ["credit_amount", "duration", "age"]:
         edges = det.reference_.psi_numeric[col][0]
-        np.testing.assert_array_equal(
-            edges, quantile_edges(credit[col].to_numpy(float), 10)
-        )
-        expected = psi_reference(credit[col].to_numpy(float), batch[col].to_numpy(float),
-                                 edges)
+        np.testing.assert_array_equal(edges, quantile_edges(credit[col].to_numpy(float), 10))
+        expected = psi_reference(credit[col].to_numpy(float), batch[col].to_numpy(float), edges)
         assert frame.loc[col, "statistic"] == pytest.approx(expected, rel=1e-12)
     assert frame.loc["credit_amount", "drift"]
 
@@ -242,8 +238,9 @@ def test_psi_uniform_bins_and_categories():
     ref = pd.DataFrame({"x": rng.random(1000), "c": rng.choice(list("abc"), 1000)})
     bat = pd.DataFrame({"x": rng.random(500) ** 3, "c": rng.choice(list("abd"), 500)})
     det = PSIDrift(binning="uniform", n_bins=5).fit(ref)
-    np.testing.assert_allclose(det.reference_.psi_numeric["x"][0],
-                               np.linspace(ref.x.min(), ref.x.max(), 6)[1:-1])
+    np.testing.assert_allclose(
+        det.reference_.psi_numeric["x"][0], np.linspace(ref.x.min(), ref.x.max(), 6)[1:-1]
+    )
     frame = det.score(bat).to_frame()
     assert frame["drift"].all()
     assert "'d'" in frame.loc[1, "note"]
@@ -254,10 +251,12 @@ def test_chi2_equals_scipy(credit):
     frame = ChiSquareDrift().fit(credit).score(batch).to_frame().set_index("feature")
     for col in ["sex", "housing", "purpose", "job"]:
         cats = sorted(set(credit[col].dropna()) | set(batch[col].dropna()), key=str)
-        table = np.array([
-            [int((credit[col] == c).sum()) for c in cats],
-            [int((batch[col] == c).sum()) for c in cats],
-        ])
+        table = np.array(
+            [
+                [int((credit[col] == c).sum()) for c in cats],
+                [int((batch[col] == c).sum()) for c in cats],
+            ]
+        )
         table = table[:, table.sum(axis=0) > 0]
         res = stats.chi2_contingency(table)
         assert frame.loc[col, "statistic"] == pytest.approx(res.statistic, rel=1e-12)
@@ -284,8 +283,9 @@ def test_reference_is_compact_and_pickles(credit):
 
 def test_detect_is_score(detector):
     batch = make_credit_batch().X
-    pd.testing.assert_frame_equal(detector.detect(batch).to_frame(),
-                                  detector.score(batch).to_frame())
+    pd.testing.assert_frame_equal(
+        detector.detect(batch).to_frame(), detector.score(batch).to_frame()
+    )
 
 
 def test_drift_share(credit):
@@ -296,14 +296,18 @@ def test_drift_share(credit):
 
 def test_datetime_and_boolean_columns():
     rng = np.random.default_rng(5)
-    ref = pd.DataFrame({
-        "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 800), "D"),
-        "flag": rng.random(800) < 0.3,
-    })
-    bat = pd.DataFrame({
-        "when": pd.to_datetime("2024-06-01") + pd.to_timedelta(rng.integers(0, 365, 400), "D"),
-        "flag": rng.random(400) < 0.6,
-    })
+    ref = pd.DataFrame(
+        {
+            "when": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 800), "D"),
+            "flag": rng.random(800) < 0.3,
+        }
+    )
+    bat = pd.DataFrame(
+        {
+            "when": pd.to_datetime("2024-06-01") + pd.to_timedelta(rng.integers(0, 365, 400), "D"),
+            "flag": rng.random(400) < 0.6,
+        }
+    )
     det = DriftDetector().fit(ref)
     assert det.tests_ == {"when": "ks", "flag": "chi2"}
     assert det.score(bat).to_frame()["drift"].all()

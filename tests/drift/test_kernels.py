@@ -31,8 +31,9 @@ def scipy_ks(a, b, alternative="two-sided", method="auto"):
     b = np.asarray(b, dtype=np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = stats.ks_2samp(a[~np.isnan(a)], b[~np.isnan(b)],
-                             alternative=alternative, method=method)
+        res = stats.ks_2samp(
+            a[~np.isnan(a)], b[~np.isnan(b)], alternative=alternative, method=method
+        )
     return float(res.statistic), float(res.pvalue)
 
 
@@ -84,8 +85,19 @@ def _samples(kind, n1, n2, rng):
 
 
 KINDS = ["random", "ties", "integer", "constant", "both_constant", "nan", "infinite"]
-SIZES = [(1, 1), (1, 2), (2, 1), (2, 2), (5, 3), (40, 40), (100, 37), (1000, 500),
-         (3000, 10000), (10001, 500), (12000, 3000)]
+SIZES = [
+    (1, 1),
+    (1, 2),
+    (2, 1),
+    (2, 2),
+    (5, 3),
+    (40, 40),
+    (100, 37),
+    (1000, 500),
+    (3000, 10000),
+    (10001, 500),
+    (12000, 3000),
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -95,8 +107,7 @@ def test_ks_equals_scipy(kind, n1, n2):
     a, b = _samples(kind, n1, n2, rng)
     for alternative in ALTERNATIVES:
         for method in METHODS:
-            if (method == "exact" and alternative != "two-sided" and n1 != n2
-                    and n1 + n2 > 2000):
+            if method == "exact" and alternative != "two-sided" and n1 != n2 and n1 + n2 > 2000:
                 continue  # scipy's own pure-Python count takes seconds here
             assert_same_as_scipy(a, b, alternative, method)
 
@@ -214,18 +225,25 @@ def test_property_ks_symmetry_and_range(a, b):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    ref=hnp.arrays(np.float64, st.integers(1, 200),
-                   elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan),
-                                      st.sampled_from([np.inf, -np.inf, 0.0, 1.0]))),
-    bat=hnp.arrays(np.float64, st.integers(1, 200),
-                   elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan),
-                                      st.sampled_from([np.inf, -np.inf, 0.0, 1.0]))),
+    ref=hnp.arrays(
+        np.float64,
+        st.integers(1, 200),
+        elements=st.one_of(
+            st.floats(-1e3, 1e3), st.just(np.nan), st.sampled_from([np.inf, -np.inf, 0.0, 1.0])
+        ),
+    ),
+    bat=hnp.arrays(
+        np.float64,
+        st.integers(1, 200),
+        elements=st.one_of(
+            st.floats(-1e3, 1e3), st.just(np.nan), st.sampled_from([np.inf, -np.inf, 0.0, 1.0])
+        ),
+    ),
     n_bins=st.integers(2, 12),
 )
 def test_property_psi_equals_numpy_reference(ref, bat, n_bins):
     edges = bin_edges(ref, n_bins, "quantile")
-    np.testing.assert_array_equal(edges, _reference.quantile_edges(ref[np.isfinite(ref)],
-                                                                   n_bins))
+    np.testing.assert_array_equal(edges, _reference.quantile_edges(ref[np.isfinite(ref)], n_bins))
     rc, r_nan = count_bins([ref], [edges], len(ref))[0]
     bc, b_nan = count_bins([bat], [edges], len(bat))[0]
     assert r_nan == np.isnan(ref).sum() and b_nan == np.isnan(bat).sum()
@@ -255,9 +273,7 @@ def test_bin_counts_equals_numpy_twin():
 def test_code_counts_equals_numpy_twin():
     rng = np.random.default_rng(6)
     codes = rng.integers(-1, 7, size=(3, 500))
-    np.testing.assert_array_equal(
-        _kernels.code_counts(codes, 7), _reference.code_counts(codes, 7)
-    )
+    np.testing.assert_array_equal(_kernels.code_counts(codes, 7), _reference.code_counts(codes, 7))
 
 
 @settings(max_examples=100, deadline=None)
@@ -304,11 +320,18 @@ def _indexed_statistics(ref_cols, bat_cols, step, alternative):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    ref=hnp.arrays(np.float64, st.integers(2, 400),
-                   elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan),
-                                      st.sampled_from([np.inf, -np.inf]))),
-    bat=hnp.arrays(np.float64, st.integers(1, 100),
-                   elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan))),
+    ref=hnp.arrays(
+        np.float64,
+        st.integers(2, 400),
+        elements=st.one_of(
+            st.floats(-5, 5), small_ints, st.just(np.nan), st.sampled_from([np.inf, -np.inf])
+        ),
+    ),
+    bat=hnp.arrays(
+        np.float64,
+        st.integers(1, 100),
+        elements=st.one_of(st.floats(-5, 5), small_ints, st.just(np.nan)),
+    ),
     step=st.sampled_from([1, 2, 3, 5, 8, 64]),
     alternative=st.sampled_from([0, 1, 2]),
 )
@@ -340,14 +363,31 @@ def test_antidiagonal_recursion_is_the_column_recursion():
     from scipy.stats._stats_py import _compute_outer_prob_inside_method as scipy_inside
 
     rng = np.random.default_rng(11)
-    cases = [(10000, 1000), (1000, 10000), (37, 53), (100, 7), (5, 5), (1, 3), (2, 1),
-             (999, 1000), (3000, 2000)]
+    cases = [
+        (10000, 1000),
+        (1000, 10000),
+        (37, 53),
+        (100, 7),
+        (5, 5),
+        (1, 3),
+        (2, 1),
+        (999, 1000),
+        (3000, 2000),
+    ]
     cases += [tuple(int(v) for v in rng.integers(1, 300, 2)) for _ in range(60)]
     for m, n in cases:
         g = math.gcd(m, n)
         lcm = m // g * n
-        hs = {1, 2, 3, max(1, lcm // 50), max(1, lcm // 10), lcm // 3 + 1, lcm,
-              int(rng.integers(1, lcm + 1))}
+        hs = {
+            1,
+            2,
+            3,
+            max(1, lcm // 50),
+            max(1, lcm // 10),
+            lcm // 3 + 1,
+            lcm,
+            int(rng.integers(1, lcm + 1)),
+        }
         for h in sorted(hs):
             columns = _kernels._outer_prob_inside_columns(m, n, g, h)
             assert _kernels._outer_prob_inside_diagonals(m, n, g, h) == columns, (m, n, h)

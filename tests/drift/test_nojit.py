@@ -50,7 +50,10 @@ SCRIPT = textwrap.dedent(
 def test_kernels_without_jit():
     env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True,
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

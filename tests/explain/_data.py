@@ -26,11 +26,18 @@ def credit(n=240):
 def preprocessor(numeric=NUMERIC, categorical=CATEGORICAL):
     """ColumnTransformer: impute (with indicators) + scale the numbers,
     impute (with indicators) + one-hot encode the categories."""
-    return ColumnTransformer([
-        ("num", make_pipeline(TypedImputer(add_indicator=True), StandardScaler()), numeric),
-        ("cat", make_pipeline(TypedImputer(add_indicator=True),
-                              OneHotEncoder(handle_unknown="ignore")), categorical),
-    ])
+    return ColumnTransformer(
+        [
+            ("num", make_pipeline(TypedImputer(add_indicator=True), StandardScaler()), numeric),
+            (
+                "cat",
+                make_pipeline(
+                    TypedImputer(add_indicator=True), OneHotEncoder(handle_unknown="ignore")
+                ),
+                categorical,
+            ),
+        ]
+    )
 
 
 def model_output(model, X, output):

@@ -29,21 +29,53 @@ from mlpipe.explain._explainer import AUDIT_LOGGER, TOLERANCE
 from mlpipe.impute import TypedImputer
 from tests.explain._data import CATEGORICAL, NUMERIC, model_output, preprocessor
 
-RAW = ["sex", "job", "housing", "saving_accounts", "checking_account",
-       "credit_amount", "duration", "purpose", "age"]
+RAW = [
+    "sex",
+    "job",
+    "housing",
+    "saving_accounts",
+    "checking_account",
+    "credit_amount",
+    "duration",
+    "purpose",
+    "age",
+]
 
 # (id, model, output asked, method expected, output expected, rows explained)
 BINARY_CASES = [
-    ("forest", lambda: RandomForestClassifier(30, max_depth=5, random_state=0),
-     "auto", "tree", "probability", 40),
-    ("boosting", lambda: GradientBoostingClassifier(n_estimators=30, random_state=0),
-     "auto", "tree", "log_odds", 40),
-    ("boosting-proba", lambda: GradientBoostingClassifier(n_estimators=30, random_state=0),
-     "probability", "tree", "probability", 40),
-    ("logistic", lambda: LogisticRegression(max_iter=1000),
-     "auto", "linear", "log_odds", 40),
-    ("logistic-proba", lambda: LogisticRegression(max_iter=1000),
-     "probability", "kernel", "probability", 3),
+    (
+        "forest",
+        lambda: RandomForestClassifier(30, max_depth=5, random_state=0),
+        "auto",
+        "tree",
+        "probability",
+        40,
+    ),
+    (
+        "boosting",
+        lambda: GradientBoostingClassifier(n_estimators=30, random_state=0),
+        "auto",
+        "tree",
+        "log_odds",
+        40,
+    ),
+    (
+        "boosting-proba",
+        lambda: GradientBoostingClassifier(n_estimators=30, random_state=0),
+        "probability",
+        "tree",
+        "probability",
+        40,
+    ),
+    ("logistic", lambda: LogisticRegression(max_iter=1000), "auto", "linear", "log_odds", 40),
+    (
+        "logistic-proba",
+        lambda: LogisticRegression(max_iter=1000),
+        "probability",
+        "kernel",
+        "probability",
+        3,
+    ),
     ("svm", lambda: SVC(random_state=0), "auto", "kernel", "log_odds", 3),
 ]
 
@@ -59,10 +91,12 @@ def _assert_additive(explanation, expected):
 
 @pytest.mark.parametrize(
     "make, output, method, resolved, n_rows",
-    [case[1:] for case in BINARY_CASES], ids=[case[0] for case in BINARY_CASES],
+    [case[1:] for case in BINARY_CASES],
+    ids=[case[0] for case in BINARY_CASES],
 )
-def test_values_plus_base_equal_pipeline_output(credit_data, make, output, method,
-                                                resolved, n_rows):
+def test_values_plus_base_equal_pipeline_output(
+    credit_data, make, output, method, resolved, n_rows
+):
     X, y, X_new = credit_data
     model = _fit(make(), X, y)
     rows = X_new.iloc[:n_rows]
@@ -92,6 +126,7 @@ def _fold_by_names(values, names):
 
 def test_tree_values_equal_shap_on_transformed_matrix_summed_by_hand(credit_data):
     import shap
+
     X, y, X_new = credit_data
     model = _fit(RandomForestClassifier(30, max_depth=5, random_state=0), X, y)
     Xt = model[:-1].transform(X_new)
@@ -142,14 +177,17 @@ def test_kernel_on_string_columns_equals_brute_force_shapley(text_dtype):
     # ("unsupported operand type(s) for -: 'str' and 'str'").
     rng = np.random.default_rng(0)
     n = 80
-    X = pd.DataFrame({
-        "city": pd.Series(rng.choice(["Oslo", "Rome", "Lima"], n)).astype(text_dtype),
-        "income": rng.normal(50, 10, n),
-        "plan": pd.Series(rng.choice(["basic", "pro"], n)).astype(text_dtype),
-    })
+    X = pd.DataFrame(
+        {
+            "city": pd.Series(rng.choice(["Oslo", "Rome", "Lima"], n)).astype(text_dtype),
+            "income": rng.normal(50, 10, n),
+            "plan": pd.Series(rng.choice(["basic", "pro"], n)).astype(text_dtype),
+        }
+    )
     y = ((X["income"] > 50) ^ (X["city"].astype(str) == "Rome")).astype(int)
-    pre = ColumnTransformer([("cat", OneHotEncoder(), ["city", "plan"]),
-                             ("num", StandardScaler(), ["income"])])
+    pre = ColumnTransformer(
+        [("cat", OneHotEncoder(), ["city", "plan"]), ("num", StandardScaler(), ["income"])]
+    )
     model = make_pipeline(pre, SVC(random_state=0)).fit(X, y)
     background = X.iloc[:12]
     rows = X.iloc[40:43]
@@ -174,12 +212,15 @@ def test_string_columns_work_through_the_tree_path(credit_data):
 
 MULTICLASS_CASES = [
     ("forest", lambda: RandomForestClassifier(20, max_depth=4, random_state=0), "tree", 20),
-    ("hist-boosting", lambda: HistGradientBoostingClassifier(max_iter=15, random_state=0),
-     "tree", 20),
+    (
+        "hist-boosting",
+        lambda: HistGradientBoostingClassifier(max_iter=15, random_state=0),
+        "tree",
+        20,
+    ),
     ("logistic", lambda: LogisticRegression(max_iter=1000), "linear", 20),
     # shap's TreeExplainer supports only binary GradientBoostingClassifier.
-    ("boosting", lambda: GradientBoostingClassifier(n_estimators=10, random_state=0),
-     "kernel", 2),
+    ("boosting", lambda: GradientBoostingClassifier(n_estimators=10, random_state=0), "kernel", 2),
     ("svm", lambda: SVC(random_state=0), "kernel", 2),
 ]
 
@@ -192,10 +233,10 @@ def one_openmp_thread():
         yield
 
 
-@pytest.mark.parametrize("make, method, n_rows", [c[1:] for c in MULTICLASS_CASES],
-                         ids=[c[0] for c in MULTICLASS_CASES])
-def test_multiclass_shapes_and_additivity(credit_data, make, method, n_rows,
-                                          one_openmp_thread):
+@pytest.mark.parametrize(
+    "make, method, n_rows", [c[1:] for c in MULTICLASS_CASES], ids=[c[0] for c in MULTICLASS_CASES]
+)
+def test_multiclass_shapes_and_additivity(credit_data, make, method, n_rows, one_openmp_thread):
     X, _, X_new = credit_data
     target = X["housing"].astype(str).replace("nan", "unknown")
     features = X.drop(columns="housing")
@@ -212,10 +253,13 @@ def test_multiclass_shapes_and_additivity(credit_data, make, method, n_rows,
     _assert_additive(explanation, model_output(model, rows, explanation.output))
 
 
-@pytest.mark.parametrize("make, method", [
-    (lambda: RandomForestRegressor(20, max_depth=4, random_state=0), "tree"),
-    (lambda: Ridge(), "linear"),
-])
+@pytest.mark.parametrize(
+    "make, method",
+    [
+        (lambda: RandomForestRegressor(20, max_depth=4, random_state=0), "tree"),
+        (lambda: Ridge(), "linear"),
+    ],
+)
 def test_regression(credit_data, make, method):
     X, _, X_new = credit_data
     target = X["credit_amount"].fillna(X["credit_amount"].median())
@@ -286,8 +330,9 @@ def test_gradient_boosting_probability_base_is_background_mean(credit_data):
     model = _fit(GradientBoostingClassifier(n_estimators=20, random_state=0), X, y)
     background = X.iloc[:30]
     explanation = explain(model, X_new, background=background, output="probability")
-    np.testing.assert_allclose(explanation.base_values,
-                               model.predict_proba(background)[:, 1].mean(), atol=1e-6)
+    np.testing.assert_allclose(
+        explanation.base_values, model.predict_proba(background)[:, 1].mean(), atol=1e-6
+    )
 
 
 def test_caller_data_is_not_modified(credit_data):
@@ -312,15 +357,18 @@ def test_kernel_restores_numpy_global_random_state(credit_data):
     assert np.random.rand() == expected  # noqa: NPY002
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"method": "tree"}, ValueError, "method='tree' cannot explain.*LogisticRegression"),
-    ({"method": "shapley"}, ValueError, "method must be one of"),
-    ({"output": "odds"}, ValueError, "output must be one of"),
-    ({"output": "predict"}, ValueError, "'probability' or 'log_odds'"),
-    ({"max_background": 0}, ValueError, "max_background"),
-    ({"n_reasons": 0}, ValueError, "n_reasons"),
-    ({"audit_log": "yes"}, TypeError, "audit_log"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"method": "tree"}, ValueError, "method='tree' cannot explain.*LogisticRegression"),
+        ({"method": "shapley"}, ValueError, "method must be one of"),
+        ({"output": "odds"}, ValueError, "output must be one of"),
+        ({"output": "predict"}, ValueError, "'probability' or 'log_odds'"),
+        ({"max_background": 0}, ValueError, "max_background"),
+        ({"n_reasons": 0}, ValueError, "n_reasons"),
+        ({"audit_log": "yes"}, TypeError, "audit_log"),
+    ],
+)
 def test_bad_parameters(credit_data, kwargs, error, match):
     X, y, _ = credit_data
     model = _fit(LogisticRegression(max_iter=1000), X, y)
@@ -341,13 +389,16 @@ def test_output_the_model_lacks(credit_data):
         PipelineExplainer(make_pipeline(preprocessor(), LogisticRegression()))
 
 
-@pytest.mark.parametrize("change, match", [
-    (lambda X: X.drop(columns="duration"), r"lacks column\(s\) \['duration'\]"),
-    (lambda X: X.assign(surprise=1.0), r"column\(s\) \['surprise'\] unseen at fit"),
-    (lambda X: X.iloc[:0], "0 rows"),
-    (lambda X: X[X.columns[::-1]], r"another order.*\['sex', 'job'"),
-    (lambda X: X.to_numpy()[:, :3], "3 columns but the model was fitted on 9"),
-])
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda X: X.drop(columns="duration"), r"lacks column\(s\) \['duration'\]"),
+        (lambda X: X.assign(surprise=1.0), r"column\(s\) \['surprise'\] unseen at fit"),
+        (lambda X: X.iloc[:0], "0 rows"),
+        (lambda X: X[X.columns[::-1]], r"another order.*\['sex', 'job'"),
+        (lambda X: X.to_numpy()[:, :3], "3 columns but the model was fitted on 9"),
+    ],
+)
 def test_bad_input_names_the_problem(credit_data, change, match):
     X, y, X_new = credit_data
     model = _fit(LogisticRegression(max_iter=1000), X, y)
@@ -414,8 +465,9 @@ def test_model_taking_text_falls_back_to_kernel(credit_data, one_openmp_thread):
     X, y, X_new = credit_data
     model = make_pipeline(
         TypedImputer(add_indicator="auto"),
-        HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=10,
-                                       random_state=0),
+        HistGradientBoostingClassifier(
+            categorical_features="from_dtype", max_iter=10, random_state=0
+        ),
     ).fit(X, y)
     rows = X_new.iloc[:2]
     explainer = PipelineExplainer(model, background=X.iloc[:10])
@@ -466,12 +518,21 @@ def test_validator_and_top_level_imputer_in_the_pipeline(credit_data):
     from mlpipe.validation import SchemaValidator
 
     X, y, X_new = credit_data
-    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-                             ("num", StandardScaler(), NUMERIC)], remainder="passthrough")
+    pre = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+            ("num", StandardScaler(), NUMERIC),
+        ],
+        remainder="passthrough",
+    )
     # the 40 new rows miss more account data than the training rows did
     validator = SchemaValidator(null_tolerance=0.5)
-    model = make_pipeline(validator, TypedImputer(add_indicator=True), pre,
-                          GradientBoostingClassifier(n_estimators=20, random_state=0))
+    model = make_pipeline(
+        validator,
+        TypedImputer(add_indicator=True),
+        pre,
+        GradientBoostingClassifier(n_estimators=20, random_state=0),
+    )
     model.fit(X, y)
     names = model[:-1].get_feature_names_out()
     assert "remainder__missingindicator_credit_amount" in names

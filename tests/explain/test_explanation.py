@@ -11,8 +11,10 @@ from tests.explain._data import CATEGORICAL, preprocessor
 
 
 def _toy(multiclass=False):
-    data = pd.DataFrame({"city": ["Oslo", "Rome", None], "income": [10.0, np.nan, 30.0],
-                         "age": [20, 40, 60]}, index=["a", "b", "c"])
+    data = pd.DataFrame(
+        {"city": ["Oslo", "Rome", None], "income": [10.0, np.nan, 30.0], "age": [20, 40, 60]},
+        index=["a", "b", "c"],
+    )
     values = np.array([[0.5, -0.2, 0.1], [-0.4, 0.3, 0.0], [0.1, 0.1, -0.6]])
     if multiclass:
         values = np.stack([values, -values, 2 * values], axis=-1)
@@ -21,9 +23,15 @@ def _toy(multiclass=False):
     else:
         base = np.full(3, 0.25)
         names = [1]
-    return Explanation(values=values, base_values=base, data=data,
-                       feature_names=["city", "income", "age"], output="probability",
-                       output_names=names, method="tree")
+    return Explanation(
+        values=values,
+        base_values=base,
+        data=data,
+        feature_names=["city", "income", "age"],
+        output="probability",
+        output_names=names,
+        method="tree",
+    )
 
 
 def test_importance_is_mean_absolute_value():
@@ -46,8 +54,12 @@ def test_to_frame_is_tidy():
     assert row_b.loc["income", "shap"] == 0.3
     multi = _toy(multiclass=True).to_frame()
     assert len(multi) == 27
-    assert multi.loc[(multi["row"] == "c") & (multi["feature"] == "age")
-                     & (multi["output"] == "z"), "shap"].item() == -1.2
+    assert (
+        multi.loc[
+            (multi["row"] == "c") & (multi["feature"] == "age") & (multi["output"] == "z"), "shap"
+        ].item()
+        == -1.2
+    )
 
 
 def test_reasons_rank_by_size_and_filter_by_direction():
@@ -106,6 +118,7 @@ def test_summary_and_html():
 
 def test_to_shap_keeps_values_and_raw_display():
     import shap
+
     e = _toy()
     s = e.to_shap()
     assert isinstance(s, shap.Explanation)
@@ -128,6 +141,7 @@ def forest_explanation(credit_data):
 @pytest.mark.parametrize("kind", ["bar", "beeswarm", "waterfall"])
 def test_plots_draw(forest_explanation, kind):
     import matplotlib.pyplot as plt
+
     ax = forest_explanation.plot(kind, row=2, max_display=5)
     try:
         labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -140,12 +154,14 @@ def test_plots_draw(forest_explanation, kind):
 
 def test_multiclass_plots_pick_a_class():
     import matplotlib.pyplot as plt
+
     e = _toy(multiclass=True)
     try:
         ax = e.plot("bar")
         assert [t.get_text() for t in ax.get_yticklabels()] == ["income", "age", "city"]
-        np.testing.assert_allclose(sorted(p.get_width() for p in ax.patches),
-                                   sorted(e.importance().to_numpy()))
+        np.testing.assert_allclose(
+            sorted(p.get_width() for p in ax.patches), sorted(e.importance().to_numpy())
+        )
         e.plot("beeswarm", target="y")
         e.plot("waterfall", row=0)
     finally:
@@ -166,6 +182,7 @@ def test_categorical_columns_show_raw_values_in_reasons(forest_explanation):
 def test_multiclass_to_shap_slices_into_shap_plots():
     import matplotlib.pyplot as plt
     import shap
+
     e = _toy(multiclass=True)
     s = e.to_shap()
     assert s.values.shape == (3, 3, 3)

@@ -25,12 +25,14 @@ from mlpipe.impute import TypedImputer
 def frame():
     rng = np.random.default_rng(0)
     n = 60
-    return pd.DataFrame({
-        "city": rng.choice(["Oslo", "Rome", "Lima", "Kyiv"], n, p=[0.45, 0.45, 0.05, 0.05]),
-        "income": np.where(rng.random(n) < 0.1, np.nan, rng.normal(50, 10, n)),
-        "age": rng.integers(18, 80, n).astype(float),
-        "city_size": rng.choice(["big", "small"], n),  # a name that prefixes nothing
-    })
+    return pd.DataFrame(
+        {
+            "city": rng.choice(["Oslo", "Rome", "Lima", "Kyiv"], n, p=[0.45, 0.45, 0.05, 0.05]),
+            "income": np.where(rng.random(n) < 0.1, np.nan, rng.normal(50, 10, n)),
+            "age": rng.integers(18, 80, n).astype(float),
+            "city_size": rng.choice(["big", "small"], n),  # a name that prefixes nothing
+        }
+    )
 
 
 def _owner_by_name(name, raw):
@@ -42,24 +44,50 @@ def _owner_by_name(name, raw):
     return max(owners, key=len)
 
 
-@pytest.mark.parametrize("ct", [
-    ColumnTransformer([
-        ("cat", OneHotEncoder(drop="first"), ["city", "city_size"]),
-        ("num", make_pipeline(TypedImputer(add_indicator="all"), StandardScaler()),
-         ["income", "age"]),
-    ]),
-    ColumnTransformer([
-        ("cat", OneHotEncoder(min_frequency=5, handle_unknown="infrequent_if_exist"), ["city"]),
-        ("num", SimpleImputer(add_indicator=True), ["income"]),
-    ], remainder="passthrough"),
-    ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(), KBinsDiscretizer(3, encode="onehot-dense",
-                                                                 quantile_method="averaged_inverted_cdf")),
-         ["income"]),
-        ("drop_me", "drop", ["age"]),
-        ("same", FunctionTransformer(feature_names_out="one-to-one"), ["age"]),
-    ], remainder=OneHotEncoder()),
-], ids=["drop-first+indicators", "infrequent+remainder", "bins+drop+remainder-encoder"])
+@pytest.mark.parametrize(
+    "ct",
+    [
+        ColumnTransformer(
+            [
+                ("cat", OneHotEncoder(drop="first"), ["city", "city_size"]),
+                (
+                    "num",
+                    make_pipeline(TypedImputer(add_indicator="all"), StandardScaler()),
+                    ["income", "age"],
+                ),
+            ]
+        ),
+        ColumnTransformer(
+            [
+                (
+                    "cat",
+                    OneHotEncoder(min_frequency=5, handle_unknown="infrequent_if_exist"),
+                    ["city"],
+                ),
+                ("num", SimpleImputer(add_indicator=True), ["income"]),
+            ],
+            remainder="passthrough",
+        ),
+        ColumnTransformer(
+            [
+                (
+                    "num",
+                    make_pipeline(
+                        SimpleImputer(),
+                        KBinsDiscretizer(
+                            3, encode="onehot-dense", quantile_method="averaged_inverted_cdf"
+                        ),
+                    ),
+                    ["income"],
+                ),
+                ("drop_me", "drop", ["age"]),
+                ("same", FunctionTransformer(feature_names_out="one-to-one"), ["age"]),
+            ],
+            remainder=OneHotEncoder(),
+        ),
+    ],
+    ids=["drop-first+indicators", "infrequent+remainder", "bins+drop+remainder-encoder"],
+)
 def test_sources_match_output_names(frame, ct):
     ct.fit(frame)
     raw = list(frame.columns)
@@ -73,8 +101,12 @@ def test_feature_union_and_nested_pipeline(frame):
     numbers = frame[["income", "age"]]
     union = make_pipeline(
         SimpleImputer(),
-        FeatureUnion([("scaled", StandardScaler()),
-                      ("same", FunctionTransformer(feature_names_out="one-to-one"))]),
+        FeatureUnion(
+            [
+                ("scaled", StandardScaler()),
+                ("same", FunctionTransformer(feature_names_out="one-to-one")),
+            ]
+        ),
     ).fit(numbers)
     assert source_columns(union, 2).tolist() == [0, 1, 0, 1]
 

@@ -24,9 +24,15 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch):
 
     from mlpipe.explain import Explanation
 
-    e = Explanation(values=np.zeros((1, 1)), base_values=np.zeros(1),
-                    data=pd.DataFrame({"a": [1]}), feature_names=["a"],
-                    output="predict", output_names=["prediction"], method="tree")
+    e = Explanation(
+        values=np.zeros((1, 1)),
+        base_values=np.zeros(1),
+        data=pd.DataFrame({"a": [1]}),
+        feature_names=["a"],
+        output="predict",
+        output_names=["prediction"],
+        method="tree",
+    )
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(MissingExtraError, match=r'pip install "mlpipe\[explain\]"'):
         e.plot()

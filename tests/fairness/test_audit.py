@@ -30,8 +30,7 @@ def _data(n=600, seed=0):
 def test_values_equal_fairlearn(intersectional):
     y_true, y_pred, sex, age = _data()
     sf = pd.DataFrame({"sex": sex, "age_band": age}) if intersectional else sex
-    report = audit_fairness(y_true, y_pred, sensitive_features=sf, n_boot=50,
-                            random_state=0)
+    report = audit_fairness(y_true, y_pred, sensitive_features=sf, n_boot=50, random_state=0)
     frame = fl.MetricFrame(
         metrics={
             "size": fl.count,
@@ -42,7 +41,9 @@ def test_values_equal_fairlearn(intersectional):
             "precision": lambda yt, yp: precision_score(yt, yp, zero_division=0),
             "accuracy": accuracy_score,
         },
-        y_true=y_true, y_pred=y_pred, sensitive_features=sf,
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=sf,
     )
     theirs = frame.by_group.dropna(how="all").astype(float)
     ours = report.by_group[theirs.columns].astype(float)
@@ -50,16 +51,20 @@ def test_values_equal_fairlearn(intersectional):
     assert_allclose(report.by_group["share"].sum(), 1.0)
     expected = {
         name: getattr(fl, name)(y_true, y_pred, sensitive_features=sf)
-        for name in ("demographic_parity_difference", "demographic_parity_ratio",
-                     "equal_opportunity_difference", "equal_opportunity_ratio",
-                     "equalized_odds_difference", "equalized_odds_ratio")
+        for name in (
+            "demographic_parity_difference",
+            "demographic_parity_ratio",
+            "equal_opportunity_difference",
+            "equal_opportunity_ratio",
+            "equalized_odds_difference",
+            "equalized_odds_ratio",
+        )
     }
     expected["accuracy_difference"] = fl.MetricFrame(
         metrics=accuracy_score, y_true=y_true, y_pred=y_pred, sensitive_features=sf
     ).difference()
     for name, value in expected.items():
-        assert_allclose(report.disparities.loc[name, "value"], value, rtol=1e-12,
-                        err_msg=name)
+        assert_allclose(report.disparities.loc[name, "value"], value, rtol=1e-12, err_msg=name)
     assert_allclose(report.four_fifths_ratio, expected["demographic_parity_ratio"])
 
 
@@ -71,15 +76,14 @@ def test_bootstrap_intervals_match_the_normal_approximation():
     group = np.repeat(["a", "b"], n)
     y_pred = (rng.random(2 * n) < np.where(group == "a", 0.5, 0.4)).astype(int)
     y_true = rng.integers(0, 2, 2 * n)
-    report = audit_fairness(y_true, y_pred, sensitive_features=group, n_boot=2000,
-                            random_state=0)
+    report = audit_fairness(y_true, y_pred, sensitive_features=group, n_boot=2000, random_state=0)
     z = 1.959964
     p = np.array([y_pred[group == g].mean() for g in "ab"])
     se = np.sqrt(p * (1 - p) / n)
     ci = report.intervals[report.intervals["metric"] == "selection_rate"]
     assert_allclose(ci["ci_low"], p - z * se, atol=0.004)
     assert_allclose(ci["ci_high"], p + z * se, atol=0.004)
-    diff_se = np.sqrt((se ** 2).sum())
+    diff_se = np.sqrt((se**2).sum())
     row = report.disparities.loc["demographic_parity_difference"]
     assert_allclose(row["ci_low"], abs(p[0] - p[1]) - z * diff_se, atol=0.004)
     assert_allclose(row["ci_high"], abs(p[0] - p[1]) + z * diff_se, atol=0.004)
@@ -89,28 +93,32 @@ def test_bootstrap_intervals_match_the_normal_approximation():
 
 def test_weights_scale_free_and_seeded():
     y_true, y_pred, sex, _ = _data()
-    plain = audit_fairness(y_true, y_pred, sensitive_features=sex, n_boot=200,
-                           random_state=3)
-    doubled = audit_fairness(y_true, y_pred, sensitive_features=sex, n_boot=200,
-                             random_state=3, sample_weight=np.full(len(y_true), 2.0))
+    plain = audit_fairness(y_true, y_pred, sensitive_features=sex, n_boot=200, random_state=3)
+    doubled = audit_fairness(
+        y_true,
+        y_pred,
+        sensitive_features=sex,
+        n_boot=200,
+        random_state=3,
+        sample_weight=np.full(len(y_true), 2.0),
+    )
     pd.testing.assert_frame_equal(plain.disparities, doubled.disparities)
     pd.testing.assert_frame_equal(plain.intervals, doubled.intervals)
-    other_seed = audit_fairness(y_true, y_pred, sensitive_features=sex, n_boot=200,
-                                random_state=4)
+    other_seed = audit_fairness(y_true, y_pred, sensitive_features=sex, n_boot=200, random_state=4)
     assert not plain.disparities["ci_low"].equals(other_seed.disparities["ci_low"])
 
 
 def test_weighted_values_equal_fairlearn():
     y_true, y_pred, sex, _ = _data()
     w = np.random.default_rng(5).random(len(y_true)) * 3
-    report = audit_fairness(y_true, y_pred, sensitive_features=sex, sample_weight=w,
-                            n_boot=20, random_state=0)
-    assert_allclose(report.disparities.loc["demographic_parity_difference", "value"],
-                    fl.demographic_parity_difference(y_true, y_pred,
-                                                     sensitive_features=sex,
-                                                     sample_weight=w))
-    low, high = report.disparities.loc["demographic_parity_difference",
-                                       ["ci_low", "ci_high"]]
+    report = audit_fairness(
+        y_true, y_pred, sensitive_features=sex, sample_weight=w, n_boot=20, random_state=0
+    )
+    assert_allclose(
+        report.disparities.loc["demographic_parity_difference", "value"],
+        fl.demographic_parity_difference(y_true, y_pred, sensitive_features=sex, sample_weight=w),
+    )
+    low, high = report.disparities.loc["demographic_parity_difference", ["ci_low", "ci_high"]]
     assert low < report.disparities.loc["demographic_parity_difference", "value"] < high
 
 
@@ -132,8 +140,7 @@ def test_four_fifths_rule(low, passed):
 
 def test_nobody_selected_leaves_the_rule_undefined():
     y_true, y_pred, groups = _rates(0.0, 0.0)
-    report = audit_fairness(y_true, y_pred, sensitive_features=groups, n_boot=10,
-                            random_state=0)
+    report = audit_fairness(y_true, y_pred, sensitive_features=groups, n_boot=10, random_state=0)
     assert report.four_fifths_passed is None
     assert "undefined" in report.summary()
     assert report.disparities.loc["demographic_parity_difference", "value"] == 0
@@ -146,8 +153,9 @@ def test_small_groups_and_undefined_rates_warn():
     y_true = y_true.copy()
     y_true[:10] = 1
     with pytest.warns(FairnessWarning) as record:
-        report = audit_fairness(y_true, y_pred, sensitive_features=groups, n_boot=20,
-                                random_state=0)
+        report = audit_fairness(
+            y_true, y_pred, sensitive_features=groups, n_boot=20, random_state=0
+        )
     message = str(record[0].message)
     assert "group 'other' has 10 row(s), fewer than min_group_size=30" in message
     assert "group 'other' has only true label 1" in message
@@ -160,16 +168,16 @@ def test_no_warning_for_healthy_groups():
     y_true, y_pred, sex, _ = _data()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        report = audit_fairness(y_true, y_pred, sensitive_features=sex, n_boot=20,
-                                random_state=0)
+        report = audit_fairness(y_true, y_pred, sensitive_features=sex, n_boot=20, random_state=0)
     assert report.notes == [] and report.small_groups == []
 
 
 def test_report_prints_and_renders():
     y_true, y_pred, sex, age = _data()
     X = pd.DataFrame({"sex": sex, "age_band": age})
-    report = audit_fairness(y_true, y_pred, sensitive_features=["sex", "age_band"], X=X,
-                            n_boot=50, random_state=0)
+    report = audit_fairness(
+        y_true, y_pred, sensitive_features=["sex", "age_band"], X=X, n_boot=50, random_state=0
+    )
     assert isinstance(report, FairnessReport)
     text = str(report)
     assert text.startswith("Fairness audit: four-fifths rule")
@@ -177,10 +185,12 @@ def test_report_prints_and_renders():
     groups = report.to_frame()
     assert list(groups.columns[:3]) == ["sex", "age_band", "size"]
     assert len(groups) == 4
-    assert list(report.to_frame("disparities").columns) == ["metric", "value", "ci_low",
-                                                            "ci_high"]
+    assert list(report.to_frame("disparities").columns) == ["metric", "value", "ci_low", "ci_high"]
     assert set(report.to_frame("intervals")["metric"]) == {
-        "selection_rate", "true_positive_rate", "false_positive_rate"}
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+    }
     html = report._repr_html_()
     assert html.count("<table") == 2 and "equalized_odds_ratio" in html
     ax = report.plot()

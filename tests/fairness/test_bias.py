@@ -24,11 +24,9 @@ def test_groups_and_base_rates(credit):
     assert_allclose(report.groups["size"], expected["size"])
     assert_allclose(report.groups["share"], expected["size"] / len(y))
     assert_allclose(report.groups["base_rate"], expected["mean"])
-    assert_allclose(report.groups["base_rate_ratio"],
-                    expected["mean"] / expected["mean"].max())
+    assert_allclose(report.groups["base_rate_ratio"], expected["mean"] / expected["mean"].max())
     table = pd.crosstab(X["sex"], y)
-    assert_allclose(report.base_rate_pvalue,
-                    chi2_contingency(table, correction=False).pvalue)
+    assert_allclose(report.base_rate_pvalue, chi2_contingency(table, correction=False).pvalue)
     assert_allclose(report.class_balance.loc[1], 0.7)
 
 
@@ -40,11 +38,13 @@ def test_mutual_information_equals_sklearn(credit):
     for col in ("housing", "purpose", "job"):  # categorical or few values
         mi = mutual_info_score(sex, X[col].astype(str))
         assert_allclose(report.proxies.loc[col, "mutual_information"], mi, rtol=1e-10)
-        assert_allclose(report.proxies.loc[col, "uncertainty_coefficient"], mi / h,
-                        rtol=1e-10)
+        assert_allclose(report.proxies.loc[col, "uncertainty_coefficient"], mi / h, rtol=1e-10)
     binned = pd.qcut(X["age"], 10, duplicates="drop")
-    assert_allclose(report.proxies.loc["age", "mutual_information"],
-                    mutual_info_score(sex, binned.astype(str)), rtol=1e-10)
+    assert_allclose(
+        report.proxies.loc["age", "mutual_information"],
+        mutual_info_score(sex, binned.astype(str)),
+        rtol=1e-10,
+    )
     assert "sex" not in report.proxies.index
 
 

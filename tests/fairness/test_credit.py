@@ -43,27 +43,29 @@ def results():
     models = {
         "baseline": _model(),
         "reweighing": ReweighingClassifier(estimator=_model(), sensitive_feature="sex"),
-        "group_threshold": GroupThresholdClassifier(estimator=_model(),
-                                                    sensitive_feature="sex"),
+        "group_threshold": GroupThresholdClassifier(estimator=_model(), sensitive_feature="sex"),
     }
-    predictions = {name: m.fit(X_train, y_train).predict(X_test)
-                   for name, m in models.items()}
-    optimizer = ThresholdOptimizer(estimator=_model(), constraints="demographic_parity",
-                                   predict_method="predict_proba")
+    predictions = {name: m.fit(X_train, y_train).predict(X_test) for name, m in models.items()}
+    optimizer = ThresholdOptimizer(
+        estimator=_model(), constraints="demographic_parity", predict_method="predict_proba"
+    )
     optimizer.fit(X_train, y_train, sensitive_features=X_train["sex"])
-    predictions["fairlearn"] = optimizer.predict(X_test, sensitive_features=X_test["sex"],
-                                                 random_state=0)
+    predictions["fairlearn"] = optimizer.predict(
+        X_test, sensitive_features=X_test["sex"], random_state=0
+    )
     out = {}
     for name, pred in predictions.items():
-        report = audit_fairness(y_test, pred, sensitive_features="sex", X=X_test,
-                                n_boot=200, random_state=0)
+        report = audit_fairness(
+            y_test, pred, sensitive_features="sex", X=X_test, n_boot=200, random_state=0
+        )
         out[name] = {
             "accuracy": accuracy_score(y_test, pred),
             "dp": report.disparities.loc["demographic_parity_difference", "value"],
             "report": report,
         }
         assert out[name]["dp"] == demographic_parity_difference(
-            y_test, pred, sensitive_features=X_test["sex"])
+            y_test, pred, sensitive_features=X_test["sex"]
+        )
     return out
 
 

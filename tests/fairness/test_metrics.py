@@ -23,8 +23,7 @@ def _binary_groups(seed=0, n=300):
 def _intersectional(seed=1, n=400):
     y_true, y_pred, sex, w = _binary_groups(seed, n)
     rng = np.random.default_rng(seed + 10)
-    age = pd.Series(rng.choice(["<25", "25-60", ">60"], size=n, p=[0.2, 0.7, 0.1]),
-                    name="age_band")
+    age = pd.Series(rng.choice(["<25", "25-60", ">60"], size=n, p=[0.2, 0.7, 0.1]), name="age_band")
     return y_true, y_pred, pd.DataFrame({"sex": sex, "age_band": age}), w
 
 
@@ -84,10 +83,10 @@ FUNCTIONS = [
 def test_metric_equals_fairlearn(name, case, method, weighted):
     y_true, y_pred, sf, w = CASES[case]()
     sw = w if weighted else None
-    ours = getattr(mf, name)(y_true, y_pred, sensitive_features=sf, method=method,
-                             sample_weight=sw)
-    theirs = getattr(fl, name)(y_true, y_pred, sensitive_features=sf, method=method,
-                               sample_weight=sw)
+    ours = getattr(mf, name)(y_true, y_pred, sensitive_features=sf, method=method, sample_weight=sw)
+    theirs = getattr(fl, name)(
+        y_true, y_pred, sensitive_features=sf, method=method, sample_weight=sw
+    )
     assert isinstance(ours, float)
     assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
@@ -152,94 +151,122 @@ ORACLE_METRICS = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_group_metrics_equals_metric_frame(case, weighted):
     y_true, y_pred, sf, w = CASES[case]()
-    names = list(ORACLE_METRICS) if weighted is False else [
-        m for m in ORACLE_METRICS if m != "count"  # fl.count takes no weights
-    ]
-    table = mf.group_metrics(y_true, y_pred, sensitive_features=sf, metrics=names,
-                             sample_weight=w if weighted else None)
+    names = (
+        list(ORACLE_METRICS)
+        if weighted is False
+        else [
+            m
+            for m in ORACLE_METRICS
+            if m != "count"  # fl.count takes no weights
+        ]
+    )
+    table = mf.group_metrics(
+        y_true, y_pred, sensitive_features=sf, metrics=names, sample_weight=w if weighted else None
+    )
     frame = fl.MetricFrame(
-        metrics={m: ORACLE_METRICS[m] for m in names}, y_true=y_true, y_pred=y_pred,
+        metrics={m: ORACLE_METRICS[m] for m in names},
+        y_true=y_true,
+        y_pred=y_pred,
         sensitive_features=sf,
-        sample_params=(
-            {m: {"sample_weight": w} for m in names} if weighted else None
-        ),
+        sample_params=({m: {"sample_weight": w} for m in names} if weighted else None),
     )
     theirs = _tidy(frame.by_group)
     ours = table.by_group.astype("float64")
     assert list(ours.index) == list(theirs.index)
     assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-12, atol=1e-12)
-    assert_allclose(table.overall[names].astype(float).to_numpy(),
-                    frame.overall.astype(float).to_numpy(), rtol=1e-12, atol=1e-12)
+    assert_allclose(
+        table.overall[names].astype(float).to_numpy(),
+        frame.overall.astype(float).to_numpy(),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     for method in ("between_groups", "to_overall"):
-        assert_allclose(table.difference(method)[names].to_numpy(),
-                        frame.difference(method=method).to_numpy(), rtol=1e-12, atol=1e-12)
-        assert_allclose(table.ratio(method)[names].to_numpy(),
-                        frame.ratio(method=method).to_numpy(), rtol=1e-12, atol=1e-12)
+        assert_allclose(
+            table.difference(method)[names].to_numpy(),
+            frame.difference(method=method).to_numpy(),
+            rtol=1e-12,
+            atol=1e-12,
+        )
+        assert_allclose(
+            table.ratio(method)[names].to_numpy(),
+            frame.ratio(method=method).to_numpy(),
+            rtol=1e-12,
+            atol=1e-12,
+        )
     assert_allclose(table.group_min()[names].to_numpy(), frame.group_min().to_numpy())
     assert_allclose(table.group_max()[names].to_numpy(), frame.group_max().to_numpy())
 
 
 def test_group_metrics_calls_any_sklearn_metric_per_group():
     y_true, y_pred, sf, w = _intersectional()
-    table = mf.group_metrics(y_true, y_pred, sensitive_features=sf,
-                             metrics={"recall": recall_score}, sample_weight=w)
-    frame = fl.MetricFrame(metrics={"recall": recall_score}, y_true=y_true,
-                           y_pred=y_pred, sensitive_features=sf,
-                           sample_params={"recall": {"sample_weight": w}})
-    assert_allclose(table.by_group["recall"].to_numpy(dtype=float),
-                    _tidy(frame.by_group)["recall"].to_numpy())
+    table = mf.group_metrics(
+        y_true, y_pred, sensitive_features=sf, metrics={"recall": recall_score}, sample_weight=w
+    )
+    frame = fl.MetricFrame(
+        metrics={"recall": recall_score},
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=sf,
+        sample_params={"recall": {"sample_weight": w}},
+    )
+    assert_allclose(
+        table.by_group["recall"].to_numpy(dtype=float), _tidy(frame.by_group)["recall"].to_numpy()
+    )
     assert_allclose(table.overall["recall"], frame.overall["recall"])
 
 
 def test_column_names_of_X_give_the_same_groups_as_arrays():
     y_true, y_pred, sf, _ = _intersectional()
     X = sf.assign(income=np.arange(len(sf)))
-    by_name = mf.equalized_odds_difference(y_true, y_pred, X=X,
-                                           sensitive_features=["sex", "age_band"])
+    by_name = mf.equalized_odds_difference(
+        y_true, y_pred, X=X, sensitive_features=["sex", "age_band"]
+    )
     by_array = mf.equalized_odds_difference(y_true, y_pred, sensitive_features=sf)
     assert by_name == by_array
     one = mf.demographic_parity_ratio(y_true, y_pred, X=X, sensitive_features="sex")
-    assert one == fl.demographic_parity_ratio(y_true, y_pred,
-                                              sensitive_features=sf["sex"])
+    assert one == fl.demographic_parity_ratio(y_true, y_pred, sensitive_features=sf["sex"])
 
 
 def test_dict_and_2d_array_sensitive_features():
     y_true, y_pred, sf, _ = _intersectional()
     expected = fl.demographic_parity_difference(y_true, y_pred, sensitive_features=sf)
     as_dict = {"sex": sf["sex"].to_numpy(), "age": sf["age_band"].to_numpy()}
-    assert_allclose(mf.demographic_parity_difference(
-        y_true, y_pred, sensitive_features=as_dict), expected)
-    assert_allclose(mf.demographic_parity_difference(
-        y_true, y_pred, sensitive_features=sf.to_numpy()), expected)
+    assert_allclose(
+        mf.demographic_parity_difference(y_true, y_pred, sensitive_features=as_dict), expected
+    )
+    assert_allclose(
+        mf.demographic_parity_difference(y_true, y_pred, sensitive_features=sf.to_numpy()), expected
+    )
 
 
 def test_string_labels_with_pos_label():
     y_true, y_pred, sf, _ = _binary_groups()
     names = np.array(["bad", "good"])
-    ours = mf.equal_opportunity_difference(names[y_true], names[y_pred],
-                                           sensitive_features=sf, pos_label="good")
-    assert_allclose(ours, fl.equal_opportunity_difference(y_true, y_pred,
-                                                          sensitive_features=sf))
+    ours = mf.equal_opportunity_difference(
+        names[y_true], names[y_pred], sensitive_features=sf, pos_label="good"
+    )
+    assert_allclose(ours, fl.equal_opportunity_difference(y_true, y_pred, sensitive_features=sf))
     with pytest.raises(ValueError, match="pos_label=1 is not one of the labels"):
-        mf.equal_opportunity_difference(names[y_true], names[y_pred],
-                                        sensitive_features=sf)
+        mf.equal_opportunity_difference(names[y_true], names[y_pred], sensitive_features=sf)
 
 
 def test_disparate_impact_ratio():
     y_true, y_pred, sf, w = _binary_groups()
     # Without a privileged group it is the four-fifths-rule ratio: min/max.
-    assert_allclose(mf.disparate_impact_ratio(y_true, y_pred, sensitive_features=sf),
-                    fl.demographic_parity_ratio(y_true, y_pred, sensitive_features=sf))
+    assert_allclose(
+        mf.disparate_impact_ratio(y_true, y_pred, sensitive_features=sf),
+        fl.demographic_parity_ratio(y_true, y_pred, sensitive_features=sf),
+    )
     male = sf.to_numpy() == "male"
     expected = fl.selection_rate(y_true[~male], y_pred[~male], sample_weight=w[~male]) / (
         fl.selection_rate(y_true[male], y_pred[male], sample_weight=w[male])
     )
-    ours = mf.disparate_impact_ratio(y_true, y_pred, sensitive_features=sf,
-                                     privileged_group="male", sample_weight=w)
+    ours = mf.disparate_impact_ratio(
+        y_true, y_pred, sensitive_features=sf, privileged_group="male", sample_weight=w
+    )
     assert_allclose(ours, expected)
     with pytest.raises(ValueError, match="privileged_group='men' is not one of"):
-        mf.disparate_impact_ratio(y_true, y_pred, sensitive_features=sf,
-                                  privileged_group="men")
+        mf.disparate_impact_ratio(y_true, y_pred, sensitive_features=sf, privileged_group="men")
 
 
 @pytest.mark.parametrize(
@@ -254,15 +281,15 @@ def test_disparate_impact_ratio():
 )
 def test_bad_sensitive_features_are_named(sensitive, match):
     with pytest.raises(ValueError, match=match):
-        mf.demographic_parity_difference([0, 1, 1, 0], [0, 1, 0, 1],
-                                         sensitive_features=sensitive)
+        mf.demographic_parity_difference([0, 1, 1, 0], [0, 1, 0, 1], sensitive_features=sensitive)
 
 
 def test_unknown_column_is_named():
     X = pd.DataFrame({"age": [1, 2, 3, 4]})
     with pytest.raises(ValueError, match=r"\['sex'\] are not columns of X"):
-        mf.demographic_parity_difference([0, 1, 1, 0], [0, 1, 0, 1], X=X,
-                                         sensitive_features=["sex"])
+        mf.demographic_parity_difference(
+            [0, 1, 1, 0], [0, 1, 0, 1], X=X, sensitive_features=["sex"]
+        )
 
 
 def test_bad_arguments():
@@ -282,8 +309,9 @@ def test_bad_arguments():
 def test_inputs_are_not_modified():
     y_true, y_pred, sf, w = _intersectional()
     copies = [y_true.copy(), y_pred.copy(), sf.copy(), w.copy()]
-    mf.group_metrics(y_true, y_pred, sensitive_features=sf, sample_weight=w,
-                     metrics=list(ORACLE_METRICS))
+    mf.group_metrics(
+        y_true, y_pred, sensitive_features=sf, sample_weight=w, metrics=list(ORACLE_METRICS)
+    )
     for before, after in zip(copies, [y_true, y_pred, sf, w], strict=True):
         if isinstance(before, pd.DataFrame):
             pd.testing.assert_frame_equal(before, after)
@@ -295,7 +323,8 @@ def test_inputs_are_not_modified():
 @given(
     data=st.lists(
         st.tuples(st.integers(0, 1), st.integers(0, 1), st.sampled_from("abc")),
-        min_size=2, max_size=40,
+        min_size=2,
+        max_size=40,
     )
 )
 def test_property_equal_to_fairlearn_on_any_small_input(data):

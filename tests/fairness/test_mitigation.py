@@ -59,9 +59,7 @@ def test_reweighing_weights_are_kamiran_calders():
     joint = pd.crosstab(X["group"], y, normalize=True)
     expected = np.outer(joint.sum(axis=1), joint.sum(axis=0)) / joint
     assert_allclose(clf.weights_.to_numpy(), expected.to_numpy())
-    per_row = expected.to_numpy()[
-        pd.factorize(X["group"], sort=True)[0], y
-    ]
+    per_row = expected.to_numpy()[pd.factorize(X["group"], sort=True)[0], y]
     assert_allclose(clf.estimator_.sample_weight_, per_row)
 
 
@@ -91,9 +89,7 @@ def test_reweighing_multiplies_user_weights():
 def test_reweighing_pipeline_gets_weights_on_its_last_step():
     X, y = _data()
     pipe = make_pipeline(
-        make_column_transformer(
-            ("passthrough", ["x1", "x2"])
-        ),
+        make_column_transformer(("passthrough", ["x1", "x2"])),
         _WeightSpy(),
     )
     clf = ReweighingClassifier(estimator=pipe, sensitive_feature="group").fit(X, y)
@@ -125,8 +121,9 @@ def test_reweighing_predictions_are_the_inner_models():
 def test_intersectional_and_positional_and_callable_groups():
     X, y = _data()
     X = X.assign(band=np.where(X["x2"] > 0, "hi", "lo"))
-    by_names = ReweighingClassifier(estimator=_WeightSpy(),
-                                    sensitive_feature=["group", "band"]).fit(X, y)
+    by_names = ReweighingClassifier(
+        estimator=_WeightSpy(), sensitive_feature=["group", "band"]
+    ).fit(X, y)
     assert by_names.weights_.index.names == ["group", "band"]
     assert len(by_names.weights_) == 4
     by_position = ReweighingClassifier(estimator=_WeightSpy(), sensitive_feature=0).fit(X, y)
@@ -144,9 +141,7 @@ def test_sensitive_feature_errors(cls):
     with pytest.raises(ValueError, match="needs the sensitive groups"):
         cls(estimator=_model()).fit(X, y)
     with pytest.raises(ValueError, match="give the groups one way only"):
-        cls(estimator=_model(), sensitive_feature="group").fit(
-            X, y, sensitive_features=X["group"]
-        )
+        cls(estimator=_model(), sensitive_feature="group").fit(X, y, sensitive_features=X["group"])
     with pytest.raises(ValueError, match="'sex' is not a column of X"):
         cls(estimator=_model(), sensitive_feature="sex").fit(X, y)
     with pytest.raises(ValueError, match="out of range"):
@@ -172,13 +167,15 @@ def test_metadata_routing_in_pipeline_and_grid_search(cls):
         if cls is ReweighingClassifier:
             # (GroupThresholdClassifier needs the groups at predict too, which
             # scorers do not route: in a search give it a column name.)
-            search = GridSearchCV(step, {"estimator__logisticregression__C": [0.1, 1.0]},
-                                  cv=3)
+            search = GridSearchCV(step, {"estimator__logisticregression__C": [0.1, 1.0]}, cv=3)
             search.fit(X, y, sensitive_features=X["group"])
             assert search.best_params_["estimator__logisticregression__C"] in (0.1, 1.0)
     # By column name, no routing is needed at all.
-    search = GridSearchCV(cls(estimator=_model(), sensitive_feature="group"),
-                          {"estimator__logisticregression__C": [0.1, 1.0]}, cv=3)
+    search = GridSearchCV(
+        cls(estimator=_model(), sensitive_feature="group"),
+        {"estimator__logisticregression__C": [0.1, 1.0]},
+        cv=3,
+    )
     search.fit(X, y)
     assert search.best_estimator_.predict(X).shape == (len(y),)
 
@@ -194,12 +191,14 @@ def _rates(pred, y, groups, kind):
     return np.array(out)
 
 
-@pytest.mark.parametrize("constraint, kind", [("demographic_parity", "dp"),
-                                              ("equal_opportunity", "eo")])
+@pytest.mark.parametrize(
+    "constraint, kind", [("demographic_parity", "dp"), ("equal_opportunity", "eo")]
+)
 def test_thresholds_meet_the_constraint_on_training_data(constraint, kind):
     X, y = _data(400)
-    clf = GroupThresholdClassifier(estimator=_model(), sensitive_feature="group",
-                                   constraint=constraint).fit(X, y)
+    clf = GroupThresholdClassifier(
+        estimator=_model(), sensitive_feature="group", constraint=constraint
+    ).fit(X, y)
     pred = clf.predict(X)
     groups = X["group"].to_numpy()
     rates = _rates(pred, y, groups, kind)
@@ -255,13 +254,15 @@ def test_prefit_keeps_the_fitted_model():
     X, y = _data()
     model = _model().fit(X, y)
     coef = model[-1].coef_.copy()
-    clf = GroupThresholdClassifier(estimator=model, sensitive_feature="group",
-                                   prefit=True).fit(X.iloc[:150], y[:150])
+    clf = GroupThresholdClassifier(estimator=model, sensitive_feature="group", prefit=True).fit(
+        X.iloc[:150], y[:150]
+    )
     assert clf.estimator_ is model
     assert_array_equal(model[-1].coef_, coef)
     with pytest.raises(sklearn.exceptions.NotFittedError):
-        GroupThresholdClassifier(estimator=_model(), sensitive_feature="group",
-                                 prefit=True).fit(X, y)
+        GroupThresholdClassifier(estimator=_model(), sensitive_feature="group", prefit=True).fit(
+            X, y
+        )
 
 
 def test_unseen_group_warns_and_uses_population_threshold():
@@ -280,8 +281,9 @@ def test_equal_opportunity_needs_positives_in_every_group():
     y = y.copy()
     y[X["group"].to_numpy() == "a"] = 0
     with pytest.raises(ValueError, match="group 'a' has no positive examples"):
-        GroupThresholdClassifier(estimator=_model(), sensitive_feature="group",
-                                 constraint="equal_opportunity").fit(X, y)
+        GroupThresholdClassifier(
+            estimator=_model(), sensitive_feature="group", constraint="equal_opportunity"
+        ).fit(X, y)
 
 
 def test_string_labels_and_decision_function_scores():
@@ -289,9 +291,7 @@ def test_string_labels_and_decision_function_scores():
     labels = np.array(["bad", "good"])[y]
     clf = GroupThresholdClassifier(
         estimator=make_pipeline(
-            make_column_transformer(
-                (StandardScaler(), ["x1", "x2"])
-            ),
+            make_column_transformer((StandardScaler(), ["x1", "x2"])),
             LinearSVC(),
         ),
         sensitive_feature="group",
@@ -304,8 +304,10 @@ def test_string_labels_and_decision_function_scores():
 
 def test_fitted_meta_estimators_pickle_and_clone():
     X, y = _data()
-    for clf in (ReweighingClassifier(estimator=_model(), sensitive_feature="group"),
-                GroupThresholdClassifier(estimator=_model(), sensitive_feature="group")):
+    for clf in (
+        ReweighingClassifier(estimator=_model(), sensitive_feature="group"),
+        GroupThresholdClassifier(estimator=_model(), sensitive_feature="group"),
+    ):
         clf.fit(X, y)
         again = pickle.loads(pickle.dumps(clf))
         assert_array_equal(again.predict(X), clf.predict(X))

@@ -28,7 +28,10 @@ def test_list_keeps_missing_values_and_gets_pandas_dtypes():
     # The oracle: pandas' own constructor from a list of rows.
     assert_frame_equal(frame, pd.DataFrame(ROWS))
     assert frame.isna().to_numpy().tolist() == [
-        [False, False], [False, True], [True, False], [False, False]
+        [False, False],
+        [False, True],
+        [True, False],
+        [False, False],
     ]
     assert frame[1].dtype == np.float64
     # np.asarray, the old path, turns that NaN into the string "nan".
@@ -213,8 +216,12 @@ def test_explain_keeps_nan_of_list_input():
     y = np.array([0, 1, 0, 1] * 10)
     model = make_pipeline(
         make_column_transformer(
-            (make_pipeline(SimpleImputer(strategy="most_frequent"),
-                           OneHotEncoder(handle_unknown="ignore")), [0]),
+            (
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                [0],
+            ),
             (SimpleImputer(), [1]),
         ),
         LogisticRegression(),
@@ -223,7 +230,9 @@ def test_explain_keeps_nan_of_list_input():
     rows = [["a", 1.0], [np.nan, 2.0], ["b", np.nan]]
     explanation = explain(model, rows, background=X, output="log_odds")
     assert explanation.data.isna().to_numpy().tolist() == [
-        [False, False], [True, False], [False, True]
+        [False, False],
+        [True, False],
+        [False, True],
     ]
     assert explanation.data[1].dtype == np.float64
     # The explanation is of what the model says for those missing values.

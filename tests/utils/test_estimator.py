@@ -73,7 +73,7 @@ def test_doc_links_open_a_built_page_with_the_anchor(tmp_path):
         if not link.startswith(DOCS_URL):
             broken.append(f"{name}: {link} is not under {DOCS_URL}")
             continue
-        path, _, anchor = link[len(DOCS_URL):].partition("#")
+        path, _, anchor = link[len(DOCS_URL) :].partition("#")
         page = site / path / "index.html"
         if not page.exists():
             broken.append(f"{name}: no page {page}")

@@ -48,9 +48,7 @@ def tpot():
 
 def test_every_optional_dependency_has_an_extra():
     assert EXTRA_OF["ConfigSpace"] == "automl"  # tpot's search-space language
-    assert {"shap", "matplotlib", "tpot", "dask", "distributed", "tqdm", "pyarrow"} <= set(
-        EXTRA_OF
-    )
+    assert {"shap", "matplotlib", "tpot", "dask", "distributed", "tqdm", "pyarrow"} <= set(EXTRA_OF)
 
 
 def test_explain_without_shap(monkeypatch, small):

@@ -119,8 +119,12 @@ ONE_DEFECT = {
 
 # Defects that touch different columns and can be stacked on one batch.
 STACKABLE = [
-    "nulls", "negative_duration", "impossible_age", "unseen_purpose",
-    "upper_case_housing", "extra_column",
+    "nulls",
+    "negative_duration",
+    "impossible_age",
+    "unseen_purpose",
+    "upper_case_housing",
+    "extra_column",
 ]
 
 
@@ -152,5 +156,3 @@ def found(report):
 
 def as_sets(expected):
     return {k: None if v is None else sorted(v) for k, v in expected.items()}
-
-

@@ -125,8 +125,9 @@ def test_make_credit_batch_ground_truth(drift, random_state):
 
 def test_drop_rows_removes_exactly_the_defective_rows(split, validator):
     _, X_test = split
-    batch, expected = several(X_test, names=["nulls", "negative_duration",
-                                             "impossible_age", "unseen_purpose"])
+    batch, expected = several(
+        X_test, names=["nulls", "negative_duration", "impossible_age", "unseen_purpose"]
+    )
     dropper = SchemaValidator(on_error="drop_rows").fit(split[0])
     with pytest.warns(DataQualityWarning, match="dropped 11 of 300"):
         out = dropper.transform(batch)

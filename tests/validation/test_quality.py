@@ -21,25 +21,28 @@ def _key(v):
 
 def dirty_frame(seed=0, n=200):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "a": rng.integers(0, 3, n),
-        "b": rng.choice(["x", "y"], n),
-        "const": 5,
-        "rare": np.where(np.arange(n) == 7, 1.0, 0.0),
-        "gappy": np.where(rng.random(n) < 0.7, np.nan, 1.0),
-        "empty": np.nan,
-        "ident": [f"id{i}" for i in range(n)],
-        "mixed": pd.Series(
-            [("t" if i % 3 else i) if i % 5 else 2.5 for i in range(n)], dtype=object
-        ),
-        "y": rng.permutation(np.repeat([0, 1, 2], [n - n // 10 - 1, n // 10 - 1, 2])),
-    })
+    df = pd.DataFrame(
+        {
+            "a": rng.integers(0, 3, n),
+            "b": rng.choice(["x", "y"], n),
+            "const": 5,
+            "rare": np.where(np.arange(n) == 7, 1.0, 0.0),
+            "gappy": np.where(rng.random(n) < 0.7, np.nan, 1.0),
+            "empty": np.nan,
+            "ident": [f"id{i}" for i in range(n)],
+            "mixed": pd.Series(
+                [("t" if i % 3 else i) if i % 5 else 2.5 for i in range(n)], dtype=object
+            ),
+            "y": rng.permutation(np.repeat([0, 1, 2], [n - n // 10 - 1, n // 10 - 1, 2])),
+        }
+    )
     df.loc[[10, 11], :] = df.loc[[3, 3], :].to_numpy()  # exact duplicates of row 3
     return df
 
 
-def oracle(df, target, near_constant=0.99, max_missing=0.5, max_cardinality=0.5,
-           min_class_share=0.1):
+def oracle(
+    df, target, near_constant=0.99, max_missing=0.5, max_cardinality=0.5, min_class_share=0.1
+):
     """The same findings computed with plain Python loops."""
     rows = [tuple(_key(v) for v in r) for r in df.itertuples(index=False)]
     features = [c for c in df.columns if c != target]
@@ -67,17 +70,15 @@ def oracle(df, target, near_constant=0.99, max_missing=0.5, max_cardinality=0.5,
         present = [v for v in values if not _is_missing(v)]
         if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype):
             distinct = len(set(present))
-            if all(isinstance(v, str) for v in present) and distinct > 1 and (
-                distinct / len(present) >= max_cardinality
+            if (
+                all(isinstance(v, str) for v in present)
+                and distinct > 1
+                and (distinct / len(present) >= max_cardinality)
             ):
                 out[("high_cardinality", c)] = ("warning", len(present))
-            families = Counter(
-                "number" if isinstance(v, int | float) else "text" for v in present
-            )
+            families = Counter("number" if isinstance(v, int | float) else "text" for v in present)
             if len(families) > 1:
-                out[("mixed_types", c)] = (
-                    "warning", len(present) - families.most_common(1)[0][1]
-                )
+                out[("mixed_types", c)] = ("warning", len(present) - families.most_common(1)[0][1])
     labels = Counter(df[target].tolist())
     for label, count in labels.items():
         if count / n < min_class_share:
@@ -85,8 +86,7 @@ def oracle(df, target, near_constant=0.99, max_missing=0.5, max_cardinality=0.5,
             out[("class_imbalance", target)] = out.get(("class_imbalance", target), [])
             out[("class_imbalance", target)].append((label, severity, count))
     groups = defaultdict(set)
-    feature_rows = [tuple(_key(v) for v in r)
-                    for r in df[features].itertuples(index=False)]
+    feature_rows = [tuple(_key(v) for v in r) for r in df[features].itertuples(index=False)]
     for fr, label in zip(feature_rows, df[target].tolist(), strict=True):
         groups[fr].add(label)
     conflicts = sum(len(groups[fr]) > 1 for fr in feature_rows)
@@ -114,8 +114,13 @@ def test_data_quality_matches_oracle(seed):
     assert got == want
     # The frame was built so that every kind of finding occurs.
     assert {k[0] for k in got} == {
-        "duplicate_rows", "constant", "near_constant", "missing", "high_cardinality",
-        "mixed_types", "class_imbalance",
+        "duplicate_rows",
+        "constant",
+        "near_constant",
+        "missing",
+        "high_cardinality",
+        "mixed_types",
+        "class_imbalance",
     } | ({"conflicting_labels"} if ("conflicting_labels", None) in want else set())
     severities = [f.severity for f in report.findings]
     order = {"error": 0, "warning": 1, "info": 2}
@@ -153,7 +158,14 @@ def test_report_views():
     report = check_data_quality(dirty_frame(), target="y")
     frame = report.to_frame()
     assert list(frame.columns) == [
-        "check", "column", "severity", "n_rows", "share", "value", "message", "rows"
+        "check",
+        "column",
+        "severity",
+        "n_rows",
+        "share",
+        "value",
+        "message",
+        "rows",
     ]
     assert frame["share"].tolist() == [f.n_rows / 200 for f in report.findings]
     assert report.summary().endswith("in 200 row(s)")
@@ -163,8 +175,11 @@ def test_report_views():
 
 def naive_shared(train, test):
     seen = {tuple(_key(v) for v in r) for r in train.itertuples(index=False)}
-    return [i for i, r in zip(test.index, test.itertuples(index=False), strict=True)
-            if tuple(_key(v) for v in r) in seen]
+    return [
+        i
+        for i, r in zip(test.index, test.itertuples(index=False), strict=True)
+        if tuple(_key(v) for v in r) in seen
+    ]
 
 
 def test_shared_rows_against_oracle():
@@ -225,11 +240,13 @@ def test_regression_target_leak():
     rng = np.random.default_rng(1)
     n = 400
     target = rng.normal(size=n)
-    df = pd.DataFrame({
-        "noise": rng.normal(size=n),
-        "leak": target * 2 + rng.normal(0, 0.01, n),
-        "t": target,
-    })
+    df = pd.DataFrame(
+        {
+            "noise": rng.normal(size=n),
+            "leak": target * 2 + rng.normal(0, 0.01, n),
+            "t": target,
+        }
+    )
     report = check_leakage(df.iloc[:300], df.iloc[300:], target="t")
     assert [f.column for f in report.findings] == ["leak"]
     assert "R^2" in report.findings[0].message

@@ -42,13 +42,15 @@ def test_infer_matches_direct_computation():
 
 
 def test_infer_text_and_mixed_columns():
-    X = pd.DataFrame({
-        "city": pd.array(["Rome", "Oslo", None, "Oslo"], dtype="str"),
-        "mixed": pd.Series(["a", 1, 2.5, None], dtype=object),
-        "when": pd.to_datetime(["2024-01-01", "2024-03-01", None, "2024-02-01"]),
-        "flag": [True, False, True, True],
-        "x": [0.5, np.nan, 1.5, -2.0],
-    })
+    X = pd.DataFrame(
+        {
+            "city": pd.array(["Rome", "Oslo", None, "Oslo"], dtype="str"),
+            "mixed": pd.Series(["a", 1, 2.5, None], dtype=object),
+            "when": pd.to_datetime(["2024-01-01", "2024-03-01", None, "2024-02-01"]),
+            "flag": [True, False, True, True],
+            "x": [0.5, np.nan, 1.5, -2.0],
+        }
+    )
     schema = Schema.infer(X, tolerance=0.0)
     assert schema["city"].categories == ["Oslo", "Rome"]
     assert schema["mixed"].categories == ["a", 1, 2.5]  # no order across types
@@ -91,8 +93,11 @@ def test_bounds(low, high, tolerance, expected):
 
 def test_datetime_bounds():
     col = Column(
-        "t", kind="datetime", min=pd.Timestamp("2024-01-01"),
-        max=pd.Timestamp("2024-01-11"), tolerance=0.1,
+        "t",
+        kind="datetime",
+        min=pd.Timestamp("2024-01-01"),
+        max=pd.Timestamp("2024-01-11"),
+        tolerance=0.1,
     )
     assert col.bounds() == (pd.Timestamp("2023-12-31"), pd.Timestamp("2024-01-12"))
 
@@ -102,18 +107,29 @@ def declared_schema():
         columns=[
             Column("id", kind="numeric", dtype="int64", nullable=False, unique=True),
             Column(
-                "amount", dtype="float64", min=0.1 + 0.2, max=1e300, tolerance=0.25,
-                checks=(is_positive,), allow_inf=True,
+                "amount",
+                dtype="float64",
+                min=0.1 + 0.2,
+                max=1e300,
+                tolerance=0.25,
+                checks=(is_positive,),
+                allow_inf=True,
             ),
-            Column("email", kind="categorical", regex=r"[^@]+@[^@]+",
-                   null_rate=0.125, max_null_rate=0.2),
+            Column(
+                "email",
+                kind="categorical",
+                regex=r"[^@]+@[^@]+",
+                null_rate=0.125,
+                max_null_rate=0.2,
+            ),
             Column("tier", kind="categorical", categories=["a", 1, 2.5, True]),
             Column(
-                "when", kind="datetime", min=pd.Timestamp("2024-01-01 10:00", tz="UTC"),
+                "when",
+                kind="datetime",
+                min=pd.Timestamp("2024-01-01 10:00", tz="UTC"),
                 max=pd.Timestamp("2024-06-01"),
             ),
-            Column("wait", kind="datetime", min=pd.Timedelta("1h"),
-                   max=pd.Timedelta("3D")),
+            Column("wait", kind="datetime", min=pd.Timedelta("1h"), max=pd.Timedelta("3D")),
             Column(7, kind="numeric", min=-np.inf, max=np.inf),
         ],
         strict=False,

@@ -18,13 +18,16 @@ from mlpipe.validation import Column, Schema, SchemaValidator, ValidationReport
 
 
 def train_frame():
-    return pd.DataFrame({
-        "age": [25, 40, 31, 58, 33, 47, 29, 36],
-        "income": [1.5, 2.0, np.nan, 3.5, 2.5, 1.0, 4.0, 3.0],
-        "city": pd.array(["Oslo", "Rome", "Oslo", "Lima", "Rome", "Oslo", "Lima",
-                          "Rome"], dtype="str"),
-        "member": [True, False, True, True, False, False, True, False],
-    })
+    return pd.DataFrame(
+        {
+            "age": [25, 40, 31, 58, 33, 47, 29, 36],
+            "income": [1.5, 2.0, np.nan, 3.5, 2.5, 1.0, 4.0, 3.0],
+            "city": pd.array(
+                ["Oslo", "Rome", "Oslo", "Lima", "Rome", "Oslo", "Lima", "Rome"], dtype="str"
+            ),
+            "member": [True, False, True, True, False, False, True, False],
+        }
+    )
 
 
 def report_of(validator, batch):
@@ -35,8 +38,7 @@ def report_of(validator, batch):
 
 
 def failures(report):
-    return {(f.column, f.check): list(report.rows_of(f.column, f.check))
-            for f in report.failures}
+    return {(f.column, f.check): list(report.rows_of(f.column, f.check)) for f in report.failures}
 
 
 @pytest.fixture
@@ -118,9 +120,7 @@ def test_dtype_change_says_whether_values_convert(fitted):
     batch = train_frame()
     batch["age"] = batch["age"].astype("str")
     report = report_of(fitted, batch)
-    assert [(f.column, f.check, f.level) for f in report.failures] == [
-        ("age", "dtype", "column")
-    ]
+    assert [(f.column, f.check, f.level) for f in report.failures] == [("age", "dtype", "column")]
     assert "all 8 value(s) can be converted" in report.failures[0].message
     batch.loc[[2, 5], "age"] = ["n/a", "999"]
     report = report_of(fitted, batch)
@@ -176,7 +176,9 @@ def test_lazy_error_lists_everything_with_sklearn_wording(fitted):
     ):
         assert needle in message, (needle, message)
     assert [f.check for f in info.value.report.failures] == [
-        "missing_column", "out_of_range", "unseen_category"
+        "missing_column",
+        "out_of_range",
+        "unseen_category",
     ]
 
 
@@ -202,8 +204,10 @@ def test_regex_duplicate_and_user_checks():
         index=list("vwxyz"),
     )
     report = schema.validate(batch)
-    got = {(f.column, f.check): (f.level, list(report.rows_of(f.column, f.check)))
-           for f in report.failures}
+    got = {
+        (f.column, f.check): (f.level, list(report.rows_of(f.column, f.check)))
+        for f in report.failures
+    }
     assert got == {
         ("code", "regex"): ("row", ["w"]),
         ("code", "duplicate"): ("row", ["x"]),
@@ -271,9 +275,13 @@ def test_arrays_are_matched_by_position():
 
 
 def test_declared_schema():
-    schema = Schema([Column("age", min=18, max=65, nullable=False),
-                     Column("city", kind="categorical", categories=["Oslo", "Rome"])],
-                    strict=False)
+    schema = Schema(
+        [
+            Column("age", min=18, max=65, nullable=False),
+            Column("city", kind="categorical", categories=["Oslo", "Rome"]),
+        ],
+        strict=False,
+    )
     validator = SchemaValidator(schema=schema)
     X = train_frame()
     with pytest.warns(DataQualityWarning, match="training data itself fails"):
@@ -289,8 +297,7 @@ def test_declared_schema():
 
 def test_key_parameter():
     X = train_frame()
-    validator = SchemaValidator(key=["city", "member"]).fit(X.drop_duplicates(
-        ["city", "member"]))
+    validator = SchemaValidator(key=["city", "member"]).fit(X.drop_duplicates(["city", "member"]))
     assert validator.schema_.key == ["city", "member"]
     with pytest.raises(ValueError, match=r"key names column\(s\) \['nope'\]"):
         SchemaValidator(key="nope").fit(X)
@@ -307,9 +314,7 @@ def test_pipeline_clone_pickle_and_set_output():
     validator = pickle.loads(pickle.dumps(pipe[0]))
     assert validator.schema_ == pipe[0].schema_
     assert clone(pipe[0]).get_params() == pipe[0].get_params()
-    out = SchemaValidator().set_output(transform="pandas").fit(X.to_numpy()).transform(
-        X.to_numpy()
-    )
+    out = SchemaValidator().set_output(transform="pandas").fit(X.to_numpy()).transform(X.to_numpy())
     assert list(out.columns) == ["x0", "x1"]
     assert list(SchemaValidator().fit(X).get_feature_names_out()) == ["age", "income"]
 
@@ -321,10 +326,18 @@ def test_report_views(fitted):
     report = report_of(fitted, batch)
     frame = report.to_frame()
     assert list(frame.columns) == [
-        "column", "check", "level", "n_failed", "share", "examples", "rows", "message"
+        "column",
+        "check",
+        "level",
+        "n_failed",
+        "share",
+        "examples",
+        "rows",
+        "message",
     ]
     assert frame[["column", "check", "n_failed"]].values.tolist() == [
-        ["age", "out_of_range", 1], ["city", "unseen_category", 1]
+        ["age", "out_of_range", 1],
+        ["city", "unseen_category", 1],
     ]
     assert frame["share"].tolist() == [1 / 8, 1 / 8]
     assert report.summary() == (
@@ -348,7 +361,8 @@ def test_report_plot(fitted):
     ax = report_of(fitted, batch).plot()
     assert [p.get_width() for p in ax.patches] == [1, 2]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        "age: out_of_range", "city: unseen_category"
+        "age: out_of_range",
+        "city: unseen_category",
     ]
 
 
@@ -357,7 +371,8 @@ def test_duplicate_column_labels_and_empty_batch(fitted):
     batch.columns = ["age", "age", "city", "member"]
     report = report_of(fitted, batch)
     assert [(f.column, f.check) for f in report.failures] == [
-        ("age", "duplicate_column"), ("income", "missing_column")
+        ("age", "duplicate_column"),
+        ("income", "missing_column"),
     ]
     empty = report_of(fitted, train_frame().iloc[:0])
     assert empty.passed and empty.n_rows == 0

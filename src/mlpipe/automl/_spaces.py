@@ -180,12 +180,16 @@ def preset_steps(name, *, classification):
     if classification:
         linear = Step(LogisticRegression, {"C": (1e-3, 1e2, "log"), "max_iter": 2000})
         forest, boosting, extra_trees = (
-            RandomForestClassifier, HistGradientBoostingClassifier, ExtraTreesClassifier
+            RandomForestClassifier,
+            HistGradientBoostingClassifier,
+            ExtraTreesClassifier,
         )
     else:
         linear = Step(Ridge, {"alpha": (1e-3, 1e3, "log")})
         forest, boosting, extra_trees = (
-            RandomForestRegressor, HistGradientBoostingRegressor, ExtraTreesRegressor
+            RandomForestRegressor,
+            HistGradientBoostingRegressor,
+            ExtraTreesRegressor,
         )
     steps["learner"] += [linear, Step(forest, dict(_FOREST)), Step(boosting, dict(_BOOSTING))]
     if not light:
@@ -403,9 +407,7 @@ def default_params(estimator, space, overrides=None):
     """Values for every hyperparameter of ``space``: ``overrides`` if legal,
     else ``estimator``'s own default if legal, else that default clipped to the
     range, else the ConfigSpace default."""
-    Configuration = import_optional(
-        "ConfigSpace", purpose="AutoML search spaces"
-    ).Configuration
+    Configuration = import_optional("ConfigSpace", purpose="AutoML search spaces").Configuration
     signature = inspect.signature(estimator).parameters
     overrides = overrides or {}
     values = {}

@@ -471,8 +471,7 @@ class _BaseDrift(BaseEstimator):
         unknown = [c for c in wanted if c not in set(all_columns)]
         if unknown:
             raise ValueError(
-                f"columns names {unknown} that are not in X; its columns are "
-                f"{all_columns[:10]}."
+                f"columns names {unknown} that are not in X; its columns are {all_columns[:10]}."
             )
         if not wanted:
             raise ValueError("columns is empty: name at least one column to watch.")
@@ -623,8 +622,9 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
     # when it is first read (building it row by row took ~7 ms for 20
     # features, and even at once it costs more than a small batch's tests).
     def floats(name):
-        return np.array([np.nan if r.get(name) is None else r[name] for r in rows],
-                        dtype=np.float64)
+        return np.array(
+            [np.nan if r.get(name) is None else r[name] for r in rows], dtype=np.float64
+        )
 
     statistic = floats("statistic")
     p = floats("p_value")
@@ -641,8 +641,9 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
     notes = []
     for r in rows:
         note = r.get("note")
-        notes.append("" if note is None or (isinstance(note, float) and np.isnan(note))
-                     else str(note))
+        notes.append(
+            "" if note is None or (isinstance(note, float) and np.isnan(note)) else str(note)
+        )
     columns = {
         "feature": [r["feature"] for r in rows],
         "test": tests,
@@ -671,4 +672,3 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         drift_share=share,
         distributions=distributions,
     )
-

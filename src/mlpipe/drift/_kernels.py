@@ -42,10 +42,16 @@ _FLUSH = 1e-300
 
 # B_{2j}/(2j)/(2j-1) for j = 8, ..., 1 (scipy.stats._ksstats._STIRLING_COEFFS).
 _STIRLING_COEFFS = np.array(
-    [-2.955065359477124183e-2, 6.4102564102564102564e-3,
-     -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-     -5.952380952380952381e-4, 7.9365079365079365079e-4,
-     -2.7777777777777777778e-3, 8.3333333333333333333e-2]
+    [
+        -2.955065359477124183e-2,
+        6.4102564102564102564e-3,
+        -1.9175269175269175269e-3,
+        8.4175084175084175084e-4,
+        -5.952380952380952381e-4,
+        7.9365079365079365079e-4,
+        -2.7777777777777777778e-3,
+        8.3333333333333333333e-2,
+    ]
 )
 
 
@@ -521,9 +527,7 @@ def _smirnov_lower_sum(n, x, nmax, nx_hi, nx_lo):
     step = int(sigma / 4.0)
     while step >= 2:
         s1, ok1 = _smirnov_grid_sum(n, x, nmax, nx_hi, nx_lo, crest_n, top_v, top, step, 0)
-        s2, ok2 = _smirnov_grid_sum(
-            n, x, nmax, nx_hi, nx_lo, crest_n, top_v, top, step, step // 2
-        )
+        s2, ok2 = _smirnov_grid_sum(n, x, nmax, nx_hi, nx_lo, crest_n, top_v, top, step, step // 2)
         if ok1 and ok2 and abs(s1 - s2) <= 2e-12 * s1:
             return top + math.log(0.5 * (s1 + s2))
         step = step // 4
@@ -806,7 +810,7 @@ def _outer_prob_inside_columns(m, n, g, h):
             A[jj] = val
         curlen = maxj - minj
         if lastlen > curlen:
-            A[maxj - minj:maxj - minj + (lastlen - curlen)] = 1
+            A[maxj - minj : maxj - minj + (lastlen - curlen)] = 1
     return A[maxj - minj - 1]
 
 
@@ -898,6 +902,7 @@ def hodges_sf(d, m, n):
 # --------------------------------------------------------------------------
 # Kernels over blocks of columns
 # --------------------------------------------------------------------------
+
 
 @njit(**_JIT)
 def _gallop_left(a, lo, n, x):
@@ -1410,8 +1415,7 @@ def ks_statistic_one(ref, nr, index, nq, step, bat, nb, alternative):
 
 
 @njit(**_JIT)
-def ks_pvalues_range(n_ref, n_bat, d, alternative, method, start, stop, stride,
-                     stat, p, outcome):
+def ks_pvalues_range(n_ref, n_bat, d, alternative, method, start, stop, stride, stat, p, outcome):
     """``ks_pvalues`` for features start, start + stride, ... < stop, written
     into stat, p and outcome (one worker's share)."""
     for f in range(start, stop, stride):

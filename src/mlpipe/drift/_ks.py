@@ -59,8 +59,9 @@ def _index_of(ref):
 _MIN_PARALLEL_VALUES = 200_000
 
 
-def ks_statistics(ref_sorted, ref_counts, index, step, bat_sorted, bat_counts, alternative,
-                  threads=1):
+def ks_statistics(
+    ref_sorted, ref_counts, index, step, bat_sorted, bat_counts, alternative, threads=1
+):
     """``_kernels.ks_statistics`` through the indexed per-column kernel,
     columns shared among ``threads`` threads."""
     nf = ref_sorted.shape[0]
@@ -71,8 +72,14 @@ def ks_statistics(ref_sorted, ref_counts, index, step, bat_sorted, bat_counts, a
         for f in range(t, nf, workers):
             nr = int(ref_counts[f])
             d[f], sign[f] = _kernels.ks_statistic_one(
-                ref_sorted[f], nr, index[f], -(-nr // step), step,
-                bat_sorted[f], int(bat_counts[f]), alternative,
+                ref_sorted[f],
+                nr,
+                index[f],
+                -(-nr // step),
+                step,
+                bat_sorted[f],
+                int(bat_counts[f]),
+                alternative,
             )
 
     big = bat_sorted.size + ref_sorted.size // 8 >= _MIN_PARALLEL_VALUES
@@ -105,8 +112,7 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
     p = np.empty(nu)
     outcome = np.empty(nu, dtype=np.int8)
 
-    heavy = nu > 1 and _may_be_exact(u_ref, u_bat, method) and max(
-        u_ref.max(), u_bat.max()) >= 1000
+    heavy = nu > 1 and _may_be_exact(u_ref, u_bat, method) and max(u_ref.max(), u_bat.max()) >= 1000
     if heavy and threads > 1:
         # The exact recursion visits ~d * n_ref * n_bat cells, so columns
         # differ a lot in cost: the workers take the costliest first from a
@@ -115,13 +121,15 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
 
         def work(t, workers):
             for f in queue:  # a list iterator hands each item to one thread
-                _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, f, f + 1,
-                                          1, stat, p, outcome)
+                _kernels.ks_pvalues_range(
+                    u_ref, u_bat, u_d, alternative, method, f, f + 1, 1, stat, p, outcome
+                )
 
         run_threads(work, min(threads, nu))
     else:
-        _kernels.ks_pvalues_range(u_ref, u_bat, u_d, alternative, method, 0, nu, 1,
-                                  stat, p, outcome)
+        _kernels.ks_pvalues_range(
+            u_ref, u_bat, u_d, alternative, method, 0, nu, 1, stat, p, outcome
+        )
     out_stat = np.full(nf, np.nan)
     out_p = np.full(nf, np.nan)
     out_outcome = np.full(nf, -1, dtype=np.int8)
@@ -132,8 +140,17 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method, threads=1):
     return out_stat, out_p, out_outcome
 
 
-def ks_test(ref_sorted, ref_counts, bat_sorted, bat_counts, alternative="two-sided",
-            method="auto", index=None, index_step=None, threads=1):
+def ks_test(
+    ref_sorted,
+    ref_counts,
+    bat_sorted,
+    bat_counts,
+    alternative="two-sided",
+    method="auto",
+    index=None,
+    index_step=None,
+    threads=1,
+):
     """KS statistic and p-value of every row pair of two sorted blocks.
 
     ``index`` is :func:`ks_index` of ``ref_sorted`` with step ``index_step``
@@ -144,21 +161,24 @@ def ks_test(ref_sorted, ref_counts, bat_sorted, bat_counts, alternative="two-sid
     alt = ALTERNATIVES[alternative]
     if index is None:
         index, index_step = ks_index(ref_sorted, index_step)
-    d, sign = ks_statistics(ref_sorted, ref_counts, index, index_step, bat_sorted,
-                            bat_counts, alt, threads)
-    return _finish(ref_sorted, ref_counts, bat_sorted, bat_counts, d, sign, alternative,
-                   method, threads)
+    d, sign = ks_statistics(
+        ref_sorted, ref_counts, index, index_step, bat_sorted, bat_counts, alt, threads
+    )
+    return _finish(
+        ref_sorted, ref_counts, bat_sorted, bat_counts, d, sign, alternative, method, threads
+    )
 
 
-def _finish(ref_sorted, ref_counts, bat_sorted, bat_counts, d, sign, alternative, method,
-            threads):
+def _finish(ref_sorted, ref_counts, bat_sorted, bat_counts, d, sign, alternative, method, threads):
     alt = ALTERNATIVES[alternative]
     stat, p, outcome = ks_pvalues(ref_counts, bat_counts, d, alt, METHODS[method], threads)
     names = {DONE_EXACT: "exact", -1: ""}
     used = np.array([names.get(o, "asymp") for o in outcome.tolist()], dtype=object)
     for f in np.nonzero(outcome == NEEDS_SCIPY)[0]:
         stat[f], p[f], used[f] = _one_sided_exact(
-            ref_sorted[f, : ref_counts[f]], bat_sorted[f, : bat_counts[f]], d[f],
+            ref_sorted[f, : ref_counts[f]],
+            bat_sorted[f, : bat_counts[f]],
+            d[f],
             alternative,
         )
     return stat, p, used, sign
@@ -194,8 +214,15 @@ def score(ref, X, settings, threads, distributions):
         ref, values, len(X), ALTERNATIVES[settings["alternative"]], threads
     )
     stat, p, used, _ = _finish(
-        ref.ks_sorted, ref.ks_counts, bat_sorted, bat_counts, d, sign,
-        settings["alternative"], settings["method"], threads,
+        ref.ks_sorted,
+        ref.ks_counts,
+        bat_sorted,
+        bat_counts,
+        d,
+        sign,
+        settings["alternative"],
+        settings["method"],
+        threads,
     )
     rows = {}
     ref_quantiles = ref.ks_quantiles
@@ -264,8 +291,7 @@ def _row_quantiles(sorted_rows, counts):
     if len(counts) and (counts == counts[0]).all() and counts[0]:
         return sorted_rows[:, _quantile_index(int(counts[0]), _LEVELS)]
     return [
-        _quantiles(sorted_rows[f, : int(n)], _LEVELS) if n else None
-        for f, n in enumerate(counts)
+        _quantiles(sorted_rows[f, : int(n)], _LEVELS) if n else None for f, n in enumerate(counts)
     ]
 
 

@@ -88,8 +88,9 @@ def count_bins(values_list, edge_list, n_rows, threads=1):
 
 
 def fit(ref, X, settings, threads):
-    numeric = [c for c in ref.columns if ref.tests[c] == "psi"
-               and ref.kinds[c] not in _CATEGORICAL_KINDS]
+    numeric = [
+        c for c in ref.columns if ref.tests[c] == "psi" and ref.kinds[c] not in _CATEGORICAL_KINDS
+    ]
     values = numeric_columns(X, numeric)
     edges = [bin_edges(v, settings["n_bins"], settings["binning"]) for v in values]
     binned = count_bins(values, edges, len(X), threads)
@@ -104,9 +105,7 @@ def fit_categories(ref, col, series):
     cats = reference_categories(series)
     codes, _ = encode(series, cats)
     ref.categories[col] = cats
-    ref.category_counts[col] = np.bincount(codes[codes >= 0], minlength=len(cats)).astype(
-        np.int64
-    )
+    ref.category_counts[col] = np.bincount(codes[codes >= 0], minlength=len(cats)).astype(np.int64)
 
 
 def count_categories(ref, col, series):

@@ -58,8 +58,9 @@ def ks_pvalues(n_ref, n_bat, d, alternative, method):
     out = np.empty(len(d))
     stat = np.empty(len(d))
     for f in range(len(d)):
-        stat[f], out[f] = ks_pvalue(int(n_ref[f]), int(n_bat[f]), float(d[f]),
-                                    _ALTERNATIVES[alternative], _METHODS[method])
+        stat[f], out[f] = ks_pvalue(
+            int(n_ref[f]), int(n_bat[f]), float(d[f]), _ALTERNATIVES[alternative], _METHODS[method]
+        )
     return stat, out
 
 

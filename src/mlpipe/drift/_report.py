@@ -165,7 +165,10 @@ class DriftReport(Report):
     def _repr_html_(self):
         frame = self.results
         body = frame.to_html(
-            index=False, border=0, classes="mlpipe-table", na_rep="",
+            index=False,
+            border=0,
+            classes="mlpipe-table",
+            na_rep="",
             float_format=lambda v: f"{v:.4g}",
         )
         import html
@@ -210,10 +213,11 @@ class DriftReport(Report):
             n = max(len(features), 1)
             ncols = min(n, 3)
             nrows = -(-n // ncols)
-            fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows),
-                                     squeeze=False)
+            fig, axes = plt.subplots(
+                nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False
+            )
             axes = axes.ravel()
-            for extra in axes[len(features):]:
+            for extra in axes[len(features) :]:
                 extra.set_visible(False)
             # The summary can be long: wrap it to the figure's width, not cut it.
             # (about 45 characters of 9-point text per 4.2-inch panel).
@@ -221,9 +225,7 @@ class DriftReport(Report):
         else:
             axes = np.atleast_1d(ax).ravel()
             if len(axes) < len(features):
-                raise ValueError(
-                    f"{len(features)} feature(s) to plot but {len(axes)} Axes given."
-                )
+                raise ValueError(f"{len(features)} feature(s) to plot but {len(axes)} Axes given.")
         for a, name in zip(axes, features, strict=False):
             _plot_feature(a, name, self.distributions[name], self.results, **kwargs)
         if ax is None and len(features):
@@ -251,6 +253,9 @@ def _plot_feature(ax, name, dist, results, **kwargs):
         ax.set_xticks(pos)
         ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
         ax.set_ylabel("share")
-    ax.set_title(f"{name}{' (drift)' if drifted else ''}\n{label}", fontsize=9,
-                 color="#b00020" if drifted else "black")
+    ax.set_title(
+        f"{name}{' (drift)' if drifted else ''}\n{label}",
+        fontsize=9,
+        color="#b00020" if drifted else "black",
+    )
     ax.legend(fontsize=7)

@@ -258,9 +258,7 @@ class PipelineExplainer:
             if why is None:
                 return "linear"
             if method == "linear":
-                raise self._error_class(why)(
-                    f"method='linear' cannot explain this model: {why}"
-                )
+                raise self._error_class(why)(f"method='linear' cannot explain this model: {why}")
         return "kernel"
 
     def _fold_obstacle(self):
@@ -282,18 +280,27 @@ class PipelineExplainer:
             return f"shap's TreeExplainer does not support {type(self._final).__name__} ({exc})."
         categorical = getattr(self._final, "is_categorical_", None)
         if categorical is not None and np.any(categorical):
-            return (f"{type(self._final).__name__} splits natively on categorical "
-                    "features, which shap's TreeExplainer reads as numeric thresholds.")
+            return (
+                f"{type(self._final).__name__} splits natively on categorical "
+                "features, which shap's TreeExplainer reads as numeric thresholds."
+            )
         tree_output = probe.model.tree_output
-        wanted = {"probability": ("probability", "log_odds"), "log_odds": ("log_odds",),
-                  "predict": ("raw_value",)}[self.output_]
+        wanted = {
+            "probability": ("probability", "log_odds"),
+            "log_odds": ("log_odds",),
+            "predict": ("raw_value",),
+        }[self.output_]
         if tree_output not in wanted:
-            return (f"its trees hold {tree_output} values, from which TreeSHAP cannot "
-                    f"explain output={self.output_!r} exactly.")
+            return (
+                f"its trees hold {tree_output} values, from which TreeSHAP cannot "
+                f"explain output={self.output_!r} exactly."
+            )
         self._tree_output = tree_output
         if self._tree_needs_background() and len(self.output_names_) > 1:
-            return ("TreeSHAP explains the probabilities of boosted trees for binary "
-                    "classification only.")
+            return (
+                "TreeSHAP explains the probabilities of boosted trees for binary "
+                "classification only."
+            )
         why = self._fold_obstacle()
         if why is None and not self._tree_needs_background():
             self._cached = probe  # path-dependent: the probe is the explainer
@@ -327,9 +334,7 @@ class PipelineExplainer:
         if self._has_names:
             missing = [c for c in self.feature_names_ if c not in frame.columns]
             if missing:
-                raise ValueError(
-                    f"{what} lacks column(s) {missing} that the model was fitted on."
-                )
+                raise ValueError(f"{what} lacks column(s) {missing} that the model was fitted on.")
             unseen = [c for c in frame.columns if str(c) not in self.feature_names_]
             if unseen:
                 raise ValueError(
@@ -381,8 +386,9 @@ class PipelineExplainer:
                 values, base, expected = self._explain_transformed(frame)
             except _NotNumeric as exc:
                 if self.method != "auto":
-                    raise ValueError(f"method={self.method!r} cannot explain this model: "
-                                     f"{exc}") from None
+                    raise ValueError(
+                        f"method={self.method!r} cannot explain this model: {exc}"
+                    ) from None
                 # Only now is it known that the model takes text: explain the
                 # raw frame instead, from now on.
                 self.method_ = "kernel"
@@ -443,15 +449,19 @@ class PipelineExplainer:
             # probabilities (in shap 0.51 it is not additive for multiclass).
             if not self._tree_needs_background():
                 explainer = self._cached or shap.TreeExplainer(
-                    self._final, feature_perturbation="tree_path_dependent")
+                    self._final, feature_perturbation="tree_path_dependent"
+                )
                 self._cached = explainer
             elif self._cached is not None:
                 explainer = self._cached
             else:
                 bg = self._transform(self._background_for(frame))[1]
                 explainer = shap.TreeExplainer(
-                    self._final, data=bg, feature_perturbation="interventional",
-                    model_output="probability")
+                    self._final,
+                    data=bg,
+                    feature_perturbation="interventional",
+                    model_output="probability",
+                )
                 if self._background is not None:
                     self._cached = explainer
             raw = explainer.shap_values(dense, check_additivity=False)
@@ -464,8 +474,9 @@ class PipelineExplainer:
                 if self._background is not None:
                     self._cached = explainer
             raw = explainer.shap_values(dense)
-        values, base = self._shape(np.asarray(raw, dtype=float),
-                                   explainer.expected_value, len(frame))
+        values, base = self._shape(
+            np.asarray(raw, dtype=float), explainer.expected_value, len(frame)
+        )
         fold = fold_matrix(self._sources, len(self.feature_names_))
         if values.shape[1] != fold.shape[0]:
             raise FoldingError(
@@ -490,7 +501,7 @@ class PipelineExplainer:
         shap = _shap()
         background = self._background_for(frame)
         codec = _Codec([background, frame], frame)
-        bg_codes, X_codes = codec.codes[: len(background)], codec.codes[len(background):]
+        bg_codes, X_codes = codec.codes[: len(background)], codec.codes[len(background) :]
         model = self.model
 
         def predict(Z):
@@ -518,8 +529,9 @@ class PipelineExplainer:
             raw = explainer.shap_values(X_codes, l1_reg=False, silent=True)
         finally:
             np.random.set_state(state)  # noqa: NPY002
-        values, base = self._shape(np.asarray(raw, dtype=float),
-                                   explainer.expected_value, len(frame))
+        values, base = self._shape(
+            np.asarray(raw, dtype=float), explainer.expected_value, len(frame)
+        )
         return values, base, expected
 
     # -- predictions with an audit trail --------------------------------------
@@ -548,8 +560,11 @@ class PipelineExplainer:
         y_pred = self.model.predict(self._model_input(frame))
         if self.audit_log is False:
             return y_pred
-        logger = (self.audit_log if isinstance(self.audit_log, logging.Logger)
-                  else logging.getLogger(AUDIT_LOGGER))
+        logger = (
+            self.audit_log
+            if isinstance(self.audit_log, logging.Logger)
+            else logging.getLogger(AUDIT_LOGGER)
+        )
         if not logger.isEnabledFor(logging.INFO):
             return y_pred
         explanation = self.explain(frame)
@@ -558,8 +573,11 @@ class PipelineExplainer:
             reasons = explanation.reasons(i, self.n_reasons)
             codes = reason_codes_of(reasons)
             out = outputs[i]
-            shown = (f"{out:.4g}" if np.ndim(out) == 0
-                     else "[" + ", ".join(f"{o:.4g}" for o in out) + "]")
+            shown = (
+                f"{out:.4g}"
+                if np.ndim(out) == 0
+                else "[" + ", ".join(f"{o:.4g}" for o in out) + "]"
+            )
             record = {
                 "row": label,
                 "prediction": python_scalar(y_pred[i]),
@@ -568,14 +586,20 @@ class PipelineExplainer:
                 "reasons": reasons[["feature", "value", "contribution"]].to_dict("records"),
             }
             logger.info(
-                "row=%s prediction=%s %s=%s reasons: %s", label, record["prediction"],
-                self.output_, shown, "; ".join(codes), extra={"mlpipe_audit": record},
+                "row=%s prediction=%s %s=%s reasons: %s",
+                label,
+                record["prediction"],
+                self.output_,
+                shown,
+                "; ".join(codes),
+                extra={"mlpipe_audit": record},
             )
         return y_pred
 
 
-def explain(model, X, *, background=None, method="auto", output="auto",
-            max_background=100, random_state=0):
+def explain(
+    model, X, *, background=None, method="auto", output="auto", max_background=100, random_state=0
+):
     """Explain a fitted pipeline's output on ``X`` in its raw input columns.
 
     A shortcut for ``PipelineExplainer(model, ...).explain(X)``; see
@@ -631,8 +655,12 @@ def explain(model, X, *, background=None, method="auto", output="auto",
     ['checking_account', 'duration']
     """
     explainer = PipelineExplainer(
-        model, background=background, method=method, output=output,
-        max_background=max_background, random_state=random_state,
+        model,
+        background=background,
+        method=method,
+        output=output,
+        max_background=max_background,
+        random_state=random_state,
     )
     return explainer.explain(X)
 

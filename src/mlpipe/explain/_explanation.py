@@ -115,8 +115,7 @@ class Explanation(Report):
             if name == target:
                 return k
         raise ValueError(
-            f"target={target!r} is not an explained class; the classes are "
-            f"{self.output_names}."
+            f"target={target!r} is not an explained class; the classes are {self.output_names}."
         )
 
     def importance(self, target=None):
@@ -137,8 +136,9 @@ class Explanation(Report):
             mean_abs = np.abs(self.values).mean(axis=0).sum(axis=1)
         else:
             mean_abs = np.abs(self._slice(target)[0]).mean(axis=0)
-        imp = pd.Series(mean_abs, index=pd.Index(self.feature_names, name="feature"),
-                        name="importance")
+        imp = pd.Series(
+            mean_abs, index=pd.Index(self.feature_names, name="feature"), name="importance"
+        )
         return imp.sort_values(ascending=False, kind="stable")
 
     def to_frame(self):
@@ -156,21 +156,35 @@ class Explanation(Report):
         features = np.tile(np.asarray(self.feature_names, dtype=object), n)
         raw = self.data.astype(object).to_numpy().reshape(-1)
         if not self.is_multiclass:
-            return pd.DataFrame({"row": rows, "feature": features, "value": raw,
-                                 "shap": self.values.reshape(-1)})
+            return pd.DataFrame(
+                {"row": rows, "feature": features, "value": raw, "shap": self.values.reshape(-1)}
+            )
         parts = []
         for k, name in enumerate(self.output_names):
-            parts.append(pd.DataFrame({
-                "row": rows, "feature": features, "value": raw,
-                "output": [name] * (n * m), "shap": self.values[:, :, k].reshape(-1),
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "row": rows,
+                        "feature": features,
+                        "value": raw,
+                        "output": [name] * (n * m),
+                        "shap": self.values[:, :, k].reshape(-1),
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True)
 
     def summary(self):
-        what = {"probability": "predicted probability", "log_odds": "decision function",
-                "predict": "prediction"}[self.output]
-        of = (f" of {python_scalar(self.output_names[0])!r}" if self.output != "predict"
-              and not self.is_multiclass else "")
+        what = {
+            "probability": "predicted probability",
+            "log_odds": "decision function",
+            "predict": "prediction",
+        }[self.output]
+        of = (
+            f" of {python_scalar(self.output_names[0])!r}"
+            if self.output != "predict" and not self.is_multiclass
+            else ""
+        )
         return (
             f"{len(self)} row(s) x {len(self.feature_names)} raw column(s), {what}{of} "
             f"explained by the {self.method} explainer (additivity error "
@@ -238,26 +252,33 @@ class Explanation(Report):
             order = [i for i in order if contrib[i] < 0]
         order = list(order)[:n]
         name = python_scalar(target if target is not None else self.output_names[0])
-        what = {"probability": f"the probability of {name!r}",
-                "log_odds": f"the decision score of {name!r}",
-                "predict": "the prediction"}[self.output]
+        what = {
+            "probability": f"the probability of {name!r}",
+            "log_odds": f"the decision score of {name!r}",
+            "predict": "the prediction",
+        }[self.output]
         lines = []
         for i in order:
             feature = self.feature_names[i]
             value = python_scalar(self.data.iloc[row, i])
             verb = "raises" if contrib[i] > 0 else "lowers"
-            lines.append({
-                "feature": feature,
-                "value": value,
-                "contribution": float(contrib[i]),
-                "reason": f"{feature} = {_show(value)} {verb} {what} by {abs(contrib[i]):.3g}",
-            })
+            lines.append(
+                {
+                    "feature": feature,
+                    "value": value,
+                    "contribution": float(contrib[i]),
+                    "reason": f"{feature} = {_show(value)} {verb} {what} by {abs(contrib[i]):.3g}",
+                }
+            )
         # An object column keeps each raw value as it was (6 stays 6 beside a NaN).
-        return pd.DataFrame({
-            key: pd.Series([line[key] for line in lines], dtype=object if key == "value"
-                           else None)
-            for key in ("feature", "value", "contribution", "reason")
-        })
+        return pd.DataFrame(
+            {
+                key: pd.Series(
+                    [line[key] for line in lines], dtype=object if key == "value" else None
+                )
+                for key in ("feature", "value", "contribution", "reason")
+            }
+        )
 
     def reason_codes(self, n=3, *, target=None, direction="both"):
         """Top reasons of every row, one column per rank.
@@ -282,8 +303,9 @@ class Explanation(Report):
             r = self.reasons(row, n, target=target, direction=direction)
             codes = reason_codes_of(r)
             table.append(codes + [""] * (n - len(codes)))
-        return pd.DataFrame(table, index=self.data.index,
-                            columns=[f"reason_{k + 1}" for k in range(n)])
+        return pd.DataFrame(
+            table, index=self.data.index, columns=[f"reason_{k + 1}" for k in range(n)]
+        )
 
     def to_shap(self):
         """Return a :class:`shap.Explanation`, so every shap plot works.
@@ -308,8 +330,9 @@ class Explanation(Report):
         )
 
     def _plot_data(self):
-        numeric = np.column_stack([_as_number(self.data.iloc[:, j])
-                                   for j in range(self.data.shape[1])])
+        numeric = np.column_stack(
+            [_as_number(self.data.iloc[:, j]) for j in range(self.data.shape[1])]
+        )
         return numeric, self.data.astype(object).to_numpy()
 
     def _shap_one(self, target, rows):
@@ -318,8 +341,11 @@ class Explanation(Report):
         values, base = self._slice(target)
         numeric, display = self._plot_data()
         return shap.Explanation(
-            values=values[rows], base_values=base[rows], data=numeric[rows],
-            display_data=display[rows], feature_names=list(self.feature_names),
+            values=values[rows],
+            base_values=base[rows],
+            data=numeric[rows],
+            display_data=display[rows],
+            feature_names=list(self.feature_names),
         )
 
     def plot(self, kind="bar", *, row=0, target=None, max_display=10, ax=None):
@@ -406,6 +432,7 @@ def reason_codes_of(reasons):
     :meth:`Explanation.reasons` frame."""
     return [
         f"{f}={_show(v, quote=False)} ({c:+.3g})"
-        for f, v, c in zip(reasons["feature"], reasons["value"], reasons["contribution"],
-                           strict=True)
+        for f, v, c in zip(
+            reasons["feature"], reasons["value"], reasons["contribution"], strict=True
+        )
     ]

@@ -119,8 +119,7 @@ def _trace_by_names(step, sources, where):
     names_in = [str(n) for n in names_in]
     if len(names_in) != len(sources):
         raise FoldingError(
-            f"Step {label} saw {len(names_in)} input columns, but "
-            f"{len(sources)} arrive at it."
+            f"Step {label} saw {len(names_in)} input columns, but {len(sources)} arrive at it."
         )
     names_out = [str(n) for n in step.get_feature_names_out()]
     if names_out == names_in:
@@ -131,8 +130,8 @@ def _trace_by_names(step, sources, where):
         if name in position:
             traced.append(sources[position[name]])
             continue
-        if name.startswith(_INDICATOR_PREFIX) and name[len(_INDICATOR_PREFIX):] in position:
-            traced.append(sources[position[name[len(_INDICATOR_PREFIX):]]])
+        if name.startswith(_INDICATOR_PREFIX) and name[len(_INDICATOR_PREFIX) :] in position:
+            traced.append(sources[position[name[len(_INDICATOR_PREFIX) :]]])
             continue
         candidates = [n for n in names_in if name.startswith(n + "_")]
         if len(candidates) != 1:

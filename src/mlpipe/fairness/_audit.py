@@ -170,9 +170,7 @@ class FairnessReport(Report):
             return self.disparities.reset_index()
         if kind == "intervals":
             return self.intervals.copy()
-        raise ValueError(
-            f"kind must be 'groups', 'disparities' or 'intervals', got {kind!r}."
-        )
+        raise ValueError(f"kind must be 'groups', 'disparities' or 'intervals', got {kind!r}.")
 
     def summary(self):
         table = self.by_group
@@ -195,24 +193,28 @@ class FairnessReport(Report):
         return text
 
     def __str__(self):
-        with pd.option_context("display.width", 200, "display.max_columns", 30,
-                               "display.precision", 3):
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 30, "display.precision", 3
+        ):
             parts = [
                 f"{self.title}: {self.summary()}",
                 "",
                 self.to_frame("groups").to_string(index=False, float_format="{:.3f}".format),
                 "",
-                self.to_frame("disparities").to_string(
-                    index=False, float_format="{:.3f}".format
-                ),
+                self.to_frame("disparities").to_string(index=False, float_format="{:.3f}".format),
             ]
         parts += [f"note: {n}" for n in self.notes]
         return "\n".join(parts)
 
     def _repr_html_(self):
         def table(frame):
-            return frame.to_html(index=False, border=0, classes="mlpipe-table",
-                                 float_format="{:.3f}".format, na_rep="")
+            return frame.to_html(
+                index=False,
+                border=0,
+                classes="mlpipe-table",
+                float_format="{:.3f}".format,
+                na_rep="",
+            )
 
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
         return (
@@ -229,20 +231,32 @@ class FairnessReport(Report):
         labels = [group_label(self.by_group.index, i) for i in range(len(self.by_group))]
         values = self.by_group[metric].to_numpy()
         ci = self.intervals[self.intervals["metric"] == metric]
-        errors = np.vstack([values - ci["ci_low"].to_numpy(),
-                            ci["ci_high"].to_numpy() - values])
+        errors = np.vstack([values - ci["ci_low"].to_numpy(), ci["ci_high"].to_numpy() - values])
         ax.bar(labels, values, yerr=np.clip(errors, 0, None), capsize=4)
         if metric == "selection_rate":
-            ax.axhline(FOUR_FIFTHS * values.max(), linestyle="--", color="grey",
-                       label="4/5 of the highest rate")
+            ax.axhline(
+                FOUR_FIFTHS * values.max(),
+                linestyle="--",
+                color="grey",
+                label="4/5 of the highest rate",
+            )
             ax.legend()
         ax.set_ylabel(metric.replace("_", " "))
         ax.set_title(f"{self.title}: {metric.replace('_', ' ')} by group")
 
 
 def audit_fairness(
-    y_true, y_pred, *, sensitive_features, X=None, sample_weight=None, pos_label=1,
-    n_boot=500, confidence_level=0.95, min_group_size=30, random_state=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    X=None,
+    sample_weight=None,
+    pos_label=1,
+    n_boot=500,
+    confidence_level=0.95,
+    min_group_size=30,
+    random_state=None,
 ):
     """Audit a classifier's decisions for group fairness.
 
@@ -336,8 +350,8 @@ def audit_fairness(
         table[metric] = rates_from_cells(cells, metric)
     rates = table["selection_rate"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["impact_ratio"] = rates / rates.max() if rates.max() > 0 else np.full(
-            len(rates), np.nan
+        table["impact_ratio"] = (
+            rates / rates.max() if rates.max() > 0 else np.full(len(rates), np.nan)
         )
     by_group = pd.DataFrame(table, index=groups.index)
     point = {k: float(v) for k, v in _all_disparities(cells).items()}
@@ -381,8 +395,9 @@ def audit_fairness(
     rows = []
     for name, _, _ in _DISPARITIES:
         low, high = bounds(boot_disp[name]) if n_boot else (np.nan, np.nan)
-        rows.append({"metric": name, "value": point[name],
-                     "ci_low": float(low), "ci_high": float(high)})
+        rows.append(
+            {"metric": name, "value": point[name], "ci_low": float(low), "ci_high": float(high)}
+        )
     disparities = pd.DataFrame(rows).set_index("metric")
 
     interval_rows = []

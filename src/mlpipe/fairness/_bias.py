@@ -109,17 +109,29 @@ class BiasReport(Report):
 
     def __str__(self):
         with pd.option_context("display.width", 200, "display.max_columns", 30):
-            return "\n".join([
-                f"{self.title}: {self.summary()}",
-                "",
-                self.findings.to_string(index=False, float_format="{:.3f}".format),
-            ])
+            return "\n".join(
+                [
+                    f"{self.title}: {self.summary()}",
+                    "",
+                    self.findings.to_string(index=False, float_format="{:.3f}".format),
+                ]
+            )
 
 
 def check_bias(
-    X, y=None, *, sensitive_features, pos_label=1, min_group_size=30,
-    min_group_share=0.05, min_class_share=0.2, base_rate_ratio=0.8,
-    proxy_threshold=0.1, n_bins=10, n_permutations=20, random_state=0,
+    X,
+    y=None,
+    *,
+    sensitive_features,
+    pos_label=1,
+    min_group_size=30,
+    min_group_share=0.05,
+    min_class_share=0.2,
+    base_rate_ratio=0.8,
+    proxy_threshold=0.1,
+    n_bins=10,
+    n_permutations=20,
+    random_state=0,
 ):
     """Check training data for bias before a model is fitted.
 
@@ -211,8 +223,15 @@ def check_bias(
     findings = []
 
     def add(check, subject, value, threshold, flagged):
-        findings.append({"check": check, "subject": subject, "value": float(value),
-                         "threshold": float(threshold), "flagged": bool(flagged)})
+        findings.append(
+            {
+                "check": check,
+                "subject": subject,
+                "value": float(value),
+                "threshold": float(threshold),
+                "flagged": bool(flagged),
+            }
+        )
 
     for g in range(groups.n_groups):
         label = group_label(groups.index, g)
@@ -239,12 +258,19 @@ def check_bias(
             table["base_rate_ratio"] = rates / rates.max()
         for g in range(groups.n_groups):
             ratio = table["base_rate_ratio"].iloc[g]
-            add("base_rate", group_label(groups.index, g), ratio, base_rate_ratio,
-                ratio < base_rate_ratio)
-        contingency = np.column_stack([
-            np.bincount(groups.codes, weights=~positive, minlength=groups.n_groups),
-            np.bincount(groups.codes, weights=positive, minlength=groups.n_groups),
-        ])
+            add(
+                "base_rate",
+                group_label(groups.index, g),
+                ratio,
+                base_rate_ratio,
+                ratio < base_rate_ratio,
+            )
+        contingency = np.column_stack(
+            [
+                np.bincount(groups.codes, weights=~positive, minlength=groups.n_groups),
+                np.bincount(groups.codes, weights=positive, minlength=groups.n_groups),
+            ]
+        )
         contingency = contingency[:, contingency.sum(0) > 0]
         if groups.n_groups > 1 and contingency.shape[1] == 2:
             pvalue = float(chi2_contingency(contingency, correction=False).pvalue)
@@ -263,25 +289,42 @@ def check_bias(
         codes, kind = _discretize(frame[col], n_bins)
         n_codes = int(codes.max()) + 1
         mi = _mutual_information(groups.codes, codes, groups.n_groups, n_codes)
-        chance = np.mean([
-            _mutual_information(s, codes, groups.n_groups, n_codes) for s in shuffles
-        ]) if shuffles else 0.0
+        chance = (
+            np.mean([_mutual_information(s, codes, groups.n_groups, n_codes) for s in shuffles])
+            if shuffles
+            else 0.0
+        )
         u = mi / h_groups if h_groups > 0 else 0.0
         u_chance = chance / h_groups if h_groups > 0 else 0.0
         is_proxy = u - u_chance > proxy_threshold
-        rows.append({"column": col, "kind": kind if kind in (NUMERIC, CATEGORICAL, BOOLEAN)
-                     else "other", "mutual_information": mi,
-                     "uncertainty_coefficient": u, "chance_level": u_chance,
-                     "is_proxy": bool(is_proxy)})
+        rows.append(
+            {
+                "column": col,
+                "kind": kind if kind in (NUMERIC, CATEGORICAL, BOOLEAN) else "other",
+                "mutual_information": mi,
+                "uncertainty_coefficient": u,
+                "chance_level": u_chance,
+                "is_proxy": bool(is_proxy),
+            }
+        )
         add("proxy", str(col), u - u_chance, proxy_threshold, is_proxy)
-    proxies = pd.DataFrame(rows, columns=["column", "kind", "mutual_information",
-                                          "uncertainty_coefficient", "chance_level",
-                                          "is_proxy"]).set_index("column")
+    proxies = pd.DataFrame(
+        rows,
+        columns=[
+            "column",
+            "kind",
+            "mutual_information",
+            "uncertainty_coefficient",
+            "chance_level",
+            "is_proxy",
+        ],
+    ).set_index("column")
     return BiasReport(
         groups=table,
         proxies=proxies,
         class_balance=balance,
         base_rate_pvalue=pvalue,
-        findings=pd.DataFrame(findings, columns=["check", "subject", "value",
-                                                 "threshold", "flagged"]),
+        findings=pd.DataFrame(
+            findings, columns=["check", "subject", "value", "threshold", "flagged"]
+        ),
     )

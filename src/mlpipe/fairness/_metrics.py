@@ -66,8 +66,7 @@ def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=Fal
     y_pred = _as_1d(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
         raise ValueError(
-            f"y_true and y_pred have different lengths: {len(y_true)} and "
-            f"{len(y_pred)}."
+            f"y_true and y_pred have different lengths: {len(y_true)} and {len(y_pred)}."
         )
     if sample_weight is None:
         weights = np.ones(len(y_true))
@@ -75,8 +74,7 @@ def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=Fal
         weights = _as_1d(sample_weight, "sample_weight").astype("float64")
         if len(weights) != len(y_true):
             raise ValueError(
-                f"sample_weight has {len(weights)} value(s) but y_true has "
-                f"{len(y_true)}."
+                f"sample_weight has {len(weights)} value(s) but y_true has {len(y_true)}."
             )
     if binary:
         labels = pd.unique(np.concatenate([y_true.astype(object), y_pred.astype(object)]))
@@ -113,9 +111,7 @@ def weighted_cells(codes, n_groups, y_true, y_pred, weights, pos_label):
         "pos": np.bincount(codes, weights=weights * true, minlength=n_groups),
         "sel": np.bincount(codes, weights=weights * pred, minlength=n_groups),
         "tp": np.bincount(codes, weights=weights * (true & pred), minlength=n_groups),
-        "correct": np.bincount(
-            codes, weights=weights * (y_true == y_pred), minlength=n_groups
-        ),
+        "correct": np.bincount(codes, weights=weights * (y_true == y_pred), minlength=n_groups),
     }
     return cells
 
@@ -151,7 +147,10 @@ def rates_from_cells(cells, metric):
 
 def _group_rates(metric, y_true, y_pred, sensitive_features, sample_weight, pos_label, X):
     y_true, y_pred, weights = check_targets(
-        y_true, y_pred, sample_weight, pos_label=pos_label,
+        y_true,
+        y_pred,
+        sample_weight,
+        pos_label=pos_label,
         binary=metric in _BINARY_METRICS,
     )
     groups = make_groups(sensitive_features, len(y_true), X)
@@ -293,8 +292,14 @@ _NOTES_RATE = """
 """,
 )
 def demographic_parity_difference(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
         "selection_rate", y_true, y_pred, sensitive_features, sample_weight, pos_label, X
@@ -315,8 +320,14 @@ def demographic_parity_difference(
 """,
 )
 def demographic_parity_ratio(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
         "selection_rate", y_true, y_pred, sensitive_features, sample_weight, pos_label, X
@@ -329,12 +340,23 @@ def demographic_parity_ratio(
     notes=_NOTES_RATE,
 )
 def equal_opportunity_difference(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
-        "true_positive_rate", y_true, y_pred, sensitive_features, sample_weight,
-        pos_label, X,
+        "true_positive_rate",
+        y_true,
+        y_pred,
+        sensitive_features,
+        sample_weight,
+        pos_label,
+        X,
     )
     return difference(by_group, overall, method)
 
@@ -344,12 +366,23 @@ def equal_opportunity_difference(
     notes=_NOTES_RATE,
 )
 def equal_opportunity_ratio(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     by_group, overall = _group_rates(
-        "true_positive_rate", y_true, y_pred, sensitive_features, sample_weight,
-        pos_label, X,
+        "true_positive_rate",
+        y_true,
+        y_pred,
+        sensitive_features,
+        sample_weight,
+        pos_label,
+        X,
     )
     return ratio(by_group, overall, method)
 
@@ -361,8 +394,9 @@ _AGG_DOC = """
 """
 
 
-def _equalized_odds(kind, y_true, y_pred, sensitive_features, method, sample_weight,
-                    pos_label, X, agg):
+def _equalized_odds(
+    kind, y_true, y_pred, sensitive_features, method, sample_weight, pos_label, X, agg
+):
     if agg not in ("worst_case", "mean"):
         raise ValueError(f"agg must be one of 'worst_case' or 'mean', got {agg!r}.")
     y_true, y_pred, weights = check_targets(
@@ -398,12 +432,26 @@ def _equalized_odds(kind, y_true, y_pred, sensitive_features, method, sample_wei
 """,
 )
 def equalized_odds_difference(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, agg="worst_case", pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    agg="worst_case",
+    pos_label=1,
+    X=None,
 ):
     return _equalized_odds(
-        "difference", y_true, y_pred, sensitive_features, method, sample_weight,
-        pos_label, X, agg,
+        "difference",
+        y_true,
+        y_pred,
+        sensitive_features,
+        method,
+        sample_weight,
+        pos_label,
+        X,
+        agg,
     )
 
 
@@ -413,18 +461,38 @@ def equalized_odds_difference(
     notes=_NOTES_RATE,
 )
 def equalized_odds_ratio(
-    y_true, y_pred, *, sensitive_features, method="between_groups",
-    sample_weight=None, agg="worst_case", pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    method="between_groups",
+    sample_weight=None,
+    agg="worst_case",
+    pos_label=1,
+    X=None,
 ):
     return _equalized_odds(
-        "ratio", y_true, y_pred, sensitive_features, method, sample_weight,
-        pos_label, X, agg,
+        "ratio",
+        y_true,
+        y_pred,
+        sensitive_features,
+        method,
+        sample_weight,
+        pos_label,
+        X,
+        agg,
     )
 
 
 def disparate_impact_ratio(
-    y_true, y_pred, *, sensitive_features, privileged_group=None,
-    sample_weight=None, pos_label=1, X=None,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    privileged_group=None,
+    sample_weight=None,
+    pos_label=1,
+    X=None,
 ):
     """Selection rate of the unprivileged over that of the privileged.
 
@@ -504,8 +572,7 @@ def _resolve_metrics(metrics):
             name = m if isinstance(m, str) else getattr(m, "__name__", None)
             if name is None:
                 raise ValueError(
-                    f"metric {m!r} has no __name__; pass metrics as a dict "
-                    "{name: callable}."
+                    f"metric {m!r} has no __name__; pass metrics as a dict {{name: callable}}."
                 )
             items.append((name, m))
     for name, m in items:
@@ -562,8 +629,10 @@ class GroupMetricTable(Report):
         """Largest difference of each metric between groups, or to the whole
         population (``method="to_overall"``), as fairlearn computes it."""
         return pd.Series(
-            {c: difference(self.by_group[c], self.overall[c], method)
-             for c in self._numeric_columns()},
+            {
+                c: difference(self.by_group[c], self.overall[c], method)
+                for c in self._numeric_columns()
+            },
             name="difference",
         )
 
@@ -571,14 +640,14 @@ class GroupMetricTable(Report):
         """Smallest ratio of each metric between groups (always <= 1), or to
         the whole population (``method="to_overall"``)."""
         return pd.Series(
-            {c: ratio(self.by_group[c], self.overall[c], method)
-             for c in self._numeric_columns()},
+            {c: ratio(self.by_group[c], self.overall[c], method) for c in self._numeric_columns()},
             name="ratio",
         )
 
     def _numeric_columns(self):
         return [
-            c for c in self.by_group.columns
+            c
+            for c in self.by_group.columns
             if pd.api.types.is_numeric_dtype(self.by_group[c].dtype)
         ]
 
@@ -597,8 +666,14 @@ class GroupMetricTable(Report):
 
 
 def group_metrics(
-    y_true, y_pred, *, sensitive_features, metrics=None, X=None,
-    sample_weight=None, pos_label=1,
+    y_true,
+    y_pred,
+    *,
+    sensitive_features,
+    metrics=None,
+    X=None,
+    sample_weight=None,
+    pos_label=1,
 ):
     """Compute metrics for every sensitive group, with differences and ratios.
 
@@ -679,12 +754,17 @@ def group_metrics(
             order = np.argsort(groups.codes, kind="stable")
             bounds = np.concatenate([[0], np.cumsum(groups.counts())])
         by_group[name] = [
-            _call(m, y_true, y_pred, weights, sample_weight is not None,
-                  order[bounds[g]:bounds[g + 1]])
+            _call(
+                m,
+                y_true,
+                y_pred,
+                weights,
+                sample_weight is not None,
+                order[bounds[g] : bounds[g + 1]],
+            )
             for g in range(groups.n_groups)
         ]
-        overall[name] = _call(m, y_true, y_pred, weights, sample_weight is not None,
-                              slice(None))
+        overall[name] = _call(m, y_true, y_pred, weights, sample_weight is not None, slice(None))
     frame = pd.DataFrame(by_group, index=groups.index)
     return GroupMetricTable(by_group=frame, overall=pd.Series(overall))
 

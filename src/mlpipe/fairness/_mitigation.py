@@ -81,8 +81,7 @@ class _SensitiveMetaMixin(MlpipeEstimatorMixin):
         # An object column mixing numbers and text breaks encoders deep in the
         # inner pipeline with an error that names no column; name it here.
         mixed = [
-            c for c in frame.columns
-            if frame[c].dtype == object and _numbers_and_text(frame[c])
+            c for c in frame.columns if frame[c].dtype == object and _numbers_and_text(frame[c])
         ]
         if mixed:
             raise TypeError(
@@ -106,8 +105,7 @@ class _SensitiveMetaMixin(MlpipeEstimatorMixin):
             weights = np.asarray(sample_weight, dtype="float64")
             if weights.ndim != 1 or len(weights) != len(y):
                 raise ValueError(
-                    f"sample_weight must be 1-D with {len(y)} values, got shape "
-                    f"{weights.shape}."
+                    f"sample_weight must be 1-D with {len(y)} values, got shape {weights.shape}."
                 )
             if not np.all(np.isfinite(weights)) or (weights < 0).any():
                 raise ValueError("sample_weight must be finite and non-negative.")
@@ -124,9 +122,11 @@ class _SensitiveMetaMixin(MlpipeEstimatorMixin):
 
     def _fit_inner(self, estimator, X, y, weights, params):
         """Fit with ``weights`` as sample_weight; a Pipeline gets them on its last step."""
-        if isinstance(estimator, Pipeline) and has_fit_parameter(
-            estimator.steps[-1][1], "sample_weight"
-        ) and not (routing_enabled() and params):
+        if (
+            isinstance(estimator, Pipeline)
+            and has_fit_parameter(estimator.steps[-1][1], "sample_weight")
+            and not (routing_enabled() and params)
+        ):
             # The weights are ours and meant for the model, not for a scaler
             # that happens to take sample_weight too: give them to the last
             # step, the same way whether or not metadata routing is on.
@@ -193,8 +193,7 @@ def _has(attr):
     return check
 
 
-class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMixin,
-                           BaseEstimator):
+class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Fit a classifier with weights that make the label independent of the group.
 
     Kamiran & Calders' reweighing: a row of group ``s`` and class ``c`` gets
@@ -303,7 +302,8 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
         classes, y_codes = np.unique(y, return_inverse=True)
         n_groups, n_classes = groups.n_groups, len(classes)
         joint = np.bincount(
-            groups.codes * n_classes + y_codes, weights=weights,
+            groups.codes * n_classes + y_codes,
+            weights=weights,
             minlength=n_groups * n_classes,
         ).reshape(n_groups, n_classes)
         total = joint.sum()
@@ -371,8 +371,9 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
         return self.estimator_.decision_function(_inner_X(X, frame))
 
 
-class GroupThresholdClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMixin,
-                               BaseEstimator):
+class GroupThresholdClassifier(
+    _SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator
+):
     """Pick one decision threshold per group to meet a fairness constraint.
 
     A post-processor for a binary classifier: on the training data (or on
@@ -466,8 +467,14 @@ class GroupThresholdClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, Classifi
         "prefit": ["boolean"],
     }
 
-    def __init__(self, *, estimator=None, sensitive_feature=None,
-                 constraint="demographic_parity", prefit=False):
+    def __init__(
+        self,
+        *,
+        estimator=None,
+        sensitive_feature=None,
+        constraint="demographic_parity",
+        prefit=False,
+    ):
         self.estimator = estimator
         self.sensitive_feature = sensitive_feature
         self.constraint = constraint
@@ -512,8 +519,7 @@ class GroupThresholdClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, Classifi
             )
         if len(classes) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs two classes in y, got one class: "
-                f"{classes.tolist()}."
+                f"{type(self).__name__} needs two classes in y, got one class: {classes.tolist()}."
             )
         groups = self._groups(X, frame, sensitive_features)
         inner_X = _inner_X(X, frame)
@@ -583,7 +589,8 @@ class GroupThresholdClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, Classifi
                 FairnessWarning,
             )
         table = np.where(
-            where >= 0, self.thresholds_.to_numpy()[np.maximum(where, 0)],
+            where >= 0,
+            self.thresholds_.to_numpy()[np.maximum(where, 0)],
             self.default_threshold_,
         )
         scores = self._scores(_inner_X(X, frame))
@@ -608,7 +615,6 @@ class GroupThresholdClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, Classifi
         return tags
 
 
-
 def _group_curves(scores, positive, weights):
     """Rates of one group at every distinct threshold, from "select none" to
     "select all": (thresholds, selected weight, true-positive weight)."""
@@ -630,8 +636,7 @@ def _closest(rates, target):
     """Index of the rate closest to each target (rates ascending)."""
     right = np.clip(np.searchsorted(rates, target), 0, len(rates) - 1)
     left = np.clip(right - 1, 0, len(rates) - 1)
-    return np.where(np.abs(rates[left] - target) <= np.abs(rates[right] - target),
-                    left, right)
+    return np.where(np.abs(rates[left] - target) <= np.abs(rates[right] - target), left, right)
 
 
 def _fit_thresholds(scores, positive, weights, groups, constraint):
@@ -668,7 +673,10 @@ def _fit_thresholds(scores, positive, weights, groups, constraint):
     thresholds = np.array([thr[k[best]] for (thr, _, _), k in zip(curves, picks, strict=True)])
     # The population threshold for unseen groups, at the same target.
     thr, sel, tp = _group_curves(scores, positive, weights)
-    pooled = (sel / weights.sum() if constraint == "demographic_parity"
-              else tp / max((weights * positive).sum(), np.finfo(float).tiny))
+    pooled = (
+        sel / weights.sum()
+        if constraint == "demographic_parity"
+        else tp / max((weights * positive).sum(), np.finfo(float).tiny)
+    )
     default = float(thr[_closest(np.maximum.accumulate(pooled), np.array([target]))[0]])
     return target, thresholds, default

@@ -188,9 +188,7 @@ def _array_frame(X, names, caller, what):
             "feature or array.reshape(1, -1) if it contains a single sample."
         )
     if values.ndim > 2:
-        raise ValueError(
-            f"Found array with dim {values.ndim}, while dim <= 2 is required{by}."
-        )
+        raise ValueError(f"Found array with dim {values.ndim}, while dim <= 2 is required{by}.")
     if np.iscomplexobj(values):
         raise ValueError("Complex data not supported\n" + repr(values))
     if names is not None:

@@ -39,8 +39,14 @@ class _Collector:
     def column_level(self, column, check, n_failed, message, examples=(), rows=()):
         self.failures.append(
             Failure(
-                column, check, int(n_failed), self.share(n_failed), COLUMN, message,
-                list(examples), list(rows),
+                column,
+                check,
+                int(n_failed),
+                self.share(n_failed),
+                COLUMN,
+                message,
+                list(examples),
+                list(rows),
             )
         )
 
@@ -53,8 +59,15 @@ class _Collector:
         rows = [python_scalar(v) for v in self.X.index[first].tolist()]
         self.failures.append(
             Failure(
-                column, check, len(idx), self.share(len(idx)), level, message,
-                examples, rows, mask if level == ROW else None,
+                column,
+                check,
+                len(idx),
+                self.share(len(idx)),
+                level,
+                message,
+                examples,
+                rows,
+                mask if level == ROW else None,
             )
         )
         if level == ROW:
@@ -77,7 +90,9 @@ def run_checks(schema, X):
     dupes = X.columns[X.columns.duplicated()].unique().tolist()
     for name in dupes:
         out.column_level(
-            name, "duplicate_column", n,
+            name,
+            "duplicate_column",
+            n,
             f"appears {present.count(name)} times in the batch; checks skipped",
         )
     missing = [c for c in names if c not in seen]
@@ -90,9 +105,10 @@ def run_checks(schema, X):
     if schema.ordered and not missing and not extra and not dupes and present != names:
         moved = [c for c, e in zip(present, names, strict=True) if c != e]
         out.column_level(
-            None, "column_order", n,
-            f"columns come in another order than the schema's: "
-            f"{describe_columns(moved)} moved",
+            None,
+            "column_order",
+            n,
+            f"columns come in another order than the schema's: {describe_columns(moved)} moved",
         )
 
     for col in schema.columns:
@@ -104,11 +120,16 @@ def run_checks(schema, X):
         repeated = X[key].duplicated(keep="first").to_numpy()
         if repeated.any():
             label = key[0] if len(key) == 1 else tuple(key)
-            values = X[key[0]] if len(key) == 1 else pd.Series(
-                list(X[key].itertuples(index=False, name=None)), index=X.index
+            values = (
+                X[key[0]]
+                if len(key) == 1
+                else pd.Series(list(X[key].itertuples(index=False, name=None)), index=X.index)
             )
             out.from_mask(
-                label, "duplicate_key", repeated, values,
+                label,
+                "duplicate_key",
+                repeated,
+                values,
                 f"repeats a key {describe_columns(key)} seen in an earlier row",
             )
 
@@ -144,12 +165,12 @@ def _check_column(out, col, s):
     n_null = 0 if null is None else int(null.sum())
 
     if n_null and not col.nullable:
-        out.from_mask(
-            name, "nulls", null, s, "missing value(s) where none are allowed"
-        )
+        out.from_mask(name, "nulls", null, s, "missing value(s) where none are allowed")
     elif n_null and col.max_null_rate is not None and n_null > col.max_null_rate * n:
         out.column_level(
-            name, "null_rate", n_null,
+            name,
+            "null_rate",
+            n_null,
             f"missing: {n_null / n:.1%} of the batch, above the allowed "
             f"{col.max_null_rate:.1%} (training {col.null_rate:.1%})",
         )
@@ -171,7 +192,9 @@ def _check_column(out, col, s):
             detail = f"all {n_values} value(s) can be converted"
         raw = out.X[name]
         out.column_level(
-            name, "dtype", n_values,
+            name,
+            "dtype",
+            n_values,
             f"expected {col.kind} ({col.dtype}), got {raw.dtype} ({kind}); {detail}",
             [python_scalar(v) for v in raw.iloc[examples_at].tolist()],
             [python_scalar(v) for v in out.X.index[examples_at].tolist()],
@@ -208,9 +231,7 @@ def _coerce(s, kind):
     elif kind == BOOLEAN:
         obj = s.astype(object)
         ok = obj.isin([True, False, 0, 1])
-        converted = obj.where(ok).map(
-            lambda v: bool(v) if v == v and v is not None else v
-        )
+        converted = obj.where(ok).map(lambda v: bool(v) if v == v and v is not None else v)
     elif kind == DATETIME:
         converted = pd.to_datetime(s.astype(object), errors="coerce")
     elif kind == CATEGORICAL:
@@ -255,7 +276,10 @@ def _check_numeric(out, col, s, valid):
             fractional = np.floor(values) != values
         fractional &= np.isfinite(values)
         out.from_mask(
-            name, "non_integer", fractional, s,
+            name,
+            "non_integer",
+            fractional,
+            s,
             f"not whole numbers in a column of integers ({col.dtype} at fit)",
         )
 
@@ -273,7 +297,10 @@ def _check_numeric(out, col, s, valid):
         if valid is not None:
             outside &= valid
         out.from_mask(
-            name, "out_of_range", outside, s,
+            name,
+            "out_of_range",
+            outside,
+            s,
             f"outside the allowed range [{_fmt(low)}, {_fmt(high)}] "
             f"(training range [{_fmt(col.min)}, {_fmt(col.max)}], "
             f"tolerance {col.tolerance:g})",
@@ -308,7 +335,10 @@ def _check_categorical(out, col, s, valid):
         shown = ", ".join(repr(python_scalar(v)) for v in values[:5])
         more = f", ... ({len(values) - 5} more)" if len(values) > 5 else ""
         out.from_mask(
-            name, "unseen_category", unseen, s,
+            name,
+            "unseen_category",
+            unseen,
+            s,
             f"value(s) not among the {len(col.categories)} allowed: {shown}{more}",
         )
 
@@ -325,14 +355,19 @@ def _check_datetime(out, col, s, valid):
             outside |= (s > high).to_numpy(dtype=bool, na_value=False)
     except TypeError as exc:  # time zone-aware against naive
         out.column_level(
-            col.name, "out_of_range", int(s.notna().sum()),
+            col.name,
+            "out_of_range",
+            int(s.notna().sum()),
             f"cannot be compared with the allowed range ({exc})",
         )
         return
     if valid is not None:
         outside &= valid
     out.from_mask(
-        col.name, "out_of_range", outside, s,
+        col.name,
+        "out_of_range",
+        outside,
+        s,
         f"outside the allowed range [{low}, {high}]",
     )
 
@@ -354,7 +389,10 @@ def _check_regex(out, col, s, valid):
     values = _valid_values(s, valid).astype(object).astype(str)
     matched = values.str.fullmatch(col.regex).to_numpy(dtype=bool, na_value=False)
     out.from_mask(
-        col.name, "regex", _scatter(out.n, valid, ~matched), s,
+        col.name,
+        "regex",
+        _scatter(out.n, valid, ~matched),
+        s,
         f"do not match the pattern {col.regex!r}",
     )
 
@@ -366,7 +404,9 @@ def _user_check(out, col, check, s, valid):
         result = check(values)
     except Exception as exc:  # a broken check is a finding, not a crash
         out.column_level(
-            col.name, label, len(values),
+            col.name,
+            label,
+            len(values),
             f"the check raised {type(exc).__name__}: {exc}",
         )
         return
@@ -377,11 +417,10 @@ def _user_check(out, col, check, s, valid):
     flags = np.asarray(result, dtype=bool)
     if flags.shape != (len(values),):
         out.column_level(
-            col.name, label, len(values),
-            f"the check returned shape {flags.shape}, expected ({len(values)},) "
-            "or one bool",
+            col.name,
+            label,
+            len(values),
+            f"the check returned shape {flags.shape}, expected ({len(values)},) or one bool",
         )
         return
-    out.from_mask(
-        col.name, label, _scatter(out.n, valid, ~flags), s, "fails the user check"
-    )
+    out.from_mask(col.name, label, _scatter(out.n, valid, ~flags), s, "fails the user check")

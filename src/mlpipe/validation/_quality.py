@@ -80,9 +80,7 @@ class DataQualityReport(Report):
     title: str = "Data quality report"
 
     def __post_init__(self):
-        self.findings = sorted(
-            self.findings, key=lambda f: _SEVERITY_ORDER[f.severity]
-        )
+        self.findings = sorted(self.findings, key=lambda f: _SEVERITY_ORDER[f.severity])
 
     @property
     def passed(self):
@@ -98,10 +96,12 @@ class DataQualityReport(Report):
             Columns ``check``, ``column``, ``severity``, ``n_rows``,
             ``share``, ``value``, ``message`` and ``rows``.
         """
-        frame = pd.DataFrame({
-            c: pd.Series([getattr(f, c) for f in self.findings], dtype=object)
-            for c in _FRAME_COLUMNS
-        })
+        frame = pd.DataFrame(
+            {
+                c: pd.Series([getattr(f, c) for f in self.findings], dtype=object)
+                for c in _FRAME_COLUMNS
+            }
+        )
         frame["check"] = frame["check"].astype("str")
         frame["severity"] = frame["severity"].astype("str")
         frame["message"] = frame["message"].astype("str")
@@ -119,8 +119,9 @@ class DataQualityReport(Report):
         return ", ".join(parts) + f" in {self.n_rows} row(s)"
 
     def _plot(self, ax, **kwargs):
-        labels = [f"{f.check} ({f.column})" if f.column is not None else f.check
-                  for f in self.findings]
+        labels = [
+            f"{f.check} ({f.column})" if f.column is not None else f.check for f in self.findings
+        ]
         ax.barh(np.arange(len(labels)), [f.share for f in self.findings], **kwargs)
         ax.set_yticks(np.arange(len(labels)), labels)
         ax.invert_yaxis()
@@ -152,8 +153,7 @@ def _split_target(df, target, where="df"):
 
 
 def _rows(index, mask):
-    return [python_scalar(v)
-            for v in index[np.asarray(mask, dtype=bool)][:_N_EXAMPLES].tolist()]
+    return [python_scalar(v) for v in index[np.asarray(mask, dtype=bool)][:_N_EXAMPLES].tolist()]
 
 
 def _is_classification(y):
@@ -258,16 +258,22 @@ def check_data_quality(
         repeated = whole.duplicated(keep="first").to_numpy()
         if repeated.any():
             k = int(repeated.sum())
-            findings.append(Finding(
-                "duplicate_rows", None, WARNING, k, k / n, float(k),
-                f"{k} row(s) repeat an earlier row exactly",
-                _rows(X.index, repeated),
-            ))
+            findings.append(
+                Finding(
+                    "duplicate_rows",
+                    None,
+                    WARNING,
+                    k,
+                    k / n,
+                    float(k),
+                    f"{k} row(s) repeat an earlier row exactly",
+                    _rows(X.index, repeated),
+                )
+            )
 
     for name in X.columns:
         s = X[name]
-        findings.extend(_column_findings(name, s, n, near_constant, max_missing,
-                                         max_cardinality))
+        findings.extend(_column_findings(name, s, n, near_constant, max_missing, max_cardinality))
 
     if y is not None and n:
         findings.extend(_target_findings(X, y, min_class_share))
@@ -281,38 +287,69 @@ def _column_findings(name, s, n, near_constant, max_missing, max_cardinality):
     null = s.isna().to_numpy()
     n_null = int(null.sum())
     if n_null == n:
-        return [Finding("missing", name, ERROR, n, 1.0, 1.0,
-                        "every value is missing", _rows(s.index, null))]
+        return [
+            Finding(
+                "missing", name, ERROR, n, 1.0, 1.0, "every value is missing", _rows(s.index, null)
+            )
+        ]
     if n_null / n >= max_missing:
-        out.append(Finding(
-            "missing", name, WARNING, n_null, n_null / n, n_null / n,
-            f"{n_null / n:.1%} of the values are missing", _rows(s.index, null),
-        ))
+        out.append(
+            Finding(
+                "missing",
+                name,
+                WARNING,
+                n_null,
+                n_null / n,
+                n_null / n,
+                f"{n_null / n:.1%} of the values are missing",
+                _rows(s.index, null),
+            )
+        )
     counts = s.value_counts(dropna=False, sort=True)
     counts = counts[counts > 0]
     if len(counts) == 1:
-        out.append(Finding(
-            "constant", name, WARNING, n, 1.0, 1.0,
-            f"holds one value only ({python_scalar(counts.index[0])!r})",
-        ))
+        out.append(
+            Finding(
+                "constant",
+                name,
+                WARNING,
+                n,
+                1.0,
+                1.0,
+                f"holds one value only ({python_scalar(counts.index[0])!r})",
+            )
+        )
     else:
         top = int(counts.iloc[0])
         if top / n >= near_constant:
-            out.append(Finding(
-                "near_constant", name, INFO, top, top / n, top / n,
-                f"{top / n:.1%} of the rows hold {python_scalar(counts.index[0])!r}",
-            ))
+            out.append(
+                Finding(
+                    "near_constant",
+                    name,
+                    INFO,
+                    top,
+                    top / n,
+                    top / n,
+                    f"{top / n:.1%} of the rows hold {python_scalar(counts.index[0])!r}",
+                )
+            )
     kind = column_kind(s)
     n_values = n - n_null
     if kind == CATEGORICAL:
         n_distinct = int(s.nunique(dropna=True))
         if n_distinct > 1 and n_distinct / n_values >= max_cardinality:
-            out.append(Finding(
-                "high_cardinality", name, WARNING, n_values, n_values / n,
-                float(n_distinct),
-                f"{n_distinct} distinct values in {n_values} row(s): an identifier "
-                "or free text, not a category?",
-            ))
+            out.append(
+                Finding(
+                    "high_cardinality",
+                    name,
+                    WARNING,
+                    n_values,
+                    n_values / n,
+                    float(n_distinct),
+                    f"{n_distinct} distinct values in {n_values} row(s): an identifier "
+                    "or free text, not a category?",
+                )
+            )
     if ptypes.is_object_dtype(s.dtype):
         types = s[~null].map(_type_family)
         families = types.value_counts()
@@ -321,12 +358,18 @@ def _column_findings(name, s, n, near_constant, max_missing, max_cardinality):
             mask = np.zeros(n, dtype=bool)
             mask[~null] = minority
             detail = ", ".join(f"{t}: {c}" for t, c in families.items())
-            out.append(Finding(
-                "mixed_types", name, WARNING, int(minority.sum()),
-                minority.sum() / n, float(len(families)),
-                f"values of {len(families)} types in one column ({detail})",
-                _rows(s.index, mask),
-            ))
+            out.append(
+                Finding(
+                    "mixed_types",
+                    name,
+                    WARNING,
+                    int(minority.sum()),
+                    minority.sum() / n,
+                    float(len(families)),
+                    f"values of {len(families)} types in one column ({detail})",
+                    _rows(s.index, mask),
+                )
+            )
     return out
 
 
@@ -352,11 +395,18 @@ def _target_findings(X, y, min_class_share):
                 share = count / n
                 if share < min_class_share:
                     severity = ERROR if share < min_class_share / 10 else WARNING
-                    out.append(Finding(
-                        "class_imbalance", y.name, severity, int(count), share, share,
-                        f"class {label!r} has {count} row(s) ({share:.1%})",
-                        _rows(y.index, (y == label).to_numpy()),
-                    ))
+                    out.append(
+                        Finding(
+                            "class_imbalance",
+                            y.name,
+                            severity,
+                            int(count),
+                            share,
+                            share,
+                            f"class {label!r} has {count} row(s) ({share:.1%})",
+                            _rows(y.index, (y == label).to_numpy()),
+                        )
+                    )
     if X.shape[1]:
         keys = list(X.columns)
         frame = X.assign(__target__=y.to_numpy())
@@ -366,12 +416,18 @@ def _target_findings(X, y, min_class_share):
         conflict = (n_labels > 1).to_numpy()
         if conflict.any():
             k = int(conflict.sum())
-            out.append(Finding(
-                "conflicting_labels", None, ERROR, k, k / n, float(k),
-                f"{k} row(s) share their feature values with a row of another "
-                "target value",
-                _rows(X.index, conflict),
-            ))
+            out.append(
+                Finding(
+                    "conflicting_labels",
+                    None,
+                    ERROR,
+                    k,
+                    k / n,
+                    float(k),
+                    f"{k} row(s) share their feature values with a row of another target value",
+                    _rows(X.index, conflict),
+                )
+            )
     return out
 
 
@@ -448,15 +504,20 @@ def check_leakage(train, test, target=None, *, threshold=0.95):
         shared = _shared_rows(X_train, X_test)
         if shared.any():
             k = int(shared.sum())
-            findings.append(Finding(
-                "shared_rows", None, ERROR, k, k / n, float(k),
-                f"{k} test row(s) ({k / n:.1%}) also appear in the training split",
-                _rows(X_test.index, shared),
-            ))
+            findings.append(
+                Finding(
+                    "shared_rows",
+                    None,
+                    ERROR,
+                    k,
+                    k / n,
+                    float(k),
+                    f"{k} test row(s) ({k / n:.1%}) also appear in the training split",
+                    _rows(X_test.index, shared),
+                )
+            )
     if target is not None and n and len(X_train):
-        findings.extend(
-            _leaking_features(X_train, y_train, X_test, y_test, threshold)
-        )
+        findings.extend(_leaking_features(X_train, y_train, X_test, y_test, threshold))
     return DataQualityReport(findings=findings, n_rows=n, title="Leakage report")
 
 
@@ -495,11 +556,18 @@ def _leaking_features(X_train, y_train, X_test, y_test, threshold):
             score = r2_score(y_te.to_numpy(dtype=float), predicted.astype(float))
             metric = "R^2"
         if score >= threshold:
-            out.append(Finding(
-                "target_leak", name, ERROR, len(y_te), 1.0, float(score),
-                f"alone predicts the target on the test split with {metric} "
-                f"{score:.3f}: is it computed from the target, or recorded after it?",
-            ))
+            out.append(
+                Finding(
+                    "target_leak",
+                    name,
+                    ERROR,
+                    len(y_te),
+                    1.0,
+                    float(score),
+                    f"alone predicts the target on the test split with {metric} "
+                    f"{score:.3f}: is it computed from the target, or recorded after it?",
+                )
+            )
     return out
 
 
@@ -508,7 +576,7 @@ def _balanced_accuracy(y_true, y_pred):
     codes, _ = pd.factorize(np.concatenate([y_true, np.asarray(y_pred, dtype=object)]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # a label only predicted
-        return balanced_accuracy_score(codes[: len(y_true)], codes[len(y_true):])
+        return balanced_accuracy_score(codes[: len(y_true)], codes[len(y_true) :])
 
 
 def _single_feature_predictions(x_tr, y_tr, x_te, classification):
@@ -516,8 +584,11 @@ def _single_feature_predictions(x_tr, y_tr, x_te, classification):
     if kind == NUMERIC or kind == "boolean":
         values_tr = x_tr.to_numpy(dtype="float64", na_value=np.nan).reshape(-1, 1)
         try:
-            values_te = pd.to_numeric(x_te.astype(object), errors="coerce").to_numpy(
-                dtype="float64").reshape(-1, 1)
+            values_te = (
+                pd.to_numeric(x_te.astype(object), errors="coerce")
+                .to_numpy(dtype="float64")
+                .reshape(-1, 1)
+            )
         except (TypeError, ValueError):
             return None
         if not np.isfinite(values_tr[~np.isnan(values_tr)]).all():

@@ -11,7 +11,14 @@ ROW = "row"
 COLUMN = "column"
 
 _FRAME_COLUMNS = [
-    "column", "check", "level", "n_failed", "share", "examples", "rows", "message",
+    "column",
+    "check",
+    "level",
+    "n_failed",
+    "share",
+    "examples",
+    "rows",
+    "message",
 ]
 
 
@@ -169,10 +176,12 @@ class ValidationReport(Report):
             ``examples``, ``rows`` and ``message``; empty when the batch
             passed.
         """
-        frame = pd.DataFrame({
-            name: pd.Series([getattr(f, name) for f in self.failures], dtype=object)
-            for name in _FRAME_COLUMNS
-        })
+        frame = pd.DataFrame(
+            {
+                name: pd.Series([getattr(f, name) for f in self.failures], dtype=object)
+                for name in _FRAME_COLUMNS
+            }
+        )
         for name in ("check", "level", "message"):
             frame[name] = frame[name].astype("str")
         frame["n_failed"] = frame["n_failed"].astype("int64")
@@ -182,10 +191,7 @@ class ValidationReport(Report):
     def summary(self):
         """The verdict in one line."""
         if self.passed:
-            return (
-                f"passed: {self.n_rows} row(s) x {self.n_columns} column(s), "
-                "no check failed"
-            )
+            return f"passed: {self.n_rows} row(s) x {self.n_columns} column(s), no check failed"
         n_bad = 0 if self.failing_rows is None else len(self.failing_rows)
         share = n_bad / self.n_rows if self.n_rows else 0.0
         text = (
@@ -203,8 +209,7 @@ class ValidationReport(Report):
 
     def _plot(self, ax, **kwargs):
         labels = [
-            f"{'(columns)' if f.column is None else f.column}: {f.check}"
-            for f in self.failures
+            f"{'(columns)' if f.column is None else f.column}: {f.check}" for f in self.failures
         ]
         counts = [f.n_failed for f in self.failures]
         ax.barh(np.arange(len(counts)), counts, **kwargs)

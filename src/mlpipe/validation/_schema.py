@@ -124,20 +124,16 @@ class Column:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(
-                f"Column {self.name!r}: kind must be one of {list(KINDS)}, "
-                f"got {self.kind!r}."
+                f"Column {self.name!r}: kind must be one of {list(KINDS)}, got {self.kind!r}."
             )
         if not (isinstance(self.tolerance, int | float) and self.tolerance >= 0):
             raise ValueError(
-                f"Column {self.name!r}: tolerance must be a number >= 0, got "
-                f"{self.tolerance!r}."
+                f"Column {self.name!r}: tolerance must be a number >= 0, got {self.tolerance!r}."
             )
         self.checks = tuple(self.checks)
         for check in self.checks:
             if not callable(check):
-                raise TypeError(
-                    f"Column {self.name!r}: checks must be callables, got {check!r}."
-                )
+                raise TypeError(f"Column {self.name!r}: checks must be callables, got {check!r}.")
         if self.categories is not None:
             self.categories = list(self.categories)
 
@@ -375,8 +371,7 @@ class Schema:
         """Build a schema from :meth:`to_dict` output."""
         if data.get("format") != _FORMAT:
             raise ValueError(
-                f"Not an mlpipe schema (format {data.get('format')!r}, expected "
-                f"{_FORMAT!r})."
+                f"Not an mlpipe schema (format {data.get('format')!r}, expected {_FORMAT!r})."
             )
         columns = []
         for entry in data["columns"]:

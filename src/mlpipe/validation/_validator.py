@@ -21,9 +21,7 @@ from mlpipe.validation._report import COLUMN
 from mlpipe.validation._schema import Schema
 
 
-class SchemaValidator(
-    MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
-):
+class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Check each batch against the schema of the training data.
 
     A pass-through step for a :class:`~sklearn.pipeline.Pipeline`: ``fit``
