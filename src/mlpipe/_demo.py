@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 import mlpipe
+from mlpipe.utils._optional import import_optional
 
 _RULE = "-" * 78
 
@@ -113,8 +114,7 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0, report=None):
     start = time.perf_counter()
     report_path, page = report, None
     if report_path is not None:
-        import matplotlib
-
+        matplotlib = import_optional("matplotlib", purpose="the demo's HTML report")
         matplotlib.use("Agg")
         from mlpipe._html import HtmlPage
 
@@ -294,7 +294,7 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0, report=None):
 
 def _figure_of(drawn):
     """The Figure of whatever a plot method returned (Axes, array of Axes)."""
-    import matplotlib.pyplot as plt
+    plt = import_optional("matplotlib.pyplot", purpose="the demo's HTML report")
 
     if hasattr(drawn, "figure"):
         return drawn.figure

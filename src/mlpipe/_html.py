@@ -5,6 +5,8 @@ import base64
 import html
 import io
 
+from mlpipe.utils._optional import import_optional
+
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
        max-width: 1100px; color: #1f2328; line-height: 1.45; padding: 0 1rem; }
@@ -42,7 +44,7 @@ class HtmlPage:
 
     def figure(self, fig, alt):
         """A matplotlib figure as an embedded PNG; the figure is closed."""
-        import matplotlib.pyplot as plt
+        plt = import_optional("matplotlib.pyplot", purpose="figures in an HTML report")
 
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")

@@ -3,8 +3,9 @@
 import inspect
 import math
 
-import numpy as np
 from sklearn.base import BaseEstimator
+
+from mlpipe.utils._scalar import python_scalar
 
 
 def _public_module(cls):
@@ -29,8 +30,7 @@ def _public_module(cls):
 def _literal(value, imports):
     if isinstance(value, BaseEstimator):
         return _estimator_code(value, imports)
-    if isinstance(value, np.generic):
-        value = value.item()
+    value = python_scalar(value)
     if isinstance(value, float):
         if math.isnan(value):
             imports.add("import numpy as np")

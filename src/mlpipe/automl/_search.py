@@ -33,6 +33,7 @@ from mlpipe.automl._results import results_table
 from mlpipe.automl._spaces import PRESETS, STAGES, Step, build_space, preset_steps
 from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
@@ -55,7 +56,7 @@ def _best_has(attr):
     return check
 
 
-class PipelineSearch(BaseEstimator):
+class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
     """Evolutionary search over pipelines of mlpipe and scikit-learn steps.
 
     Every candidate is ``imputation -> encoding -> selection -> learner``:
@@ -247,7 +248,6 @@ class PipelineSearch(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
-    _doc_link_module = "mlpipe"
     # The search builds its candidates itself and fits them with
     # sample_weight: it consumes it, as LogisticRegressionCV does (fit keeps
     # the GridSearchCV signature fit(X, y=None, **params)).
@@ -766,9 +766,6 @@ class PipelineSearch(BaseEstimator):
             tags.estimator_type = "regressor"
             tags.regressor_tags = RegressorTags()
         tags.target_tags.required = True
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
         tags.non_deterministic = self.random_state is None
         return tags
 

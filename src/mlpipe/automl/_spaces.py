@@ -25,6 +25,7 @@ from sklearn.preprocessing import FunctionTransformer
 from mlpipe.automl._steps import TabularEncoder
 from mlpipe.automl._tpot import import_tpot, python_scalars
 from mlpipe.impute import TypedImputer
+from mlpipe.utils._optional import import_optional
 
 STAGES = ("imputation", "encoding", "selection", "learner")
 PRESETS = ("light", "default", "full")
@@ -77,8 +78,8 @@ class Step:
 
     def configuration_space(self, random_state=None):
         """The ConfigSpace of this step's hyperparameters."""
-        from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer
-
+        cs = import_optional("ConfigSpace", purpose="AutoML search spaces")
+        Categorical, Float, Integer = cs.Categorical, cs.Float, cs.Integer
         space = {}
         for name, spec in self.params.items():
             if isinstance(spec, list):
@@ -98,7 +99,7 @@ class Step:
         takes_seed = "random_state" in inspect.signature(self.estimator).parameters
         if takes_seed and random_state is not None and "random_state" not in self.params:
             space["random_state"] = int(random_state)
-        return ConfigurationSpace(space)
+        return cs.ConfigurationSpace(space)
 
     def node(self, random_state=None):
         """The TPOT node sampling this step."""
@@ -406,8 +407,7 @@ def default_params(estimator, space, overrides=None):
     """Values for every hyperparameter of ``space``: ``overrides`` if legal,
     else ``estimator``'s own default if legal, else that default clipped to the
     range, else the ConfigSpace default."""
-    from ConfigSpace import Configuration
-
+    Configuration = import_optional("ConfigSpace", purpose="AutoML search spaces").Configuration
     signature = inspect.signature(estimator).parameters
     overrides = overrides or {}
     values = {}

@@ -22,6 +22,7 @@ from mlpipe.utils._dataframe import (
     column_kind,
     reject_infinite,
 )
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -33,7 +34,7 @@ from mlpipe.utils._sklearn_compat import (
 _SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
 
 
-class TabularEncoder(TransformerMixin, BaseEstimator):
+class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
     """Encode the categorical columns and scale the numeric ones of a frame.
 
     The step between imputation and a learner: categorical, string, object and
@@ -90,7 +91,6 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         "scaler": [StrOptions({"standard", "robust", "minmax", "none"})],
         "min_frequency": [Interval(Real, 0.0, 1.0, closed="left")],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(self, *, categorical="onehot", scaler="standard", min_frequency=0.0):
         self.categorical = categorical
@@ -195,9 +195,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float64"]  # it encodes to float64
         return tags
 
 

@@ -3,9 +3,8 @@ search-space API."""
 
 import sys
 
-import numpy as np
-
 from mlpipe.utils._optional import import_optional
+from mlpipe.utils._scalar import python_scalar
 
 
 def import_tpot():
@@ -15,7 +14,7 @@ def import_tpot():
     an HTTP request on every import. mlpipe never touches the network, so the
     check is replaced by a no-op for the duration of the first import.
     """
-    if "tpot" in sys.modules:
+    if sys.modules.get("tpot") is not None:  # None: an import already failed
         return sys.modules["tpot"]
     update_checker = import_optional("update_checker", extra="automl", purpose="AutoML")
     original = update_checker.update_check
@@ -36,8 +35,7 @@ def python_scalars(params):
     ConfigSpace's spelling of None."""
     out = {}
     for key, value in params.items():
-        if isinstance(value, np.generic):
-            value = value.item()
+        value = python_scalar(value)
         if value == "<NONE>":
             value = None
         out[key] = value

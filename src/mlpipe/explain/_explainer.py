@@ -15,6 +15,7 @@ from mlpipe.explain._explanation import Explanation, reason_codes_of
 from mlpipe.explain._folding import FoldingError, fold_values, source_columns
 from mlpipe.utils._dataframe import as_frame
 from mlpipe.utils._optional import import_optional
+from mlpipe.utils._scalar import python_scalar
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -586,7 +587,7 @@ class PipelineExplainer:
             )
             record = {
                 "row": label,
-                "prediction": y_pred[i].item() if hasattr(y_pred[i], "item") else y_pred[i],
+                "prediction": python_scalar(y_pred[i]),
                 "output": self.output_,
                 "value": np.asarray(out).tolist(),
                 "reasons": reasons[["feature", "value", "contribution"]].to_dict("records"),

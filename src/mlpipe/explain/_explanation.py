@@ -7,6 +7,7 @@ import pandas as pd
 
 from mlpipe._report import Report
 from mlpipe.utils._optional import import_optional
+from mlpipe.utils._scalar import python_scalar
 
 _PURPOSE = "explaining models"
 PLOT_KINDS = ("bar", "beeswarm", "waterfall")
@@ -180,7 +181,7 @@ class Explanation(Report):
             "predict": "prediction",
         }[self.output]
         of = (
-            f" of {_plain(self.output_names[0])!r}"
+            f" of {python_scalar(self.output_names[0])!r}"
             if self.output != "predict" and not self.is_multiclass
             else ""
         )
@@ -250,7 +251,7 @@ class Explanation(Report):
         elif direction == "down":
             order = [i for i in order if contrib[i] < 0]
         order = list(order)[:n]
-        name = _plain(target if target is not None else self.output_names[0])
+        name = python_scalar(target if target is not None else self.output_names[0])
         what = {
             "probability": f"the probability of {name!r}",
             "log_odds": f"the decision score of {name!r}",
@@ -259,7 +260,7 @@ class Explanation(Report):
         lines = []
         for i in order:
             feature = self.feature_names[i]
-            value = _plain(self.data.iloc[row, i])
+            value = python_scalar(self.data.iloc[row, i])
             verb = "raises" if contrib[i] > 0 else "lowers"
             lines.append(
                 {
@@ -416,11 +417,6 @@ def _as_number(series):
     codes = codes.astype("float64")
     codes[codes < 0] = np.nan
     return codes
-
-
-def _plain(value):
-    """A numpy scalar as the Python value it holds (for readable text)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _show(value, quote=True):

@@ -19,6 +19,7 @@ from sklearn.utils.validation import column_or_1d, has_fit_parameter
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
 from mlpipe.utils._dataframe import check_frame, describe_columns
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
@@ -28,7 +29,7 @@ from mlpipe.utils._sklearn_compat import (
 )
 
 
-class _SensitiveMetaMixin:
+class _SensitiveMetaMixin(MlpipeEstimatorMixin):
     """Finding the sensitive groups of X, and fitting the inner estimator."""
 
     def _default_estimator(self):
@@ -262,7 +263,6 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
         "estimator": [HasMethods(["fit", "predict"]), None],
         "sensitive_feature": [str, Integral, list, callable, None],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(self, *, estimator=None, sensitive_feature=None):
         self.estimator = estimator
@@ -466,7 +466,6 @@ class GroupThresholdClassifier(
         "constraint": [StrOptions({"demographic_parity", "equal_opportunity"})],
         "prefit": ["boolean"],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(
         self,

@@ -21,6 +21,7 @@ from mlpipe.utils._dataframe import (
     reject_infinite,
     to_array,
 )
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_is_fitted,
@@ -28,7 +29,7 @@ from mlpipe.utils._sklearn_compat import (
 )
 
 
-class GroupImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Impute each column with a statistic of its group in another column.
 
     The credit amount of a skilled worker is filled with the median credit
@@ -110,7 +111,6 @@ class GroupImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "numeric_strategy": [StrOptions({"median", "mean", "most_frequent"})],
         "categorical_strategy": [StrOptions({"most_frequent"})],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(
         self,
@@ -232,14 +232,6 @@ class GroupImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         out = pd.DataFrame(data, index=X.index)
         out.columns = X.columns
         return out if was_frame else to_array(out)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
 
 def _infer(values):

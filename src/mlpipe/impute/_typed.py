@@ -23,6 +23,7 @@ from mlpipe.utils._dataframe import (
     reject_infinite,
     to_array,
 )
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_feature_names_in,
@@ -31,7 +32,7 @@ from mlpipe.utils._sklearn_compat import (
 )
 
 
-class TypedImputer(TransformerMixin, BaseEstimator):
+class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
     """Impute each column with a strategy picked from its dtype.
 
     Numeric columns get ``numeric_strategy`` (the median by default),
@@ -134,7 +135,6 @@ class TypedImputer(TransformerMixin, BaseEstimator):
         "fill_value": "no_validation",
         "add_indicator": ["boolean", StrOptions({"auto", "all"})],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(
         self,
@@ -274,11 +274,3 @@ class TypedImputer(TransformerMixin, BaseEstimator):
         names = check_feature_names_in(self, input_features)
         indicators = [indicator_name(names[i]) for i in self.indicator_features_]
         return np.asarray(list(names) + indicators, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -151,6 +151,16 @@ def as_frame(X, *, names=None, allow_duplicate_names=False, caller=None, what="X
             f"{what} has duplicate column names {describe_columns(repeated)}; every "
             f"column needs its own name to be checked{by}. Rename or drop the copies."
         )
+    complex_cols = [
+        c
+        for c, dtype in zip(frame.columns, frame.dtypes.tolist(), strict=True)
+        if ptypes.is_complex_dtype(dtype)
+    ]
+    if complex_cols:
+        raise ValueError(
+            f"Complex data not supported: column(s) {describe_columns(complex_cols)} of "
+            f"{what} are complex{by}."
+        )
     return frame
 
 
@@ -276,16 +286,6 @@ def check_frame(estimator, X, *, reset, min_samples=1):
         raise ValueError(
             f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
             f"1 is required by {name}."
-        )
-    complex_cols = [
-        c
-        for c, dtype in zip(X.columns, X.dtypes.tolist(), strict=True)
-        if ptypes.is_complex_dtype(dtype)
-    ]
-    if complex_cols:
-        raise ValueError(
-            f"Complex data not supported: columns {complex_cols} of the input "
-            f"to {name} are complex."
         )
     return X
 

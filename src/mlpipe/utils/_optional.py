@@ -13,6 +13,8 @@ EXTRA_OF = {
     "shap": "explain",
     "matplotlib": "explain",
     "tpot": "automl",
+    "ConfigSpace": "automl",  # a dependency of tpot: the search-space language
+    "update_checker": "automl",  # a dependency of tpot
     "dask": "automl",
     "distributed": "automl",
     "tqdm": "automl",

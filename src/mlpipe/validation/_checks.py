@@ -18,15 +18,10 @@ from mlpipe.utils._dataframe import (
     column_kind,
     describe_columns,
 )
+from mlpipe.utils._scalar import python_scalar
 from mlpipe.validation._report import COLUMN, ROW, Failure, ValidationReport
 
 _N_EXAMPLES = 3
-
-
-def _python(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 class _Collector:
@@ -60,8 +55,8 @@ class _Collector:
         if not len(idx):
             return
         first = idx[:_N_EXAMPLES]
-        examples = [_python(v) for v in values.iloc[first].tolist()]
-        rows = [_python(v) for v in self.X.index[first].tolist()]
+        examples = [python_scalar(v) for v in values.iloc[first].tolist()]
+        rows = [python_scalar(v) for v in self.X.index[first].tolist()]
         self.failures.append(
             Failure(
                 column,
@@ -201,8 +196,8 @@ def _check_column(out, col, s):
             "dtype",
             n_values,
             f"expected {col.kind} ({col.dtype}), got {raw.dtype} ({kind}); {detail}",
-            [_python(v) for v in raw.iloc[examples_at].tolist()],
-            [_python(v) for v in out.X.index[examples_at].tolist()],
+            [python_scalar(v) for v in raw.iloc[examples_at].tolist()],
+            [python_scalar(v) for v in out.X.index[examples_at].tolist()],
         )
         # Values that failed conversion are reported once, here, and skipped below.
         valid = ~bad if valid is None else valid & ~bad
@@ -337,7 +332,7 @@ def _check_categorical(out, col, s, valid):
             unseen &= valid
     if unseen.any():
         values = pd.unique(s[unseen].to_numpy(dtype=object))
-        shown = ", ".join(repr(_python(v)) for v in values[:5])
+        shown = ", ".join(repr(python_scalar(v)) for v in values[:5])
         more = f", ... ({len(values) - 5} more)" if len(values) > 5 else ""
         out.from_mask(
             name,

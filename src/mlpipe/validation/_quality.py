@@ -13,6 +13,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from mlpipe._report import Report
 from mlpipe.utils._dataframe import CATEGORICAL, NUMERIC, column_kind
+from mlpipe.utils._scalar import python_scalar
 from mlpipe.utils._sklearn_compat import Interval, validate_params
 
 ERROR = "error"
@@ -129,10 +130,6 @@ class DataQualityReport(Report):
         return ax
 
 
-def _python(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _split_target(df, target, where="df"):
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{where} must be a pandas DataFrame, got {type(df).__name__}.")
@@ -156,10 +153,7 @@ def _split_target(df, target, where="df"):
 
 
 def _rows(index, mask):
-    return [
-        v.item() if isinstance(v, np.generic) else v
-        for v in index[np.asarray(mask, dtype=bool)][:_N_EXAMPLES].tolist()
-    ]
+    return [python_scalar(v) for v in index[np.asarray(mask, dtype=bool)][:_N_EXAMPLES].tolist()]
 
 
 def _is_classification(y):
@@ -322,7 +316,7 @@ def _column_findings(name, s, n, near_constant, max_missing, max_cardinality):
                 n,
                 1.0,
                 1.0,
-                f"holds one value only ({_python(counts.index[0])!r})",
+                f"holds one value only ({python_scalar(counts.index[0])!r})",
             )
         )
     else:
@@ -336,7 +330,7 @@ def _column_findings(name, s, n, near_constant, max_missing, max_cardinality):
                     top,
                     top / n,
                     top / n,
-                    f"{top / n:.1%} of the rows hold {_python(counts.index[0])!r}",
+                    f"{top / n:.1%} of the rows hold {python_scalar(counts.index[0])!r}",
                 )
             )
     kind = column_kind(s)

@@ -27,6 +27,7 @@ from mlpipe.utils._dataframe import (
     column_kind,
     describe_columns,
 )
+from mlpipe.utils._scalar import python_scalar
 
 KINDS = (NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, OTHER)
 _FORMAT = "mlpipe.validation.Schema/1"
@@ -408,20 +409,13 @@ class Schema:
         return copy.deepcopy(self)
 
 
-def _python(value):
-    """A numpy scalar as the Python scalar JSON understands."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _infer_column(name, s, n, tolerance, null_tolerance):
     kind = column_kind(s)
     n_null = int(s.isna().sum())
     null_rate = n_null / n if n else 0.0
     nullable = n_null > 0
     col = Column(
-        name=_python(name),
+        name=python_scalar(name),
         kind=kind,
         dtype=str(s.dtype),
         nullable=nullable,
@@ -448,9 +442,9 @@ def _infer_column(name, s, n, tolerance, null_tolerance):
     elif kind == CATEGORICAL:
         if isinstance(s.dtype, pd.CategoricalDtype):
             # The dtype declares the allowed values, seen in this split or not.
-            col.categories = [_python(v) for v in s.dtype.categories.tolist()]
+            col.categories = [python_scalar(v) for v in s.dtype.categories.tolist()]
         else:
-            values = [_python(v) for v in pd.unique(observed.to_numpy(dtype=object))]
+            values = [python_scalar(v) for v in pd.unique(observed.to_numpy(dtype=object))]
             # Mixed types that do not compare keep the order first seen.
             with contextlib.suppress(TypeError):
                 values = sorted(values)
@@ -465,7 +459,7 @@ def _encode_value(value):
         return {"$timedelta": int(value.value)}
     if isinstance(value, float) and not math.isfinite(value):
         return {"$float": repr(value)}
-    value = _python(value)
+    value = python_scalar(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     raise ValueError(

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
 from mlpipe.utils._dataframe import as_frame, check_frame, to_array
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -20,7 +21,7 @@ from mlpipe.validation._report import COLUMN
 from mlpipe.validation._schema import Schema
 
 
-class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Check each batch against the schema of the training data.
 
     A pass-through step for a :class:`~sklearn.pipeline.Pipeline`: ``fit``
@@ -128,7 +129,6 @@ class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "null_tolerance": [Interval(Real, 0, 1, closed="both")],
         "key": [str, Integral, list, tuple, None],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(
         self,
@@ -318,14 +318,6 @@ class SchemaValidator(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # A list: its values as the checks saw them (np.asarray would turn a
         # NaN among strings into the string "nan").
         return to_array(frame)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
 
 def _feature_names_message(fitted, given):
