@@ -16,6 +16,7 @@ from mlpipe.drift import _chi2, _ks, _psi
 from mlpipe.drift._columns import n_threads
 from mlpipe.drift._report import build_report, missing_rows
 from mlpipe.utils._dataframe import CATEGORICAL, OTHER, check_frame, check_kinds, column_kind
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import check_is_fitted, fit_context
 
 # {test name: statistics module}: each has KINDS, fit_statistics and
@@ -127,11 +128,9 @@ _DEFAULTS = {
 _PARAM_NAMES = {}
 
 
-class _BaseDrift(BaseEstimator):
+class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
     """Fit on a reference, compare batches. Subclasses decide the test of
     each column (``_choose_test``) and name their parameters."""
-
-    _doc_link_module = "mlpipe"
 
     def _settings(self):
         # get_params reads the signature of __init__ on every call (~50 us,
@@ -326,8 +325,5 @@ class _BaseDrift(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
         tags.requires_fit = True
         return tags

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detectors import DriftDetector
 from mlpipe.exceptions import DriftWarning
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -17,7 +18,7 @@ from mlpipe.utils._sklearn_compat import (
 )
 
 
-class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Check every batch a pipeline transforms against the training data.
 
     A pass-through step: ``transform`` returns its input unchanged (the very
@@ -95,7 +96,6 @@ class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "warn": ["boolean"],
         "max_history": [Interval(Integral, 1, None, closed="left"), None],
     }
-    _doc_link_module = "mlpipe"
 
     def __init__(self, *, detector=None, callbacks=None, warn=True, max_history=None):
         self.detector = detector
@@ -205,11 +205,3 @@ class DriftMonitor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """The report of the latest batch (None before any)."""
         check_is_fitted(self, "detector_")
         return self.history_[-1] if self.history_ else None
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -10,6 +10,7 @@ import pandas as pd
 
 from mlpipe._report import Report
 from mlpipe.drift._chi2 import chi2_table
+from mlpipe.utils._optional import import_optional
 
 COLUMNS = (
     "feature",
@@ -213,8 +214,6 @@ class DriftReport(Report):
         -------
         ax : matplotlib Axes or ndarray of Axes
         """
-        from mlpipe.utils._optional import import_optional
-
         plt = import_optional("matplotlib.pyplot", purpose="plotting reports")
         if features is None:
             features = self.drifted_features or list(dict.fromkeys(self.results["feature"]))
