@@ -37,6 +37,12 @@ def test_doc_link_is_the_estimators_api_entry(name, cls):
     assert f'href="{link}"' in estimator_html_repr(est)
 
 
+def test_doc_links_point_where_mkdocs_serves_the_site():
+    # mkdocs.yml's site_url is where the built pages are served.
+    config = (ROOT / "mkdocs.yml").read_text()
+    assert f"site_url: {DOCS_URL}\n" in config
+
+
 def test_doc_link_template_is_set_in_one_place():
     # No estimator class overrides what the mixin sets.
     for name, cls in ESTIMATORS:
