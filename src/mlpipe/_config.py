@@ -22,6 +22,11 @@ def _get_threadlocal_config():
 def get_config():
     """Return the current mlpipe configuration.
 
+    The configuration is kept per thread: a thread starts from the defaults
+    and sees only the changes made in it by :func:`set_config` or
+    :func:`config_context`. The returned dict is a copy, so changing it does
+    not change the configuration.
+
     Returns
     -------
     config : dict
@@ -56,6 +61,11 @@ _N_THREADS = [
 )
 def set_config(*, n_jobs=None, numba_threads=None):
     """Set the mlpipe configuration for the current thread.
+
+    The values stay in force in this thread until the next call; other
+    threads keep their own configuration. Both parameters are always set, so
+    a parameter left out is reset to its default. Use :func:`config_context`
+    to change them only for a block of code.
 
     Parameters
     ----------
@@ -94,6 +104,10 @@ def set_config(*, n_jobs=None, numba_threads=None):
 def config_context(*, n_jobs=None, numba_threads=None):
     """Temporarily change the mlpipe configuration within a ``with`` block.
 
+    On entry, both settings are set with :func:`set_config` (a parameter left
+    out takes its default for the block); on exit, even through an exception,
+    the configuration of the thread is restored to what it was before.
+
     Parameters
     ----------
     n_jobs : int, default=None
@@ -101,6 +115,15 @@ def config_context(*, n_jobs=None, numba_threads=None):
 
     numba_threads : int, default=None
         See :func:`set_config`.
+
+    Yields
+    ------
+    None.
+
+    See Also
+    --------
+    set_config : Set the configuration until it is changed again.
+    get_config : Retrieve the current configuration.
 
     Examples
     --------

@@ -59,6 +59,7 @@ class Report:
         Returns
         -------
         ax : matplotlib Axes
+            The Axes drawn on: ``ax`` itself, or the Axes of the new figure.
         """
         plt = import_optional("matplotlib.pyplot", purpose="plotting reports")
         if ax is None:

@@ -34,6 +34,11 @@ def show_versions():
 
     Missing optional dependencies are shown as ``None``.
 
+    See Also
+    --------
+    sklearn.show_versions : The same report for scikit-learn.
+    mlpipe.get_config : The configuration mlpipe runs with.
+
     Examples
     --------
     >>> import mlpipe

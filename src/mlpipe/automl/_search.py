@@ -640,6 +640,8 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The predictions of ``best_estimator_``: class labels for a
+            classification search, values for a regression search.
         """
         X = self._input(X)
         return self.best_estimator_.predict(X)
@@ -659,6 +661,8 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns in the order of
+            ``classes_``.
         """
         X = self._input(X)
         return self.best_estimator_.predict_proba(X)
@@ -677,6 +681,8 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns in the order of
+            ``classes_``.
         """
         X = self._input(X)
         return self.best_estimator_.predict_log_proba(X)
@@ -696,13 +702,18 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The best pipeline's ``decision_function``: one score per row for
+            two classes (positive favours ``classes_[1]``), one per class
+            otherwise.
         """
         X = self._input(X)
         return self.best_estimator_.decision_function(X)
 
     def score(self, X, y):
-        """Score the best pipeline: ``scoring`` if given, else accuracy
-        (classification) or R² (regression), as scikit-learn estimators do.
+        """Score the best pipeline on ``X`` and ``y``.
+
+        The score is ``scoring`` if given, else accuracy (classification) or
+        R² (regression), as scikit-learn estimators do.
 
         Parameters
         ----------
@@ -715,6 +726,7 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         Returns
         -------
         score : float
+            The score of ``best_estimator_``; higher is better.
         """
         X = self._input(X)
         if self.scoring is not None:

@@ -35,6 +35,13 @@ PRESETS = ("light", "default", "full")
 class Step:
     """A step the search may use, with the ranges of its hyperparameters.
 
+    A frozen description, not an estimator: :class:`PipelineSearch` turns
+    each step of its search space into a ConfigSpace of the hyperparameter
+    ranges (:meth:`configuration_space`) and a TPOT node that samples
+    instances of ``estimator`` from it (:meth:`node`). Give a list of steps
+    to ``PipelineSearch`` to search your own estimators next to, or instead
+    of, the presets.
+
     Parameters
     ----------
     estimator : type
@@ -53,6 +60,11 @@ class Step:
     stage : {"imputation", "encoding", "selection", "learner"}, default="learner"
         Where the step goes in the pipeline. Imputers see the raw frame;
         encoders turn it into numbers; selectors and learners see numbers.
+
+    See Also
+    --------
+    PipelineSearch : The search that assembles pipelines from steps.
+    TabularEncoder : The encoding step of the preset search spaces.
 
     Examples
     --------
@@ -77,7 +89,28 @@ class Step:
             )
 
     def configuration_space(self, random_state=None):
-        """The ConfigSpace of this step's hyperparameters."""
+        """Build the ConfigSpace of this step's hyperparameters.
+
+        Parameters
+        ----------
+        random_state : int, default=None
+            Seed fixed as the constant hyperparameter ``random_state`` when
+            the estimator takes one and ``params`` does not set it; None adds
+            nothing.
+
+        Returns
+        -------
+        space : ConfigSpace.ConfigurationSpace
+            One hyperparameter per entry of ``params``: a list becomes a
+            categorical (None spelled ``"<NONE>"``), a range an integer or
+            float hyperparameter (on a log scale for ``"log"``), anything else
+            a constant.
+
+        Raises
+        ------
+        ValueError
+            If a 3-tuple range does not end in ``"log"``.
+        """
         cs = import_optional("ConfigSpace", purpose="AutoML search spaces")
         Categorical, Float, Integer = cs.Categorical, cs.Float, cs.Integer
         space = {}
@@ -102,7 +135,20 @@ class Step:
         return cs.ConfigurationSpace(space)
 
     def node(self, random_state=None):
-        """The TPOT node sampling this step."""
+        """Build the TPOT node that samples this step.
+
+        Parameters
+        ----------
+        random_state : int, default=None
+            Passed to :meth:`configuration_space`.
+
+        Returns
+        -------
+        node : tpot.search_spaces.nodes.EstimatorNode
+            A node that samples ``estimator`` with hyperparameters drawn from
+            :meth:`configuration_space`, converted to plain Python values
+            (None for ``"<NONE>"``).
+        """
         tpot = import_tpot()
         space = self.configuration_space(random_state)
         if not len(space):

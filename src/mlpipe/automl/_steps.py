@@ -77,6 +77,12 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when they are all strings.
 
+    See Also
+    --------
+    sklearn.preprocessing.OneHotEncoder : The one-hot encoding it applies.
+    sklearn.compose.ColumnTransformer : The transformer doing the work.
+    mlpipe.impute.TypedImputer : The imputation step that usually precedes it.
+
     Examples
     --------
     >>> import pandas as pd
@@ -178,7 +184,7 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         return np.asarray(out, dtype=np.float64)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns (``<column>_<category>`` for one-hot).
+        """Get the names of the output columns.
 
         Parameters
         ----------
@@ -188,6 +194,9 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str
+            The encoded categorical columns first (``<column>_<category>``
+            for one-hot, the column's name for ordinal), then the numeric
+            columns under their own names.
         """
         check_is_fitted(self)
         check_feature_names_in(self, input_features)

@@ -70,6 +70,11 @@ def load_credit(*, return_X_y=False, unknown_as_missing=False):
     (X, y) : tuple of DataFrame of shape (1000, 9) and Series of shape (1000,)
         Only when ``return_X_y=True``.
 
+    See Also
+    --------
+    make_credit_batch : A production batch of it with known drift and defects.
+    sklearn.datasets.fetch_openml : Where the full 20-feature data can be fetched.
+
     Notes
     -----
     Source: Prof. Hofmann, UCI Machine Learning Repository, "Statlog (German
@@ -108,8 +113,7 @@ def load_credit(*, return_X_y=False, unknown_as_missing=False):
 def make_credit_batch(
     n_samples=500, *, drift=True, defects=True, unknown_as_missing=False, random_state=0
 ):
-    """Make a "production" batch of credit applications with known drift and
-    defects.
+    """Make a "production" batch of credit applications with known drift and defects.
 
     Rows are drawn with replacement from :func:`load_credit`. With
     ``drift=True`` the draw and the values change the way a lender's
@@ -162,6 +166,12 @@ def make_credit_batch(
         - ``drifted``: list of the columns whose distribution was shifted;
         - ``defects``: DataFrame with one row per injected defect: ``column``,
           ``defect``, ``rows`` (list of row labels of ``X``).
+
+    See Also
+    --------
+    load_credit : The training data the batch is drawn from.
+    mlpipe.drift.DriftDetector : Finds the columns listed in ``drifted``.
+    mlpipe.validation.SchemaValidator : Finds the rows listed in ``defects``.
 
     Examples
     --------

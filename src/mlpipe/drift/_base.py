@@ -29,7 +29,14 @@ STATISTICS = {"ks": _ks, "psi": _psi, "chi2": _chi2}
 class DriftReference:
     """Everything a detector keeps of the reference data.
 
-    Attributes
+    A detector's ``fit`` builds one and stores it as ``reference_``; it is
+    compact (sorted values and an index for KS, bin counts for PSI, category
+    counts for chi-square) rather than a copy of the data, and it is all that
+    ``detect`` compares a batch with. Users read it; they do not build one.
+    The fields are the parameters below, and default to empty for the tests
+    a reference does not use.
+
+    Parameters
     ----------
     columns : list
         Column labels, in the order of the data.
@@ -77,6 +84,26 @@ class DriftReference:
 
     category_counts : dict
         ``{column: ndarray}``: reference count of each category.
+
+    See Also
+    --------
+    KSDrift : Keeps the ``ks_*`` fields.
+    PSIDrift : Keeps ``psi_numeric`` and the category fields.
+    ChiSquareDrift : Keeps the category fields.
+    DriftDetector : Fills the fields of whichever test each column gets.
+
+    Examples
+    --------
+    >>> from mlpipe.datasets import load_credit
+    >>> from mlpipe.drift import DriftDetector
+    >>> X, _ = load_credit(return_X_y=True)
+    >>> reference = DriftDetector().fit(X).reference_
+    >>> reference.n_rows, reference.ks_columns
+    (1000, ['credit_amount', 'duration', 'age'])
+    >>> reference.ks_sorted.shape
+    (3, 1000)
+    >>> reference.categories["housing"]
+    ['free', 'own', 'rent']
     """
 
     columns: list

@@ -179,8 +179,10 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         return X if hasattr(X, "shape") else np.asarray(X)
 
     def fit_transform(self, X, y=None, **fit_params):
-        """Fit on ``X`` and return it unchanged (the training data is not
-        checked against itself).
+        """Fit on ``X`` and return it unchanged.
+
+        The training data is not checked against itself: ``history_`` stays
+        empty.
 
         Parameters
         ----------
@@ -195,7 +197,9 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
 
         Returns
         -------
-        X : the input, unchanged
+        X_out : {ndarray, DataFrame}
+            ``X`` itself when it has a ``shape`` (an ndarray, a DataFrame);
+            other array-likes (a list of rows) as an ndarray.
         """
         self.fit(X, y)
         return X if hasattr(X, "shape") else np.asarray(X)

@@ -38,12 +38,15 @@ class DriftReport(Report):
 
     One row per test: a distribution test for every feature, and a
     ``"missing_rate"`` test for every feature that has missing values in the
-    reference or in the batch.
+    reference or in the batch. Detectors build it in ``detect``; read it
+    through :attr:`drift`, :attr:`drifted_features`, :meth:`to_frame`,
+    :meth:`summary` and :meth:`plot`.
 
-    Attributes
+    Parameters
     ----------
-    results : DataFrame
-        The rows, see :meth:`to_frame`.
+    results : DataFrame or dict
+        The rows, see :meth:`to_frame`; a mapping of equal-length columns
+        (the names of :meth:`to_frame`) is made a DataFrame on first use.
 
     drift : bool
         The batch-level verdict: True when the share of drifted features
@@ -62,17 +65,30 @@ class DriftReport(Report):
     n_batch : int
         Rows in the batch.
 
-    drift_share : float or None
+    drift_share : float or None, default=None
         See the detector's parameter of the same name.
+
+    distributions : dict, default=None
+        ``{feature: summary}`` of the reference and batch distributions
+        (quantiles or proportions, a few hundred numbers), used by
+        :meth:`plot`. None means no distribution is kept (nothing to plot).
+
+    Attributes
+    ----------
+    results : DataFrame
+        The rows, see :meth:`to_frame`.
 
     stable_share : float
         Share of the tested features with no drifted test (1.0: none
         drifted); the detectors' ``score``.
 
-    distributions : dict
-        ``{feature: summary}`` of the reference and batch distributions
-        (quantiles or proportions, a few hundred numbers), used by
-        :meth:`plot`.
+    drifted_features : list
+        Features with at least one drifted test, most drifted first.
+
+    See Also
+    --------
+    DriftDetector : The detector whose ``detect`` returns it.
+    DriftMonitor : Keeps the report of every batch in ``history_``.
 
     Examples
     --------
@@ -121,9 +137,11 @@ class DriftReport(Report):
 
     @property
     def stable_share(self):
-        """Share of the tested features with no drifted test, in [0, 1]
-        (1.0: nothing drifted). It is what the detectors' ``score`` returns:
-        higher means more like the reference."""
+        """Share of the tested features with no drifted test, in [0, 1].
+
+        1.0 means nothing drifted. It is what the detectors' ``score``
+        returns: higher means more like the reference.
+        """
         features = list(self._results["feature"])
         if not features:
             return 1.0
@@ -155,6 +173,15 @@ class DriftReport(Report):
         return list(dict.fromkeys(rows["feature"].tolist()))
 
     def summary(self):
+        """Return the verdict of the report in one line.
+
+        Returns
+        -------
+        summary : str
+            ``"DRIFT"`` or ``"no drift"``, the drifted features with the tests
+            that flagged them, the row counts and the level and correction of
+            the p-value tests.
+        """
         n_features = self.results["feature"].nunique()
         drifted = self.drifted_features
         how = CORRECTION_NAMES.get(self.correction, str(self.correction))
@@ -213,6 +240,8 @@ class DriftReport(Report):
         Returns
         -------
         ax : matplotlib Axes or ndarray of Axes
+            The Axes drawn on, one per feature: a single Axes when one
+            feature was drawn (or none), an array otherwise.
         """
         plt = import_optional("matplotlib.pyplot", purpose="plotting reports")
         if features is None:

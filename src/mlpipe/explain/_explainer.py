@@ -651,6 +651,13 @@ def explain(
     Returns
     -------
     explanation : Explanation
+        The SHAP values of every row of ``X``, one per raw input column,
+        with the base values, the explained rows and the method used.
+
+    See Also
+    --------
+    PipelineExplainer : The explainer to keep when explaining many batches.
+    Explanation : What is returned: importances, reasons and plots.
 
     Examples
     --------

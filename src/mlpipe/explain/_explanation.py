@@ -61,6 +61,30 @@ class Explanation(Report):
     ----------
     title : str
         Heading of the printed report.
+
+    See Also
+    --------
+    explain : Make an explanation of a fitted pipeline.
+    PipelineExplainer : Make explanations of many batches with one explainer.
+    shap.Explanation : The shap library's own form, returned by :meth:`to_shap`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from mlpipe.explain import explain
+    >>> X = pd.DataFrame({"size": [50.0, 80.0, 120.0, 65.0, 95.0],
+    ...                   "rooms": [2.0, 3.0, 5.0, 2.0, 4.0]})
+    >>> model = LinearRegression().fit(X, 3 * X["size"] + 10 * X["rooms"])
+    >>> explanation = explain(model, X)
+    >>> explanation.method, explanation.output_names
+    ('linear', ['prediction'])
+    >>> explanation.values[0].round(2).tolist(), float(explanation.base_values[0].round(2))
+    ([-96.0, -12.0], 278.0)
+    >>> float(explanation.model_output()[0].round(2)), float(model.predict(X)[0].round(2))
+    (170.0, 170.0)
+    >>> explanation.importance().round(1).to_dict()
+    {'size': 61.2, 'rooms': 10.4}
     """
 
     values: np.ndarray
@@ -84,12 +108,14 @@ class Explanation(Report):
         return self.values.shape[0]
 
     def model_output(self):
-        """The model output the values add up to: ``base_values`` plus the sum
-        of ``values`` over the features.
+        """Return the model output the values add up to.
 
         Returns
         -------
         output : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            ``base_values`` plus the sum of ``values`` over the features: the
+            explained output of each row (one column per class for
+            multiclass), equal to the model's within ``tolerance``.
         """
         return self.base_values + self.values.sum(axis=1)
 
@@ -175,6 +201,15 @@ class Explanation(Report):
         return pd.concat(parts, ignore_index=True)
 
     def summary(self):
+        """Return what is explained, by which method, in one line.
+
+        Returns
+        -------
+        summary : str
+            The numbers of rows and raw columns, the explained output, the
+            shap method and the additivity error found against the
+            tolerance.
+        """
         what = {
             "probability": "predicted probability",
             "log_odds": "decision function",
@@ -288,8 +323,12 @@ class Explanation(Report):
         n : int, default=3
             Number of reasons per row.
 
-        target, direction
-            As in :meth:`reasons`.
+        target : class label, default=None
+            For multiclass, the class to explain; None explains, in each row,
+            the class the model predicts for it. As in :meth:`reasons`.
+
+        direction : {"both", "up", "down"}, default="both"
+            Which contributions count, as in :meth:`reasons`.
 
         Returns
         -------
@@ -317,6 +356,9 @@ class Explanation(Report):
         Returns
         -------
         explanation : shap.Explanation
+            The same values, base values and feature names (and the class
+            names as ``output_names`` for multiclass), with numeric ``data``
+            and the raw values as ``display_data``.
         """
         shap = import_optional("shap", purpose=_PURPOSE)
         numeric, display = self._plot_data()
@@ -376,6 +418,8 @@ class Explanation(Report):
         Returns
         -------
         ax : matplotlib Axes
+            The Axes drawn on (for a waterfall, the main Axes of shap's
+            figure).
         """
         if kind not in PLOT_KINDS:
             raise ValueError(f"kind must be one of {list(PLOT_KINDS)}, got {kind!r}.")

@@ -24,7 +24,39 @@ _ONE_TO_ONE_NAMES = OneToOneFeatureMixin.get_feature_names_out
 
 
 class FoldingError(ValueError):
-    """A transformed column cannot be traced back to one raw column."""
+    """A transformed column cannot be traced back to one raw column.
+
+    The tree and linear explainers compute SHAP values of the transformed
+    columns the final estimator sees, then sum them back ("fold" them) into
+    the raw columns they came from. A step that mixes columns (a PCA,
+    polynomial features) or that has no ``get_feature_names_out`` breaks that
+    trace; asking for ``method="tree"`` or ``"linear"`` then raises this
+    error, whereas ``method="auto"`` falls back to Kernel SHAP, which
+    explains the raw columns directly. It is a ``ValueError``.
+
+    See Also
+    --------
+    PipelineExplainer : Picks the method and folds the values.
+    explain : The one-call form of :class:`PipelineExplainer`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from mlpipe.explain import FoldingError, explain
+    >>> X = pd.DataFrame({"size": [50.0, 80.0, 120.0, 65.0, 95.0],
+    ...                   "rooms": [2.0, 3.0, 5.0, 2.0, 4.0]})
+    >>> model = make_pipeline(PCA(), LinearRegression()).fit(X, 3 * X["size"])
+    >>> try:
+    ...     explain(model, X, method="linear")
+    ... except FoldingError as error:
+    ...     print(str(error)[:45])
+    method='linear' cannot explain this model: Ca
+    >>> explain(model, X).method
+    'kernel'
+    """
 
 
 def source_columns(preprocessor, n_features):

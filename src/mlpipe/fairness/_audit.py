@@ -102,6 +102,11 @@ def _bootstrap_cells(groups, true, pred, weights, n_boot, rng):
 class FairnessReport(Report):
     """The result of :func:`audit_fairness`.
 
+    A dataclass holding the per-group rates, the disparities between groups
+    with their bootstrap intervals, and the four-fifths rule verdict. Read it
+    with :meth:`to_frame`, :meth:`summary` and :meth:`plot`; ``str(report)``
+    prints all of it, and notebooks render it as HTML.
+
     Parameters
     ----------
     by_group : DataFrame
@@ -138,6 +143,26 @@ class FairnessReport(Report):
     See Also
     --------
     audit_fairness : Builds the report.
+    BiasReport : The data-level checks made before any model is trained.
+
+    Examples
+    --------
+    >>> from mlpipe.fairness import audit_fairness
+    >>> y_true = [1, 1, 0, 1, 0, 1, 1, 0, 1, 0]
+    >>> y_pred = [1, 1, 0, 1, 1, 0, 1, 0, 0, 0]
+    >>> sex = ["f", "f", "f", "f", "f", "m", "m", "m", "m", "m"]
+    >>> report = audit_fairness(y_true, y_pred, sensitive_features=sex,
+    ...                         min_group_size=5, n_boot=200, random_state=0)
+    >>> report.four_fifths_ratio, report.four_fifths_passed
+    (0.25, False)
+    >>> report.to_frame("disparities")[["metric", "value"]].head(2).round(2)
+                              metric  value
+    0  demographic_parity_difference   0.60
+    1       demographic_parity_ratio   0.25
+    >>> for part in report.summary().split("; "):
+    ...     print(part)
+    four-fifths rule FAILS (impact ratio 0.25: m vs f)
+    demographic parity difference 0.600 [95% CI 0.195, 1.000]
     """
 
     by_group: pd.DataFrame
@@ -152,14 +177,16 @@ class FairnessReport(Report):
 
     @property
     def four_fifths_passed(self):
-        """Whether every group's selection rate is at least 4/5 of the highest
-        (None when no group is selected at all, so the ratio is undefined)."""
+        """Whether every group's selection rate is at least 4/5 of the highest.
+
+        None when no group is selected at all, so the ratio is undefined.
+        """
         if np.isnan(self.four_fifths_ratio):
             return None
         return bool(self.four_fifths_ratio >= FOUR_FIFTHS)
 
     def to_frame(self, kind="groups"):
-        """The report as a tidy DataFrame.
+        """Return the report as a tidy DataFrame.
 
         Parameters
         ----------
@@ -170,6 +197,14 @@ class FairnessReport(Report):
         Returns
         -------
         frame : DataFrame
+            A new frame: ``by_group`` or ``disparities`` with their index
+            (the group columns, or ``metric``) as columns, or a copy of
+            ``intervals``.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not one of the three.
         """
         if kind == "groups":
             return self.by_group.reset_index()
@@ -180,6 +215,15 @@ class FairnessReport(Report):
         raise ValueError(f"kind must be 'groups', 'disparities' or 'intervals', got {kind!r}.")
 
     def summary(self):
+        """Return the verdict of the audit in one line.
+
+        Returns
+        -------
+        summary : str
+            The four-fifths rule verdict with the impact ratio (and the
+            lowest and highest selected groups), the demographic parity
+            difference with its interval, and the number of small groups.
+        """
         table = self.by_group
         rates = table["selection_rate"]
         passed = self.four_fifths_passed
@@ -327,6 +371,12 @@ def audit_fairness(
         When a group is smaller than ``min_group_size``, or has no
         favourable (unfavourable) true label, so that its true (false)
         positive rate is undefined (reported as 0, as fairlearn does).
+
+    See Also
+    --------
+    check_bias : Data-level checks before any model is trained.
+    group_metrics : Any metric per group, with differences and ratios.
+    demographic_parity_difference : One of the audited disparities alone.
 
     Notes
     -----

@@ -46,6 +46,11 @@ def _mutual_information(a, b, n_a, n_b):
 class BiasReport(Report):
     """The result of :func:`check_bias`.
 
+    A dataclass holding the representation and base rate of every sensitive
+    group, the class balance, and how much each other column reveals of the
+    groups (a proxy). ``findings`` lists every check with its value,
+    threshold and flag; read it with :meth:`to_frame` and :meth:`summary`.
+
     Parameters
     ----------
     groups : DataFrame
@@ -63,7 +68,7 @@ class BiasReport(Report):
         Share of each class of ``y`` (empty without ``y``).
 
     base_rate_pvalue : float
-        p-value of the chi-square test that the label is independent of the
+        The p-value of the chi-square test that the label is independent of the
         group (NaN without ``y``).
 
     findings : DataFrame
@@ -72,6 +77,25 @@ class BiasReport(Report):
     See Also
     --------
     check_bias : Builds the report.
+    FairnessReport : The audit of a model's decisions, once there is one.
+
+    Examples
+    --------
+    >>> from mlpipe.datasets import load_credit
+    >>> from mlpipe.fairness import check_bias
+    >>> X, y = load_credit(return_X_y=True)
+    >>> report = check_bias(X, y, sensitive_features="sex")
+    >>> report.class_balance.round(3).to_dict()
+    {0: 0.3, 1: 0.7}
+    >>> round(report.base_rate_pvalue, 3)
+    0.017
+    >>> report.to_frame()[["check", "subject", "flagged"]].head(3)
+                check subject  flagged
+    0  representation  female    False
+    1  representation    male    False
+    2       base_rate  female    False
+    >>> report.summary()
+    'no issue found'
     """
 
     groups: pd.DataFrame
@@ -82,7 +106,7 @@ class BiasReport(Report):
     title = "Data bias checks"
 
     def to_frame(self, kind="findings"):
-        """The report as a tidy DataFrame.
+        """Return the report as a tidy DataFrame.
 
         Parameters
         ----------
@@ -93,6 +117,13 @@ class BiasReport(Report):
         Returns
         -------
         frame : DataFrame
+            A new frame: a copy of ``findings``, or ``groups`` or ``proxies``
+            with their index (the groups, or the column) as columns.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is not one of the three.
         """
         if kind == "findings":
             return self.findings.copy()
@@ -103,6 +134,14 @@ class BiasReport(Report):
         raise ValueError(f"kind must be 'findings', 'groups' or 'proxies', got {kind!r}.")
 
     def summary(self):
+        """Return the flagged checks in one line.
+
+        Returns
+        -------
+        summary : str
+            ``"no issue found"``, or the number of flagged checks followed by
+            each one's check and subject (``"proxy age"``).
+        """
         flagged = self.findings[self.findings["flagged"]]
         if not len(flagged):
             return "no issue found"
@@ -210,6 +249,11 @@ def check_bias(
     report : BiasReport
         ``to_frame()`` lists every check with its value, threshold and
         flag; ``groups`` and ``proxies`` hold the details.
+
+    See Also
+    --------
+    audit_fairness : Audit a trained model's decisions instead of the data.
+    ReweighingClassifier : Mitigate a base rate gap by reweighing the rows.
 
     Notes
     -----

@@ -6,6 +6,7 @@ Every rate is computed for all groups at once from weighted counts
 fairlearn's conventions for groups where a rate is undefined.
 """
 
+import textwrap
 from dataclasses import dataclass
 from numbers import Real
 
@@ -256,6 +257,13 @@ def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
     Returns
     -------
     rate : float
+        The (weighted) share of ``y_pred`` equal to ``pos_label``, in [0, 1];
+        NaN when the weights sum to 0.
+
+    See Also
+    --------
+    demographic_parity_difference : Compare the selection rates of groups.
+    fairlearn.metrics.selection_rate : The metric it equals.
 
     Examples
     --------
@@ -301,22 +309,32 @@ _SIGNATURE_DOC = """
 
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
+"""
 
+_SIGNATURE_DOC_END = """
     pos_label : int, float, bool or str, default=1
-        The favourable label. (An addition to fairlearn's signature, whose
-        labels must be 0/1 or -1/1.)
+        The favourable label. It is an addition to fairlearn's signature,
+        whose labels must be 0/1 or -1/1.
 
     X : DataFrame, default=None
         Where column names in ``sensitive_features`` are looked up.
 """
 
 
-def _doc(summary, extra_params="", notes="", examples=""):
+def _doc(summary, returns, see_also, extra_params="", notes="", examples=""):
+    """Write the docstring of a disparity metric: the shared parameters
+    (``extra_params`` go after ``sample_weight``, in signature order), a
+    ``value : float`` return described by ``returns``, and ``see_also``."""
+
     def decorate(func):
         func.__doc__ = (
-            f"{summary}\n{_SIGNATURE_DOC}{extra_params}\n"
+            f"{summary}\n{_SIGNATURE_DOC}{extra_params}{_SIGNATURE_DOC_END}\n"
             "    Returns\n    -------\n    value : float\n"
-            f"{notes}{examples}"
+            + textwrap.fill(returns, 79, initial_indent=" " * 8, subsequent_indent=" " * 8)
+            + "\n\n"
+            "    See Also\n    --------\n"
+            + "".join(f"    {line}\n" for line in see_also)
+            + f"{notes}{examples}"
         )
         return func
 
@@ -335,6 +353,12 @@ _NOTES_RATE = """
 @_doc(
     "Largest minus smallest selection rate across groups.\n\n"
     "    0 means every group is selected at the same rate (demographic parity).",
+    returns="Between 0 and 1; NaN when no group has a selection rate.",
+    see_also=[
+        "demographic_parity_ratio : The same comparison as a ratio.",
+        "selection_rate : The rate compared across groups.",
+        "fairlearn.metrics.demographic_parity_difference : The metric it equals.",
+    ],
     examples="""
     Examples
     --------
@@ -364,6 +388,12 @@ def demographic_parity_difference(
 @_doc(
     "Smallest over largest selection rate across groups.\n\n"
     "    1 means demographic parity; below 0.8 fails the four-fifths rule.",
+    returns="Between 0 and 1; NaN when no group is selected at all (0/0).",
+    see_also=[
+        "demographic_parity_difference : The same comparison as a difference.",
+        "disparate_impact_ratio : The ratio to a chosen privileged group.",
+        "fairlearn.metrics.demographic_parity_ratio : The metric it equals.",
+    ],
     examples="""
     Examples
     --------
@@ -391,8 +421,26 @@ def demographic_parity_ratio(
 
 
 @_doc(
-    "Largest minus smallest true positive rate across groups.",
+    "Largest minus smallest true positive rate across groups.\n\n"
+    "    The true positive rate of a group is the share of its rows with the\n"
+    "    favourable true label that are predicted favourable; 0 means every\n"
+    "    group's qualified rows are selected at the same rate (equal opportunity).",
+    returns="Between 0 and 1; NaN when no group has a true positive rate.",
+    see_also=[
+        "equal_opportunity_ratio : The same comparison as a ratio.",
+        "equalized_odds_difference : Also compares the false positive rates.",
+        "fairlearn.metrics.equal_opportunity_difference : The metric it equals.",
+    ],
     notes=_NOTES_RATE,
+    examples="""
+    Examples
+    --------
+    >>> from mlpipe.fairness import equal_opportunity_difference
+    >>> equal_opportunity_difference(
+    ...     [1, 0, 1, 0, 1, 1], [1, 1, 1, 0, 0, 1],
+    ...     sensitive_features=["a", "a", "a", "b", "b", "b"])
+    0.5
+""",
 )
 @validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equal_opportunity_difference(
@@ -418,8 +466,26 @@ def equal_opportunity_difference(
 
 
 @_doc(
-    "Smallest over largest true positive rate across groups.",
+    "Smallest over largest true positive rate across groups.\n\n"
+    "    The true positive rate of a group is the share of its rows with the\n"
+    "    favourable true label that are predicted favourable; 1 means equal\n"
+    "    opportunity.",
+    returns="Between 0 and 1; NaN when no group has a positive true positive rate.",
+    see_also=[
+        "equal_opportunity_difference : The same comparison as a difference.",
+        "equalized_odds_ratio : Also compares the false positive rates.",
+        "fairlearn.metrics.equal_opportunity_ratio : The metric it equals.",
+    ],
     notes=_NOTES_RATE,
+    examples="""
+    Examples
+    --------
+    >>> from mlpipe.fairness import equal_opportunity_ratio
+    >>> equal_opportunity_ratio(
+    ...     [1, 0, 1, 0, 1, 1], [1, 1, 1, 0, 0, 1],
+    ...     sensitive_features=["a", "a", "a", "b", "b", "b"])
+    0.5
+""",
 )
 @validate_params(_DISPARITY_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equal_opportunity_ratio(
@@ -474,7 +540,19 @@ def _equalized_odds(
 
 
 @_doc(
-    "The larger of the true and false positive rate differences across groups.",
+    "The larger of the true and false positive rate differences across groups.\n\n"
+    "    0 means equalized odds: every group has the same true positive rate\n"
+    '    and the same false positive rate. With ``agg="mean"`` the two\n'
+    "    differences are averaged instead.",
+    returns=(
+        "Between 0 and 1; NaN when the true positive rate difference is undefined "
+        '(with ``agg="mean"``, when both are).'
+    ),
+    see_also=[
+        "equalized_odds_ratio : The same comparison as a ratio.",
+        "equal_opportunity_difference : The true positive rate part alone.",
+        "fairlearn.metrics.equalized_odds_difference : The metric it equals.",
+    ],
     extra_params=_AGG_DOC,
     notes=_NOTES_RATE,
     examples="""
@@ -512,9 +590,32 @@ def equalized_odds_difference(
 
 
 @_doc(
-    "The smaller of the true and false positive rate ratios across groups.",
+    "The smaller of the true and false positive rate ratios across groups.\n\n"
+    "    1 means equalized odds: every group has the same true positive rate\n"
+    '    and the same false positive rate. With ``agg="mean"`` the two\n'
+    "    ratios are averaged instead.",
+    returns=(
+        "Between 0 and 1; NaN when the true positive rate ratio is undefined "
+        '(with ``agg="mean"``, when both are).'
+    ),
+    see_also=[
+        "equalized_odds_difference : The same comparison as a difference.",
+        "equal_opportunity_ratio : The true positive rate part alone.",
+        "fairlearn.metrics.equalized_odds_ratio : The metric it equals.",
+    ],
     extra_params=_AGG_DOC,
     notes=_NOTES_RATE,
+    examples="""
+    Examples
+    --------
+    >>> from mlpipe.fairness import equalized_odds_ratio
+    >>> y_true, y_pred = [1, 0, 1, 0, 1, 1], [1, 1, 1, 0, 0, 1]
+    >>> groups = ["a", "a", "a", "b", "b", "b"]
+    >>> equalized_odds_ratio(y_true, y_pred, sensitive_features=groups)
+    0.0
+    >>> equalized_odds_ratio(y_true, y_pred, sensitive_features=groups, agg="mean")
+    0.25
+""",
 )
 @validate_params(_ODDS_CONSTRAINTS, prefer_skip_nested_validation=True)
 def equalized_odds_ratio(
@@ -591,7 +692,12 @@ def disparate_impact_ratio(
     Returns
     -------
     value : float
-        NaN when the reference rate is 0.
+        The ratio of the selection rates; NaN when the reference rate is 0.
+
+    See Also
+    --------
+    demographic_parity_ratio : The least over the most selected group.
+    audit_fairness : Reports the four-fifths rule verdict with intervals.
 
     Examples
     --------
@@ -660,6 +766,12 @@ def _call(metric, y_true, y_pred, weights, weighted, rows):
 class GroupMetricTable(Report):
     """Metrics per sensitive group, returned by :func:`group_metrics`.
 
+    A dataclass like :class:`fairlearn.metrics.MetricFrame`: the value of
+    every metric in every group and on the whole population, with the
+    per-metric extremes (:meth:`group_min`, :meth:`group_max`) and
+    disparities (:meth:`difference`, :meth:`ratio`) computed as fairlearn
+    computes them.
+
     Parameters
     ----------
     by_group : DataFrame
@@ -675,6 +787,24 @@ class GroupMetricTable(Report):
     See Also
     --------
     group_metrics : Builds the table.
+    FairnessReport : The audit with intervals and the four-fifths verdict.
+
+    Examples
+    --------
+    >>> from mlpipe.fairness import group_metrics
+    >>> table = group_metrics([1, 0, 1, 1], [1, 1, 0, 1],
+    ...                       sensitive_features=["a", "a", "b", "b"],
+    ...                       metrics=["selection_rate", "accuracy"])
+    >>> table.to_frame()
+      sensitive_feature_0  selection_rate  accuracy
+    0                   a             1.0       0.5
+    1                   b             0.5       0.5
+    >>> table.overall.to_dict()
+    {'selection_rate': 0.75, 'accuracy': 0.5}
+    >>> table.difference().to_dict()
+    {'selection_rate': 0.5, 'accuracy': 0.0}
+    >>> table.summary()
+    '2 group(s) of sensitive_feature_0; largest gap: selection_rate 0.500'
     """
 
     by_group: pd.DataFrame
@@ -682,16 +812,44 @@ class GroupMetricTable(Report):
     title = "Group metrics"
 
     def group_min(self):
-        """Smallest value of each metric over the groups (a Series)."""
+        """Return the smallest value of each metric over the groups.
+
+        Returns
+        -------
+        group_min : Series
+            Indexed by metric name (numeric metrics only); groups with NaN
+            are skipped.
+        """
         return self.by_group.min(numeric_only=True)
 
     def group_max(self):
-        """Largest value of each metric over the groups (a Series)."""
+        """Return the largest value of each metric over the groups.
+
+        Returns
+        -------
+        group_max : Series
+            Indexed by metric name (numeric metrics only); groups with NaN
+            are skipped.
+        """
         return self.by_group.max(numeric_only=True)
 
     def difference(self, method="between_groups"):
-        """Largest difference of each metric between groups, or to the whole
-        population (``method="to_overall"``), as fairlearn computes it."""
+        """Return the largest difference of each metric, as fairlearn computes it.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default="between_groups"
+            Compare the groups with each other (largest minus smallest), or
+            each group with the whole population (largest absolute gap to
+            ``overall``).
+
+        Returns
+        -------
+        difference : Series
+            Indexed by metric name (numeric metrics only), named
+            ``"difference"``; NaN groups are skipped, and a metric NaN in
+            every group gives NaN.
+        """
         return pd.Series(
             {
                 c: difference(self.by_group[c], self.overall[c], method)
@@ -701,8 +859,21 @@ class GroupMetricTable(Report):
         )
 
     def ratio(self, method="between_groups"):
-        """Smallest ratio of each metric between groups (always <= 1), or to
-        the whole population (``method="to_overall"``)."""
+        """Return the smallest ratio of each metric, as fairlearn computes it.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default="between_groups"
+            Compare the groups with each other (smallest over largest), or
+            each group with the whole population (each group's value over
+            ``overall``, inverted when above 1).
+
+        Returns
+        -------
+        ratio : Series
+            Indexed by metric name (numeric metrics only), named ``"ratio"``;
+            every value is at most 1, NaN when undefined (0/0).
+        """
         return pd.Series(
             {c: ratio(self.by_group[c], self.overall[c], method) for c in self._numeric_columns()},
             name="ratio",
@@ -716,10 +887,26 @@ class GroupMetricTable(Report):
         ]
 
     def to_frame(self):
-        """One row per group: the group columns, then one column per metric."""
+        """Return the table as a tidy DataFrame.
+
+        Returns
+        -------
+        frame : DataFrame
+            One row per group: the group columns, then one column per
+            metric.
+        """
         return self.by_group.reset_index()
 
     def summary(self):
+        """Return the groups and the largest gap in one line.
+
+        Returns
+        -------
+        summary : str
+            The number of groups (and of combinations without rows), and the
+            metric with the largest between-group difference (``count``
+            aside).
+        """
         diffs = self.difference().drop(labels=["count"], errors="ignore").dropna()
         names = ", ".join(n for n in self.by_group.index.names if n is not None)
         n_groups = len(self.by_group.dropna(how="all"))
@@ -783,6 +970,11 @@ def group_metrics(
     table : GroupMetricTable
         ``by_group`` and ``overall`` values, ``difference()``, ``ratio()``,
         ``to_frame()``.
+
+    See Also
+    --------
+    fairlearn.metrics.MetricFrame : The fairlearn object it mirrors.
+    audit_fairness : The standard rates with intervals and a verdict.
 
     Examples
     --------

@@ -150,6 +150,8 @@ class _SensitiveMetaMixin(MlpipeEstimatorMixin):
         Returns
         -------
         routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating the routing information.
         """
         return (
             MetadataRouter(owner=self)
@@ -331,6 +333,8 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The class labels ``estimator_`` predicts; no sensitive feature
+            is needed.
         """
         check_is_fitted(self)
         frame = check_frame(self, X, reset=False)
@@ -348,6 +352,8 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns in the order of
+            ``classes_``.
         """
         check_is_fitted(self)
         frame = check_frame(self, X, reset=False)
@@ -364,7 +370,10 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
 
         Returns
         -------
-        scores : ndarray
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The decision function of ``estimator_``: one score per row for
+            two classes (positive favours ``classes_[1]``), one per class
+            otherwise.
         """
         check_is_fitted(self)
         frame = check_frame(self, X, reset=False)
@@ -574,6 +583,15 @@ class GroupThresholdClassifier(
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            ``classes_[1]`` where the row's score (probability of
+            ``classes_[1]``, or decision function) is at least its group's
+            threshold, ``classes_[0]`` elsewhere.
+
+        Warns
+        -----
+        FairnessWarning
+            When rows belong to a group not seen at fit; they get
+            ``default_threshold_``.
         """
         check_is_fitted(self)
         frame = check_frame(self, X, reset=False)
@@ -606,6 +624,8 @@ class GroupThresholdClassifier(
         Returns
         -------
         routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating the routing information.
         """
         return super().get_metadata_routing()
 

@@ -258,7 +258,7 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         return out if was_frame else to_array(out)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output columns: the inputs, then the indicators.
+        """Get the names of the output columns: the inputs, then the indicators.
 
         Parameters
         ----------
@@ -269,6 +269,8 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str
+            The input names, followed by the name of the missing-value
+            indicator of each column in ``indicator_features_``.
         """
         check_is_fitted(self)
         names = check_feature_names_in(self, input_features)

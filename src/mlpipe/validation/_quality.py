@@ -28,6 +28,11 @@ _FRAME_COLUMNS = ["check", "column", "severity", "n_rows", "share", "value", "me
 class Finding:
     """One finding of :func:`check_data_quality` or :func:`check_leakage`.
 
+    A frozen dataclass: one check that found something, with its severity,
+    how many rows it concerns and a readable message. A
+    :class:`DataQualityReport` holds the findings, most severe first, and
+    shows them as the rows of :meth:`DataQualityReport.to_frame`.
+
     Parameters
     ----------
     check : str
@@ -47,6 +52,22 @@ class Finding:
         What was found.
     rows : list
         Up to three row labels concerned.
+
+    See Also
+    --------
+    DataQualityReport : The report that holds the findings.
+    Failure : A failed check of a batch against a :class:`Schema`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlpipe.validation import check_data_quality
+    >>> df = pd.DataFrame({"x": [0.1, 0.5, 0.3, 0.7], "k": [7, 7, 7, 7]})
+    >>> finding = check_data_quality(df).findings[0]
+    >>> finding.check, finding.column, finding.severity, finding.n_rows
+    ('constant', 'k', 'warning', 4)
+    >>> finding.message
+    'holds one value only (7)'
     """
 
     check: str
@@ -73,6 +94,29 @@ class DataQualityReport(Report):
         Rows checked.
     title : str, default="Data quality report"
         Shown above the table.
+
+    See Also
+    --------
+    check_data_quality : Builds the report of a training frame.
+    check_leakage : Builds the report of a train/test split.
+    ValidationReport : The failures of a batch checked against a schema.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from mlpipe.validation import check_data_quality
+    >>> df = pd.DataFrame({"id": [1, 2, 3, 4, 5, 5], "k": [1] * 6,
+    ...                    "x": [0.1, 0.5, np.nan, 0.3, 0.9, 0.9]})
+    >>> report = check_data_quality(df)
+    >>> report.passed
+    False
+    >>> report.summary()
+    '2 warning(s) in 6 row(s)'
+    >>> report.to_frame()[["check", "column", "severity", "n_rows"]]
+                check column severity  n_rows
+    0  duplicate_rows   None  warning       1
+    1        constant      k  warning       6
     """
 
     findings: list = field(default_factory=list)
@@ -111,7 +155,14 @@ class DataQualityReport(Report):
         return frame
 
     def summary(self):
-        """Counts of findings by severity."""
+        """Return the counts of findings by severity in one line.
+
+        Returns
+        -------
+        summary : str
+            Such as ``"1 error(s), 2 warning(s) in 100 row(s)"``, or
+            ``"no finding in 100 row(s)"``.
+        """
         if not self.findings:
             return f"no finding in {self.n_rows} row(s)"
         counts = pd.Series([f.severity for f in self.findings]).value_counts()
@@ -237,6 +288,11 @@ def check_data_quality(
     -------
     report : DataQualityReport
         The findings, most severe first.
+
+    See Also
+    --------
+    check_leakage : Look for ways a test split could flatter a model.
+    SchemaValidator : Check every later batch against the training data.
 
     Examples
     --------
@@ -470,6 +526,11 @@ def check_leakage(train, test, target=None, *, threshold=0.95):
     -------
     report : DataQualityReport
         The findings; ``n_rows`` is the size of the test split.
+
+    See Also
+    --------
+    check_data_quality : Checks of one frame before training.
+    sklearn.model_selection.train_test_split : Make the two splits.
 
     Examples
     --------

@@ -26,6 +26,12 @@ _FRAME_COLUMNS = [
 class Failure:
     """One failed check.
 
+    A frozen dataclass: which check failed on which column, how many rows
+    fail it, whether dropping them repairs the batch (``level``), and a few
+    failing values. A :class:`ValidationReport` holds the failures of a
+    batch, in the order the checks ran, and shows them as the rows of
+    :meth:`ValidationReport.to_frame`.
+
     Parameters
     ----------
     column : str, int, tuple or None
@@ -57,6 +63,22 @@ class Failure:
     mask : ndarray of bool, default=None
         For a row-level failure, which rows of the batch fail (by position);
         see :meth:`ValidationReport.rows_of`.
+
+    See Also
+    --------
+    ValidationReport : The report that holds the failures of a batch.
+    Finding : One finding of the one-off data-quality checks.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlpipe.validation import Schema
+    >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]}))
+    >>> failure = schema.validate(pd.DataFrame({"age": [30, -1]})).failures[0]
+    >>> failure.column, failure.check, failure.level, failure.n_failed
+    ('age', 'out_of_range', 'row', 1)
+    >>> failure.examples, failure.rows
+    ([-1], [1])
     """
 
     column: object
@@ -70,7 +92,15 @@ class Failure:
     mask: object = field(default=None, compare=False, repr=False)
 
     def line(self):
-        """The failure as one readable line."""
+        """Return the failure as one readable line.
+
+        Returns
+        -------
+        line : str
+            ``"- <column>: <check>: <n> row(s) (<share>) <message>"``,
+            followed by the example values and their rows when there are
+            any; the lines of :meth:`ValidationReport.message`.
+        """
         where = "(columns)" if self.column is None else repr(self.column)
         text = f"- {where}: {self.check}: {self.n_failed} row(s) ({self.share:.1%}) "
         text += self.message
@@ -104,6 +134,12 @@ class ValidationReport(Report):
 
     failing_rows : pandas.Index, default=None
         Labels of the rows that fail at least one row-level check.
+
+    See Also
+    --------
+    SchemaValidator : Checks every batch and keeps its report.
+    Schema.validate : Checks one batch and returns its report.
+    DataQualityReport : The findings of the one-off data-quality checks.
 
     Examples
     --------
@@ -142,7 +178,7 @@ class ValidationReport(Report):
         return seen
 
     def rows_of(self, column, check=None):
-        """Labels of the rows failing the row-level checks of ``column``.
+        """Return the labels of the rows failing the row-level checks of ``column``.
 
         Parameters
         ----------
@@ -155,7 +191,16 @@ class ValidationReport(Report):
         Returns
         -------
         rows : pandas.Index
-            Empty when nothing failed there.
+            Labels from the batch's index; empty when nothing failed there.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlpipe.validation import Schema
+        >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]}))
+        >>> report = schema.validate(pd.DataFrame({"age": [30, -1, None]}))
+        >>> report.rows_of("age").tolist(), report.rows_of("age", "nulls").tolist()
+        ([1, 2], [2])
         """
         index = getattr(self, "_index", None)
         if index is None:
@@ -189,7 +234,15 @@ class ValidationReport(Report):
         return frame
 
     def summary(self):
-        """The verdict in one line."""
+        """Return the verdict in one line.
+
+        Returns
+        -------
+        summary : str
+            ``"passed: ..."`` with the batch's shape, or the numbers of failed
+            checks, of failing columns and of rows failing a row check (and
+            of rows dropped).
+        """
         if self.passed:
             return f"passed: {self.n_rows} row(s) x {self.n_columns} column(s), no check failed"
         n_bad = 0 if self.failing_rows is None else len(self.failing_rows)
@@ -204,7 +257,17 @@ class ValidationReport(Report):
         return text
 
     def message(self):
-        """The summary and one line per failure, as used in errors and warnings."""
+        """Return the summary and one line per failure.
+
+        This is the text of the errors and warnings of
+        :class:`SchemaValidator`.
+
+        Returns
+        -------
+        message : str
+            :meth:`summary`, then :meth:`Failure.line` of every failure, one
+            per line.
+        """
         return "\n".join([self.summary()] + [f.line() for f in self.failures])
 
     def _plot(self, ax, **kwargs):

@@ -97,6 +97,11 @@ class Column:
         Missing values are not passed to the check. To travel as JSON, a check
         must be a module-level function (found again by its import path).
 
+    See Also
+    --------
+    Schema : The columns of a batch, each described by a Column.
+    Schema.infer : Learn the columns from training data.
+
     Examples
     --------
     >>> from mlpipe.validation import Column
@@ -176,6 +181,12 @@ class Column:
 @dataclass
 class Schema:
     """The columns a batch must have, in order, and what each must hold.
+
+    Learn one from training data with :meth:`infer`, or declare it column by
+    column with :class:`Column`; check a batch with :meth:`validate` (or put
+    a :class:`SchemaValidator` in a pipeline). It round-trips through JSON
+    (:meth:`to_json`, :meth:`from_json`), so the schema of a model can be
+    stored and reviewed beside it.
 
     Parameters
     ----------
@@ -324,7 +335,22 @@ class Schema:
         return run_checks(self, X)
 
     def to_dict(self):
-        """The schema as plain JSON-ready Python objects."""
+        """Return the schema as plain JSON-ready Python objects.
+
+        Returns
+        -------
+        data : dict
+            ``format``, ``strict``, ``ordered``, ``key`` and ``columns``, a
+            list with one dict of :class:`Column` fields per column; user
+            checks are given by their import path. :meth:`from_dict` reads it
+            back.
+
+        Raises
+        ------
+        ValueError
+            If a user check is not a module-level function (a lambda or a
+            closure cannot be found again by name).
+        """
         out = []
         for col in self.columns:
             entry = {}
@@ -357,6 +383,7 @@ class Schema:
         Returns
         -------
         text : str
+            The JSON text of :meth:`to_dict`.
 
         Raises
         ------
@@ -368,7 +395,24 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data):
-        """Build a schema from :meth:`to_dict` output."""
+        """Build a schema from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returned (or the same read from JSON).
+
+        Returns
+        -------
+        schema : Schema
+            A schema equal to the one that was written; user checks are
+            imported again by their path.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` is not of mlpipe's schema format.
+        """
         if data.get("format") != _FORMAT:
             raise ValueError(
                 f"Not an mlpipe schema (format {data.get('format')!r}, expected {_FORMAT!r})."
@@ -401,11 +445,19 @@ class Schema:
         Returns
         -------
         schema : Schema
+            A schema equal to the one that was written.
         """
         return cls.from_dict(json.loads(text))
 
     def copy(self):
-        """A deep copy (user checks are shared, not copied)."""
+        """Return a deep copy of the schema.
+
+        Returns
+        -------
+        schema : Schema
+            An independent copy: changing its columns leaves this schema
+            unchanged. User checks are shared, not copied.
+        """
         return copy.deepcopy(self)
 
 
