@@ -7,7 +7,7 @@ import warnings
 import pytest
 from sklearn.model_selection import train_test_split
 
-from mlpipe._demo import build_model
+from mlpipe._demo import build_model, demo_schema
 from mlpipe.datasets import load_credit, make_credit_batch
 from mlpipe.exceptions import DataValidationError, DriftWarning
 
@@ -16,7 +16,7 @@ from mlpipe.exceptions import DataValidationError, DriftWarning
 def model():
     X, y = load_credit(return_X_y=True, unknown_as_missing=True)
     X_train, _, y_train, _ = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-    return build_model(seed=0).fit(X_train, y_train)
+    return build_model(seed=0, schema=demo_schema(X_train)).fit(X_train, y_train)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

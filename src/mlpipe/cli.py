@@ -92,18 +92,20 @@ def _validate(args, out):
     if args.schema:
         schema = Schema.from_json(Path(args.schema).read_text())
     elif args.reference:
-        schema = Schema.infer(read_table(args.reference), tolerance=args.tolerance)
+        schema = Schema.infer(read_table(args.reference))
     else:
         raise UsageError("give a REFERENCE file to learn the schema from, or --schema")
     if args.save_schema:
         Path(args.save_schema).write_text(schema.to_json())
-    report = schema.validate(current)
+    report = schema.validate(current, alpha=args.alpha, warn_alpha=args.warn_alpha)
     frame = report.to_frame()
     if args.format == "table":
         out.write(report.summary() + "\n")
         if len(frame):
             out.write("\n")
-            frame = frame[["column", "check", "n_failed", "share", "examples", "message"]]
+            frame = frame[
+                ["column", "check", "severity", "n_failed", "share", "examples", "message"]
+            ]
     if len(frame) or args.format != "table":
         _write_frame(out, frame, args.format)
     return EXIT_OK if report.passed else EXIT_FOUND
@@ -198,10 +200,17 @@ def build_parser():
         "--save-schema", metavar="FILE.json", help="write the schema used, as JSON"
     )
     validate.add_argument(
-        "--tolerance",
+        "--alpha",
         type=float,
-        default=0.25,
-        help="widen learned numeric ranges by this share of their width (default: 0.25)",
+        default=0.01,
+        help="false-alarm rate of the errors of the learned checks on a batch like the "
+        "reference (default: 0.01)",
+    )
+    validate.add_argument(
+        "--warn-alpha",
+        type=float,
+        default=0.1,
+        help="the same rate for warnings (default: 0.1)",
     )
     validate.add_argument(
         "--format", choices=["table", "csv", "json"], default="table", help="output format"

@@ -45,12 +45,11 @@ class DataValidationError(ValueError):
     >>> X = pd.DataFrame({"age": [25, 40, 33], "city": ["a", "b", "a"]})
     >>> validator = SchemaValidator().fit(X)
     >>> try:
-    ...     validator.transform(pd.DataFrame({"age": [25, 400], "city": ["a", "z"]}))
+    ...     validator.transform(pd.DataFrame({"age": [25, -4], "city": ["a", "z"]}))
     ... except DataValidationError as error:
-    ...     print(error.report.to_frame()[["column", "check", "n_failed"]])
-      column            check  n_failed
-    0    age     out_of_range         1
-    1   city  unseen_category         1
+    ...     print(error.report.to_frame()[["column", "check", "severity", "n_failed"]])
+      column         check severity  n_failed
+    0    age  out_of_range    error         1
     """
 
     def __init__(self, message, report=None):

@@ -179,7 +179,13 @@ def test_group_imputer_imputes_nan_in_list_input():
 
 def test_validator_sees_nan_in_list_input_as_missing():
     # Regression: a NaN among strings was the unseen category "nan".
-    validator = SchemaValidator(on_error="warn").fit([["a", 1.0], ["b", 2.0], ["a", 3.0]])
+    # (Declared non-nullable: learned from three rows, one missing value in
+    # two rows would be no surprise.)
+    rows = [["a", 1.0], ["b", 2.0], ["a", 3.0]]
+    schema = SchemaValidator().fit(rows).schema_
+    for column in schema.columns:
+        column.nullable = False
+    validator = SchemaValidator(schema=schema, on_error="warn").fit(rows)
     batch = [["a", 1.0], [np.nan, None]]
     with pytest.warns(UserWarning, match="nulls"):
         out = validator.transform(batch)

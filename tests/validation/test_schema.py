@@ -18,12 +18,15 @@ def is_positive(values):
 
 def test_infer_matches_direct_computation():
     X, _ = load_credit(return_X_y=True, unknown_as_missing=True)
-    schema = Schema.infer(X, tolerance=0.1, null_tolerance=0.05)
+    learned = Schema.infer(X)
+    schema = learned.as_rules(tolerance=0.1, null_tolerance=0.05)
     assert schema.names == list(X.columns)
     for name in X.columns:
         col, s = schema[name], X[name]
         n_null = sum(1 for v in s.tolist() if v is None or v != v)
         assert col.null_rate == n_null / len(s)
+        assert learned[name].n_train == len(s) and learned[name].n_null_train == n_null
+        assert learned[name].nullable and col.n_train is None
         assert col.nullable == (n_null > 0)
         assert col.max_null_rate == (n_null / len(s) + 0.05 if n_null else None)
         assert col.dtype == str(s.dtype)
@@ -51,7 +54,7 @@ def test_infer_text_and_mixed_columns():
             "x": [0.5, np.nan, 1.5, -2.0],
         }
     )
-    schema = Schema.infer(X, tolerance=0.0)
+    schema = Schema.infer(X)
     assert schema["city"].categories == ["Oslo", "Rome"]
     assert schema["mixed"].categories == ["a", 1, 2.5]  # no order across types
     assert schema["when"].kind == "datetime"

@@ -19,7 +19,14 @@ from mlpipe.utils._dataframe import (
     describe_columns,
 )
 from mlpipe.utils._scalar import python_scalar
-from mlpipe.validation._report import COLUMN, ROW, Failure, ValidationReport
+from mlpipe.validation._report import COLUMN, ERROR, ROW, WARNING, Failure, ValidationReport
+from mlpipe.validation._stats import (
+    batch_tail_pvalue,
+    exceedance_pvalue,
+    null_pvalue,
+    tail_bound,
+    unseen_pvalue,
+)
 
 _N_EXAMPLES = 3
 
@@ -27,16 +34,30 @@ _N_EXAMPLES = 3
 class _Collector:
     """Gathers failures and the union of failing rows of one batch."""
 
-    def __init__(self, X):
+    def __init__(self, X, alpha_error, alpha_warning):
         self.X = X
         self.n = len(X)
         self.failures = []
         self.row_mask = np.zeros(self.n, dtype=bool)
+        # per learned check (the batch-wide rates split over the checks)
+        self.alpha_error = alpha_error
+        self.alpha_warning = alpha_warning
 
     def share(self, k):
         return k / self.n if self.n else 0.0
 
-    def column_level(self, column, check, n_failed, message, examples=(), rows=()):
+    def severity(self, p_value):
+        """What a learned check's p-value makes of it: an error, a warning or
+        nothing (None)."""
+        if p_value < self.alpha_error:
+            return ERROR
+        if p_value < self.alpha_warning:
+            return WARNING
+        return None
+
+    def column_level(
+        self, column, check, n_failed, message, examples=(), rows=(), severity=ERROR, p_value=None
+    ):
         self.failures.append(
             Failure(
                 column,
@@ -47,10 +68,14 @@ class _Collector:
                 message,
                 list(examples),
                 list(rows),
+                severity=severity,
+                p_value=p_value,
             )
         )
 
-    def from_mask(self, column, check, mask, values, message, level=ROW):
+    def from_mask(
+        self, column, check, mask, values, message, level=ROW, severity=ERROR, p_value=None
+    ):
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
@@ -68,20 +93,26 @@ class _Collector:
                 examples,
                 rows,
                 mask if level == ROW else None,
+                severity=severity,
+                p_value=p_value,
             )
         )
-        if level == ROW:
+        # Only errors refuse rows; a warned row passes.
+        if level == ROW and severity == ERROR:
             self.row_mask |= mask
 
 
-def run_checks(schema, X):
+def run_checks(schema, X, alpha=0.01, warn_alpha=0.1):
     """Run every check of ``schema`` on the DataFrame ``X``.
 
-    Returns a :class:`ValidationReport`; its ``failing_rows`` holds the labels
-    of rows failing a row-level check, and ``_row_mask`` the same as a
-    boolean array (used to drop them).
+    ``alpha`` and ``warn_alpha`` are the batch-wide false-alarm rates of the
+    errors and warnings of the learned checks, split evenly over them
+    (Bonferroni). Returns a :class:`ValidationReport`; its ``failing_rows``
+    holds the labels of rows failing a row-level error, and ``_row_mask`` the
+    same as a boolean array (used to drop them).
     """
-    out = _Collector(X)
+    n_learned = max(schema.n_learned_checks(), 1)
+    out = _Collector(X, alpha / n_learned, warn_alpha / n_learned)
     n = out.n
     names = schema.names
     present = list(X.columns)
@@ -164,9 +195,11 @@ def _check_column(out, col, s):
     null = _null_mask(s)
     n_null = 0 if null is None else int(null.sum())
 
-    if n_null and not col.nullable:
+    if n_null and not col.nullable:  # declared, also on a learned column
         out.from_mask(name, "nulls", null, s, "missing value(s) where none are allowed")
-    elif n_null and col.max_null_rate is not None and n_null > col.max_null_rate * n:
+    elif n_null and col.learned:
+        _check_learned_nulls(out, col, s, null, n_null)
+    elif n_null and col.max_null_rate is not None and n_null / n > col.max_null_rate + 1e-12:
         out.column_level(
             name,
             "null_rate",
@@ -218,6 +251,23 @@ def _check_column(out, col, s):
         out.from_mask(name, "duplicate", repeated, s, "repeats a value of an earlier row")
     for check in col.checks:
         _user_check(out, col, check, s, valid)
+
+
+def _check_learned_nulls(out, col, s, null, n_null):
+    """Fisher's exact test of the batch's missing count against training's."""
+    n, k, n_train = out.n, col.n_null_train, col.n_train
+    p = null_pvalue(n_train, k, n, n_null)
+    severity = out.severity(p)
+    if severity is None:
+        return
+    message = (
+        f"missing: {n_null} of {n} ({n_null / n:.1%}) where {k} of {n_train} training "
+        f"rows were ({k / n_train:.1%}); p = {p:.2g} (Fisher's exact test)"
+    )
+    if k == 0:
+        out.from_mask(col.name, "nulls", null, s, message, severity=severity, p_value=p)
+    else:
+        out.column_level(col.name, "null_rate", n_null, message, severity=severity, p_value=p)
 
 
 def _coerce(s, kind):
@@ -283,6 +333,9 @@ def _check_numeric(out, col, s, valid):
             f"not whole numbers in a column of integers ({col.dtype} at fit)",
         )
 
+    if col.learned:
+        _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen)
+        return
     low, high = col.bounds()
     below = low is not None and lo_seen < low
     above = high is not None and hi_seen > high
@@ -307,7 +360,130 @@ def _check_numeric(out, col, s, valid):
         )
 
 
-def _fmt(value):
+def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=None):
+    """Range checks of a learned column: a value beyond the training range is
+    expected (a batch of m rows holds a new maximum with probability about
+    m / (n + m)), so the fitted tails say how far a batch of this size may
+    go; below zero in a column without negative values is a rule."""
+    fmt = fmt or _fmt
+    name = col.name
+    if col.min is None:
+        return
+    lo_edge, hi_edge = _as_float(col.min, col), _as_float(col.max, col)
+    if not (lo_seen < lo_edge or hi_seen > hi_edge):
+        return
+    usable = np.isfinite(values) if values.dtype.kind == "f" else np.ones(len(values), bool)
+    if valid is not None:
+        usable &= valid
+    if inf is not None:
+        usable &= ~inf
+    m = int(usable.sum())
+    if not m:
+        return
+    error = np.zeros(len(values), dtype=bool)
+    warn = np.zeros(len(values), dtype=bool)
+    p_values, parts = [], []
+    for side, tail, seen, edge in (
+        ("high", col.tail_high, hi_seen, hi_edge),
+        ("low", col.tail_low, lo_seen, lo_edge),
+    ):
+        sign = 1.0 if side == "high" else -1.0
+        if tail is None or not sign * seen > sign * edge:
+            continue
+        word = "above" if side == "high" else "below"
+        if tail["scale"] <= 0:
+            # The training values at this end are all tied (a 0/1 or mostly
+            # constant column): no tail to extrapolate, so only how many
+            # batch values go beyond counts (exchangeability: all j of them
+            # among the top of the pooled values with probability
+            # C(m, j) / C(N, j)).
+            with np.errstate(invalid="ignore"):
+                beyond = usable & (sign * values > sign * edge)
+            j = int(beyond.sum())
+            p = exceedance_pvalue(col.n_train - col.n_null_train, m, j)
+            p_values.append(p)
+            severity = out.severity(p)
+            if severity == ERROR:
+                error |= beyond
+            elif severity == WARNING:
+                warn |= beyond
+            parts.append(
+                f"{j} of {m} {word} {fmt(edge, col)}, where the training values at that "
+                f"end were tied: as improbable as p = {p:.2g} (exceedance count)"
+            )
+            continue
+        p = batch_tail_pvalue(tail, sign * float(seen), m)
+        p_values.append(p)
+        at_error = sign * max(tail_bound(tail, m, out.alpha_error), sign * edge)
+        at_warn = sign * max(tail_bound(tail, m, out.alpha_warning), sign * edge)
+        with np.errstate(invalid="ignore"):
+            beyond_error = usable & (sign * values > sign * at_error)
+            beyond_warn = usable & (sign * values > sign * at_warn) & ~beyond_error
+        error |= beyond_error
+        warn |= beyond_warn
+        parts.append(
+            f"{word} {fmt(at_error, col)} (error) or {fmt(at_warn, col)} (warning), the values "
+            f"a batch of {m} reaches with probability {out.alpha_error:.2g} and "
+            f"{out.alpha_warning:.2g} under the tail learned from {col.n_train} rows"
+        )
+    law = None
+    if col.kind == NUMERIC and lo_edge >= 0:
+        with np.errstate(invalid="ignore"):
+            law = usable & (values < 0)
+        if law.any():
+            out.from_mask(
+                name,
+                "out_of_range",
+                law,
+                s,
+                "negative, where every training value was >= 0 (a rule: learned bounds "
+                "never cross zero)",
+                p_value=0.0,
+            )
+        error &= ~law
+        warn &= ~law
+    p = min(p_values) if p_values else None
+    where = "; ".join(parts)
+    training = f"training range [{fmt(col.min, col)}, {fmt(col.max, col)}]"
+    if error.any():
+        out.from_mask(
+            name, "out_of_range", error, s, f"{where} ({training}); p = {p:.2g}", p_value=p
+        )
+    if warn.any():
+        out.from_mask(
+            name,
+            "out_of_range",
+            warn,
+            s,
+            f"{where} ({training}); p = {p:.2g}",
+            severity=WARNING,
+            p_value=p,
+        )
+
+
+def _as_float(value, col):
+    if col.kind == DATETIME:
+        return float(_datetime_ns(pd.Series([value]))[0])
+    return float(value)
+
+
+def _datetime_ns(s):
+    """Datetimes as float nanoseconds (in UTC when tz-aware); NaT is NaN."""
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = s.to_numpy(dtype="datetime64[ns]")
+    out = values.astype("int64").astype("float64")
+    out[np.isnat(values)] = np.nan
+    return out
+
+
+def _fmt_datetime(value, col):
+    tz = getattr(col.min, "tzinfo", None)
+    stamp = pd.Timestamp(int(value), tz="UTC") if not isinstance(value, pd.Timestamp) else value
+    return str(stamp.tz_convert(tz) if tz is not None else stamp.tz_localize(None))
+
+
+def _fmt(value, col=None):
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -334,16 +510,50 @@ def _check_categorical(out, col, s, valid):
         values = pd.unique(s[unseen].to_numpy(dtype=object))
         shown = ", ".join(repr(python_scalar(v)) for v in values[:5])
         more = f", ... ({len(values) - 5} more)" if len(values) > 5 else ""
-        out.from_mask(
-            name,
-            "unseen_category",
-            unseen,
-            s,
-            f"value(s) not among the {len(col.categories)} allowed: {shown}{more}",
+        message = f"value(s) not among the {len(col.categories)} allowed: {shown}{more}"
+        if not (col.learned and col.category_counts is not None):
+            out.from_mask(name, "unseen_category", unseen, s, message)
+            return
+        # Exchangeable with training? A sample with many categories seen once
+        # predicts new ones in a batch; one with none predicts few.
+        present = s.to_numpy(dtype=object) if valid is None else s[valid].to_numpy(dtype=object)
+        codes = pd.Index(col.categories, dtype=object).get_indexer(present)
+        batch_counts = np.bincount(codes[codes >= 0], minlength=len(col.categories))
+        unseen_counts = pd.Series(present[codes < 0]).value_counts().to_numpy()
+        p = unseen_pvalue(col.category_counts, batch_counts, unseen_counts)
+        severity = out.severity(p)
+        if severity is None:
+            return
+        n_values = sum(col.category_counts)
+        singletons = sum(c == 1 for c in col.category_counts)
+        message += (
+            f"; {int(unseen.sum())} of {len(present)} values, where {singletons} of "
+            f"{n_values} training values were of a category seen once; p = {p:.2g} "
+            "(exact conditional test)"
         )
+        out.from_mask(name, "unseen_category", unseen, s, message, severity=severity, p_value=p)
 
 
 def _check_datetime(out, col, s, valid):
+    if col.learned:
+        if col.min is None:
+            return
+        aware = getattr(col.min, "tzinfo", None) is not None
+        if aware != (getattr(s.dt, "tz", None) is not None):
+            out.column_level(
+                col.name,
+                "out_of_range",
+                int(s.notna().sum()),
+                "cannot be compared with the training range: one is time zone-aware, the other not",
+            )
+            return
+        values = _datetime_ns(s)
+        present = ~np.isnan(values)
+        if not present.any():
+            return
+        lo_seen, hi_seen = values[present].min(), values[present].max()
+        _check_learned_range(out, col, s, values, valid, None, lo_seen, hi_seen, fmt=_fmt_datetime)
+        return
     low, high = col.bounds()
     if low is None and high is None:
         return

@@ -10,12 +10,17 @@ from mlpipe._report import Report
 ROW = "row"
 COLUMN = "column"
 
+ERROR = "error"
+WARNING = "warning"
+
 _FRAME_COLUMNS = [
     "column",
     "check",
+    "severity",
     "level",
     "n_failed",
     "share",
+    "p_value",
     "examples",
     "rows",
     "message",
@@ -64,6 +69,16 @@ class Failure:
         For a row-level failure, which rows of the batch fail (by position);
         see :meth:`ValidationReport.rows_of`.
 
+    severity : {"error", "warning"}, default="error"
+        An error refuses the batch (``SchemaValidator`` raises, or drops the
+        rows); a warning is reported and the batch passes. Rules (a missing
+        column, a dtype change, a declared bound) are errors; a learned check
+        gives an error or a warning by its p-value.
+
+    p_value : float, default=None
+        For a learned check, the probability of a batch at least this extreme
+        under what was learned; None for a rule.
+
     See Also
     --------
     ValidationReport : The report that holds the failures of a batch.
@@ -90,6 +105,8 @@ class Failure:
     examples: list = field(default_factory=list)
     rows: list = field(default_factory=list)
     mask: object = field(default=None, compare=False, repr=False)
+    severity: str = ERROR
+    p_value: float | None = None
 
     def line(self):
         """Return the failure as one readable line.
@@ -102,7 +119,8 @@ class Failure:
             any; the lines of :meth:`ValidationReport.message`.
         """
         where = "(columns)" if self.column is None else repr(self.column)
-        text = f"- {where}: {self.check}: {self.n_failed} row(s) ({self.share:.1%}) "
+        tag = "" if self.severity == ERROR else "[warning] "
+        text = f"- {tag}{where}: {self.check}: {self.n_failed} row(s) ({self.share:.1%}) "
         text += self.message
         if self.examples:
             shown = ", ".join(repr(v) for v in self.examples)
@@ -145,7 +163,7 @@ class ValidationReport(Report):
     --------
     >>> import pandas as pd
     >>> from mlpipe.validation import Schema
-    >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]}))
+    >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]})).as_rules()
     >>> report = schema.validate(pd.DataFrame({"age": [30, -1, None]}))
     >>> report.passed
     False
@@ -165,8 +183,18 @@ class ValidationReport(Report):
 
     @property
     def passed(self):
-        """Whether no check failed."""
-        return not self.failures
+        """Whether no check gave an error (warnings may remain)."""
+        return not self.errors
+
+    @property
+    def errors(self):
+        """The failures of severity ``"error"``."""
+        return [f for f in self.failures if f.severity == ERROR]
+
+    @property
+    def warnings(self):
+        """The failures of severity ``"warning"``."""
+        return [f for f in self.failures if f.severity == WARNING]
 
     @property
     def columns(self):
@@ -197,7 +225,7 @@ class ValidationReport(Report):
         --------
         >>> import pandas as pd
         >>> from mlpipe.validation import Schema
-        >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]}))
+        >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]})).as_rules()
         >>> report = schema.validate(pd.DataFrame({"age": [30, -1, None]}))
         >>> report.rows_of("age").tolist(), report.rows_of("age", "nulls").tolist()
         ([1, 2], [2])
@@ -217,9 +245,9 @@ class ValidationReport(Report):
         Returns
         -------
         frame : DataFrame
-            Columns ``column``, ``check``, ``level``, ``n_failed``, ``share``,
-            ``examples``, ``rows`` and ``message``; empty when the batch
-            passed.
+            Columns ``column``, ``check``, ``severity``, ``level``,
+            ``n_failed``, ``share``, ``p_value``, ``examples``, ``rows`` and
+            ``message``; empty when nothing failed.
         """
         frame = pd.DataFrame(
             {
@@ -227,10 +255,11 @@ class ValidationReport(Report):
                 for name in _FRAME_COLUMNS
             }
         )
-        for name in ("check", "level", "message"):
+        for name in ("check", "severity", "level", "message"):
             frame[name] = frame[name].astype("str")
         frame["n_failed"] = frame["n_failed"].astype("int64")
         frame["share"] = frame["share"].astype("float64")
+        frame["p_value"] = pd.to_numeric(frame["p_value"]).astype("float64")
         return frame
 
     def summary(self):
@@ -243,15 +272,20 @@ class ValidationReport(Report):
             checks, of failing columns and of rows failing a row check (and
             of rows dropped).
         """
+        n_warn = len(self.warnings)
         if self.passed:
-            return f"passed: {self.n_rows} row(s) x {self.n_columns} column(s), no check failed"
+            text = f"passed: {self.n_rows} row(s) x {self.n_columns} column(s), "
+            return text + (f"{n_warn} warning(s)" if n_warn else "no check failed")
         n_bad = 0 if self.failing_rows is None else len(self.failing_rows)
         share = n_bad / self.n_rows if self.n_rows else 0.0
         text = (
-            f"{len(self.failures)} failed check(s) in {len(self.columns)} "
+            f"{len(self.errors)} failed check(s) in "
+            f"{len({f.column for f in self.errors if f.column is not None})} "
             f"column(s); {n_bad} of {self.n_rows} row(s) fail a row check "
             f"({share:.1%})"
         )
+        if n_warn:
+            text += f"; {n_warn} warning(s)"
         if self.n_dropped:
             text += f"; {self.n_dropped} row(s) dropped"
         return text

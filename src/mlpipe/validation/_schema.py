@@ -28,6 +28,7 @@ from mlpipe.utils._dataframe import (
     describe_columns,
 )
 from mlpipe.utils._scalar import python_scalar
+from mlpipe.validation._stats import fit_tail
 
 KINDS = (NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, OTHER)
 _FORMAT = "mlpipe.validation.Schema/1"
@@ -58,6 +59,9 @@ class Column:
 
     nullable : bool, default=True
         Whether missing values (:func:`pandas.isna`) are allowed at all.
+        False is a rule, also on a learned column (whose missing values are
+        otherwise tested against the training share): set it where a value
+        is required.
 
     null_rate : float, default=0.0
         Share of missing values at training time (informational).
@@ -97,6 +101,28 @@ class Column:
         Missing values are not passed to the check. To travel as JSON, a check
         must be a module-level function (found again by its import path).
 
+    n_train : int, default=None
+        For a column learned by :meth:`Schema.infer`: the training rows its
+        range, missing share and categories were estimated from. Such a
+        column's checks of those three are statistical (a batch fails only
+        when it is improbable under the estimate, given both sample sizes;
+        see the user guide). None (a declared column) makes every check hard:
+        ``min``/``max`` widened by ``tolerance``, ``nullable``,
+        ``max_null_rate`` and ``categories`` are rules.
+
+    tail_low, tail_high : dict, default=None
+        For a learned numeric or datetime column: the generalized Pareto tails
+        fitted to its smallest and largest training values (see
+        ``mlpipe.validation._stats.fit_tail``), in the column's numeric scale
+        (nanoseconds for datetimes).
+
+    category_counts : list of int, default=None
+        For a learned categorical column: how often each of ``categories``
+        was seen in training. Unseen categories are then tested against what
+        these counts predict (many categories seen once predict new ones);
+        None keeps the categories closed (declared, or set by a categorical
+        dtype).
+
     See Also
     --------
     Schema : The columns of a batch, each described by a Column.
@@ -125,6 +151,10 @@ class Column:
     allow_inf: bool = False
     regex: str | None = None
     checks: tuple = field(default_factory=tuple)
+    n_train: int | None = None
+    tail_low: dict | None = None
+    tail_high: dict | None = None
+    category_counts: list | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -141,6 +171,12 @@ class Column:
                 raise TypeError(f"Column {self.name!r}: checks must be callables, got {check!r}.")
         if self.categories is not None:
             self.categories = list(self.categories)
+        if self.category_counts is not None:
+            self.category_counts = [int(c) for c in self.category_counts]
+            if self.categories is None or len(self.category_counts) != len(self.categories):
+                raise ValueError(
+                    f"Column {self.name!r}: category_counts needs one count per category."
+                )
 
     def bounds(self):
         """The allowed range ``(low, high)`` after the tolerance.
@@ -166,6 +202,20 @@ class Column:
             low = max(widened, 0.0) if low >= 0 else widened
             high = high + pad
         return low, high
+
+    @property
+    def learned(self):
+        """Whether the column's checks are statistical (learned), not rules.
+
+        True when ``n_train`` is set: the range, the missing share and the
+        categories are estimates from the training rows.
+        """
+        return self.n_train is not None
+
+    @property
+    def n_null_train(self):
+        """Missing values among the training rows of a learned column."""
+        return round(self.null_rate * self.n_train) if self.learned else None
 
     @property
     def is_integer(self):
@@ -220,12 +270,20 @@ class Schema:
     ['Oslo', 'Rome']
     >>> Schema.from_json(schema.to_json()) == schema
     True
-    >>> report = schema.validate(pd.DataFrame({"age": [30, -1],
-    ...                                        "city": ["Oslo", "Paris"]}))
-    >>> report.to_frame()[["column", "check", "examples", "rows"]]
-      column            check examples rows
-    0    age     out_of_range     [-1]  [1]
-    1   city  unseen_category  [Paris]  [1]
+    >>> batch = pd.DataFrame({"age": [30, -1], "city": ["Oslo", "Paris"]})
+    >>> schema.validate(batch).to_frame()[["column", "check", "examples", "rows"]]
+      column         check examples rows
+    0    age  out_of_range     [-1]  [1]
+
+    Learned from three rows, one of them the only "Rome", the schema expects
+    a new city in a third of new rows (Good-Turing), so "Paris" is no
+    surprise; the age of -1 breaks a rule (no negative age was seen). As
+    rules, the categories are closed:
+
+    >>> schema.as_rules().validate(batch).to_frame()[["column", "check", "examples"]]
+      column            check examples
+    0    age     out_of_range     [-1]
+    1   city  unseen_category  [Paris]
     """
 
     columns: list
@@ -266,23 +324,22 @@ class Schema:
         return any(c.name == name for c in self.columns)
 
     @classmethod
-    def infer(cls, X, *, tolerance=0.25, null_tolerance=0.1, key=None):
+    def infer(cls, X, *, key=None):
         """Learn a schema from training data.
+
+        What is learned from ``n`` rows is an estimate, and the learned
+        checks treat it as one: a batch fails a range, missing-value or
+        category check only when it is improbable under the estimate, given
+        the training and the batch sizes (see :class:`Column` and the user
+        guide). What the data implies as a rule stays hard: the kind and dtype
+        of each column, whole numbers in an integer column, no negative value
+        in a column without any, no +/-inf where there was none, and the
+        categories of a categorical dtype.
 
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
             Training data.
-
-        tolerance : float, default=0.25
-            Range tolerance of every numeric and datetime column, as a share of
-            its training range (see :class:`Column`). The default keeps range
-            checks quiet on legitimate held-out data; see the user guide.
-
-        null_tolerance : float, default=0.1
-            How much a nullable column's missing share may grow over its
-            training share before ``"null_rate"`` fails. A column with no
-            missing value at training time gets ``nullable=False``.
 
         key : list, default=None
             Columns whose combined values must be unique. Uniqueness is never
@@ -291,6 +348,7 @@ class Schema:
         Returns
         -------
         schema : Schema
+            The learned columns, each with ``n_train`` set.
         """
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
@@ -301,7 +359,7 @@ class Schema:
         columns, inf_columns = [], []
         for name in X.columns:
             s = X[name]
-            col, had_inf = _infer_column(name, s, n, tolerance, null_tolerance)
+            col, had_inf = _infer_column(name, s, n)
             columns.append(col)
             if had_inf:
                 inf_columns.append(name)
@@ -315,7 +373,7 @@ class Schema:
             )
         return cls(columns=columns, key=key)
 
-    def validate(self, X):
+    def validate(self, X, *, alpha=0.01, warn_alpha=0.1):
         """Check a DataFrame against the schema, all checks at once.
 
         Parameters
@@ -323,16 +381,91 @@ class Schema:
         X : DataFrame of shape (n_samples, n_features)
             The batch.
 
+        alpha : float, default=0.01
+            False-alarm rate of the errors of the learned checks: a batch
+            drawn like the training data gets an error from one of them with
+            at most this probability (Bonferroni over the learned checks).
+
+        warn_alpha : float, default=0.1
+            The same for warnings: a learned check whose p-value is below
+            ``warn_alpha`` (split the same way) but not below ``alpha`` gives a
+            warning.
+
         Returns
         -------
         report : ValidationReport
-            Every failed check; ``report.passed`` is True when there is none.
+            Every failed check, each an error or a warning;
+            ``report.passed`` is True when there is no error.
         """
         from mlpipe.validation._checks import run_checks
 
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"Schema.validate takes a DataFrame, got {type(X).__name__}.")
-        return run_checks(self, X)
+        return run_checks(self, X, alpha=alpha, warn_alpha=warn_alpha)
+
+    def as_rules(self, *, tolerance=0.0, null_tolerance=0.0):
+        """The schema with every learned estimate turned into a hard rule.
+
+        A learned column checks its range, missing share and categories
+        statistically (see :meth:`infer`); the copy checks them exactly, as a
+        declared column does: values within ``[min, max]`` widened by
+        ``tolerance`` (a share of the range), a missing share up to the
+        training share plus ``null_tolerance`` (no missing value at all where
+        training had none), and only the training categories.
+
+        Parameters
+        ----------
+        tolerance : float, default=0.0
+            Range tolerance of every numeric and datetime column (see
+            :class:`Column`).
+
+        null_tolerance : float, default=0.0
+            How much the missing share may grow over the training share.
+
+        Returns
+        -------
+        schema : Schema
+            A new schema; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlpipe.validation import Schema
+        >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]}))
+        >>> schema["age"].learned, schema.as_rules()["age"].learned
+        (True, False)
+        >>> schema.as_rules().validate(pd.DataFrame({"age": [41]})).passed
+        False
+        """
+        out = self.copy()
+        for col in out.columns:
+            if not col.learned:
+                continue
+            col.nullable = col.null_rate > 0
+            col.max_null_rate = min(1.0, col.null_rate + null_tolerance) if col.nullable else None
+            col.tolerance = float(tolerance)
+            col.n_train = col.tail_low = col.tail_high = col.category_counts = None
+        return out
+
+    def n_learned_checks(self):
+        """How many statistical checks the learned columns make per batch.
+
+        A learned column tests its missing values, and its range on each
+        side (numeric and datetime) or its unseen categories (categorical);
+        ``alpha`` and ``warn_alpha`` of :meth:`validate` are split over them.
+
+        Returns
+        -------
+        n : int
+            The number of learned checks; 0 for a declared schema.
+        """
+        n = 0
+        for col in self.columns:
+            if not col.learned:
+                continue
+            n += 1 + (col.tail_low is not None) + (col.tail_high is not None)
+            n += col.category_counts is not None
+        return n
 
     def to_dict(self):
         """Return the schema as plain JSON-ready Python objects.
@@ -461,19 +594,16 @@ class Schema:
         return copy.deepcopy(self)
 
 
-def _infer_column(name, s, n, tolerance, null_tolerance):
+def _infer_column(name, s, n):
     kind = column_kind(s)
     n_null = int(s.isna().sum())
-    null_rate = n_null / n if n else 0.0
-    nullable = n_null > 0
     col = Column(
         name=python_scalar(name),
         kind=kind,
         dtype=str(s.dtype),
-        nullable=nullable,
-        null_rate=null_rate,
-        max_null_rate=min(1.0, null_rate + null_tolerance) if nullable else None,
-        tolerance=float(tolerance),
+        nullable=True,
+        null_rate=n_null / n if n else 0.0,
+        n_train=int(n),
     )
     had_inf = False
     observed = s.dropna()
@@ -489,8 +619,11 @@ def _infer_column(name, s, n, tolerance, null_tolerance):
                 col.min, col.max = int(raw.min()), int(raw.max())
             else:
                 col.min, col.max = float(values.min()), float(values.max())
+            col.tail_low, col.tail_high = fit_tail(-values), fit_tail(values)
     elif kind == DATETIME and len(observed):
         col.min, col.max = observed.min(), observed.max()
+        values = _datetime_values(observed)
+        col.tail_low, col.tail_high = fit_tail(-values), fit_tail(values)
     elif kind == CATEGORICAL:
         if isinstance(s.dtype, pd.CategoricalDtype):
             # The dtype declares the allowed values, seen in this split or not.
@@ -501,7 +634,15 @@ def _infer_column(name, s, n, tolerance, null_tolerance):
             with contextlib.suppress(TypeError):
                 values = sorted(values)
             col.categories = values
+            codes = pd.Index(values, dtype=object).get_indexer(observed.to_numpy(dtype=object))
+            col.category_counts = np.bincount(codes, minlength=len(values)).tolist()
     return col, had_inf
+
+
+def _datetime_values(s):
+    """Datetimes as float nanoseconds (since the epoch, in UTC when tz-aware)."""
+    values = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
+    return values.to_numpy(dtype="datetime64[ns]").astype("int64").astype("float64")
 
 
 def _encode_value(value):

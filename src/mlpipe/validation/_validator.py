@@ -34,20 +34,29 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
       columns;
     - a column of another kind of dtype than at fit, and whether its values
       could be converted; non-whole numbers in an integer column;
-    - missing values where there were none at fit, or a missing share that
-      grew more than ``null_tolerance``;
-    - values outside the training range widened by ``tolerance``;
-    - categories not seen at fit; +/-inf; repeated keys; user checks.
+    - more missing values than the training share makes probable (Fisher's
+      exact test, with both sample sizes);
+    - values beyond the training range farther than a batch of this size
+      goes with probability ``alpha`` under the tails learned at fit; any
+      negative value in a column that had none;
+    - more values of unseen categories than Good-Turing predicts from the
+      categories seen once at fit (none at all for a categorical dtype);
+    - +/-inf where there was none; repeated keys; user checks.
+
+    What was learned from a sample is checked as an estimate, so a clean
+    batch (drawn like the training data) gets an error with probability at
+    most ``alpha`` and a warning with at most ``warn_alpha``; only errors
+    refuse a batch. A declared :class:`Schema` keeps exact, hard checks.
 
     Parameters
     ----------
     schema : Schema, default=None
         The schema to check against. None learns one from the data given to
-        ``fit`` (:meth:`Schema.infer`); ``tolerance``, ``null_tolerance`` and
-        ``key`` apply only then.
+        ``fit`` (:meth:`Schema.infer`); ``key`` applies only then.
 
     on_error : {"raise", "warn", "drop_rows"}, default="raise"
-        What a failing batch gets. ``"raise"``: a
+        What a batch with an error gets (a batch with warnings only passes,
+        with a :class:`~mlpipe.exceptions.DataQualityWarning`). ``"raise"``: a
         :class:`~mlpipe.exceptions.DataValidationError` carrying the report.
         ``"warn"``: a :class:`~mlpipe.exceptions.DataQualityWarning` with the
         same text, and the batch passes through. ``"drop_rows"``: the rows
@@ -56,15 +65,17 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         or reordered column, a dtype change, a missing share too high) still
         raise.
 
-    tolerance : float, default=0.25
-        How far beyond the training range a value may go, as a share of that
-        range; the widening never makes a non-negative column accept negative
-        values. The default keeps legitimate held-out rows from failing (see
-        the user guide for the measurement behind it).
+    alpha : float, default=0.01
+        False-alarm rate of the errors: the probability that a batch drawn
+        like the training data gets an error from the learned checks (split
+        evenly over them). Rules (a missing column, a dtype change, a
+        negative value in a column without any) are errors whatever it is.
+        The default was chosen on the calibration benchmark (see the user
+        guide).
 
-    null_tolerance : float, default=0.1
-        How much a column's missing share may grow over its training share
-        (columns without missing values at fit allow none).
+    warn_alpha : float, default=0.1
+        The same rate for warnings; a learned check more improbable than
+        this, but not than ``alpha``, warns.
 
     key : str, int or list, default=None
         Columns whose combined values must be unique within a batch.
@@ -125,8 +136,8 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
     _parameter_constraints = {
         "schema": [Schema, None],
         "on_error": [StrOptions({"raise", "warn", "drop_rows"})],
-        "tolerance": [Interval(Real, 0, None, closed="left")],
-        "null_tolerance": [Interval(Real, 0, 1, closed="both")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "warn_alpha": [Interval(Real, 0, 1, closed="neither")],
         "key": [str, Integral, list, tuple, None],
     }
 
@@ -135,14 +146,14 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         *,
         schema=None,
         on_error="raise",
-        tolerance=0.25,
-        null_tolerance=0.1,
+        alpha=0.01,
+        warn_alpha=0.1,
         key=None,
     ):
         self.schema = schema
         self.on_error = on_error
-        self.tolerance = tolerance
-        self.null_tolerance = null_tolerance
+        self.alpha = alpha
+        self.warn_alpha = warn_alpha
         self.key = key
 
     @fit_context(prefer_skip_nested_validation=True)
@@ -173,12 +184,7 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
                         f"key names column(s) {unknown} that are not in X; its "
                         f"columns are {list(frame.columns)[:10]}."
                     )
-            self.schema_ = Schema.infer(
-                frame,
-                tolerance=self.tolerance,
-                null_tolerance=self.null_tolerance,
-                key=key,
-            )
+            self.schema_ = Schema.infer(frame, key=key)
         else:
             if self.key is not None:
                 raise ValueError(
@@ -192,8 +198,8 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
                 self.feature_names_in_ = np.asarray(names, dtype=object)
             elif hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
-        self.last_report_ = run_checks(self.schema_, self._as_frame(X, frame))
-        if not self.last_report_.passed:
+        self.last_report_ = self._run_checks(self._as_frame(X, frame))
+        if self.last_report_.failures:
             warnings.warn(
                 "SchemaValidator: the training data itself fails the given "
                 "schema:\n" + self.last_report_.message(),
@@ -252,24 +258,24 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         Raises
         ------
         DataValidationError
-            Under ``on_error="raise"`` if any check failed, and under
+            Under ``on_error="raise"`` if any check gave an error, and under
             ``"drop_rows"`` if a failure cannot be repaired by dropping rows.
             Its ``report`` attribute holds the :class:`ValidationReport`.
         """
         check_is_fitted(self)
         frame = self._as_frame(X)
-        report = run_checks(self.schema_, frame)
+        report = self._run_checks(frame)
         self.last_report_ = report
-        if report.passed:
+        if not report.failures:
             return self._pass(X, frame)
-        if self.on_error == "warn":
+        if report.passed or self.on_error == "warn":
             warnings.warn(
                 f"{type(self).__name__}: {report.message()}",
                 DataQualityWarning,
                 stacklevel=2,
             )
             return self._pass(X, frame)
-        column_level = [f for f in report.failures if f.level == COLUMN]
+        column_level = [f for f in report.errors if f.level == COLUMN]
         if self.on_error == "raise" or column_level:
             raise DataValidationError(self._error_message(report, frame), report)
         keep = ~report._row_mask
@@ -288,6 +294,9 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             return frame.loc[keep]
         return to_array(frame.loc[keep])
 
+    def _run_checks(self, frame):
+        return run_checks(self.schema_, frame, alpha=self.alpha, warn_alpha=self.warn_alpha)
+
     def _error_message(self, report, frame):
         name = type(self).__name__
         lines = [f"{name} found problems in the batch: {report.message()}"]
@@ -302,7 +311,7 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
                 f"X has {frame.shape[1]} features, but {name} is expecting "
                 f"{len(expected)} features as input."
             )
-        checks = {f.check for f in report.failures}
+        checks = {f.check for f in report.errors}
         if checks & {"missing_column", "extra_column", "column_order"}:
             lines.append(_feature_names_message(expected, list(frame.columns)))
         return "\n".join(lines)
