@@ -395,7 +395,8 @@ def markdown(results, meta):
         + ", ".join(f"{k}: {v}" for k, v in meta["plan"]["detect_batches"].items())
         + " batches per split (a batch larger than the held-out split is skipped; 'all' "
         "is the whole held-out split, one per split). Each guard at its defaults, fitted "
-        "on the training split; the n column gives the clean trials.",
+        "on the training split; the n column gives the clean trials. One process, "
+        "`mlpipe.set_config(numba_threads=1)`.",
         "",
         "Rates are the share of trials where the guard fired: SchemaValidator refused "
         "the batch (DataValidationError) or warned (a failure of severity 'warning'); "
