@@ -1,14 +1,15 @@
 """Numba kernels of mlpipe.drift, one column per call.
 
 The library calls the entry kernels ``ks_statistic_one``,
-``ks_pvalues_range``, ``bin_counts_one`` and ``code_counts_one`` (and
-``hodges_sf``) from a small pool of Python threads (``_columns.run_threads``),
-one column at a time, instead of numba's ``prange``: numba's OpenMP workers
-busy-wait between parallel regions, which on a machine with another busy
-process cost more than the work itself, and a Python thread can sort a batch
-column (``ndarray.sort`` releases the GIL) and merge it in the same pass over
-the data. Each kernel the library runs has a plain numpy (or scipy) twin in
-:mod:`mlpipe.drift._reference` that the tests compare it with.
+``ks_pvalues_range``, ``bin_counts_one``, ``code_counts_one`` and
+``table_exceedances`` (and ``hodges_sf``) from a small pool of Python
+threads (``_columns.run_threads``), one column at a time, instead of numba's
+``prange``: numba's OpenMP workers busy-wait between parallel regions, which
+on a machine with another busy process cost more than the work itself, and a
+Python thread can sort a batch column (``ndarray.sort`` releases the GIL)
+and merge it in the same pass over the data. Each kernel the library runs
+has a plain numpy (or scipy) twin in :mod:`mlpipe.drift._reference` that the
+tests compare it with.
 
 The kernels are compiled with ``cache=True`` (the machine code is kept in
 ``__pycache__`` next to this file, so a new process loads it in a fraction
@@ -1292,3 +1293,124 @@ def code_counts_one(row, n_codes):
         else:
             out[c] += 1
     return out
+
+
+# --------------------------------------------------------------------------
+# Monte Carlo p-value of a 2 x k table (``_tables.monte_carlo``)
+# --------------------------------------------------------------------------
+
+# L'Ecuyer's MRG32k3a generator: every product stays below 2**53, so numba's
+# int64 arithmetic, numpy's and Python's give the same stream (the kernel, its
+# NUMBA_DISABLE_JIT run and the twin in _reference).
+_M1 = 4294967087
+_M2 = 4294944443
+_A12 = 1403580
+_A13N = 810728
+_A21 = 527612
+_A23N = 1370589
+_NORM = 1.0 / (_M1 + 1)
+
+
+@njit(**_JIT)
+def _mrg_seed(seed, state):
+    """The generator's six-number state for an integer seed, into ``state``."""
+    for i in range(6):
+        state[i] = 12345
+    state[0] = 12345 + seed % (_M1 - 12345)
+    state[3] = 12345 + (seed // _M1) % (_M2 - 12345)
+
+
+@njit(**_JIT)
+def _mrg_uniform(state):
+    """The next float in (0, 1) of the generator, advancing ``state``."""
+    p1 = (_A12 * state[1] - _A13N * state[0]) % _M1
+    state[0] = state[1]
+    state[1] = state[2]
+    state[2] = p1
+    p2 = (_A21 * state[5] - _A23N * state[3]) % _M2
+    state[3] = state[4]
+    state[4] = state[5]
+    state[5] = p2
+    if p1 > p2:
+        return (p1 - p2) * _NORM
+    return (p1 - p2 + _M1) * _NORM
+
+
+@njit(**_JIT)
+def _table_statistic(ref, bat, n, m, pooled, total, statistic, eps):
+    """Pearson's chi-square (``statistic`` 0; Yates' correction with two
+    categories, as scipy's ``chi2_contingency``) or PSI (1; shares floored at
+    ``eps``) of the 2 x k table (ref, bat); every pooled count is positive."""
+    k = ref.shape[0]
+    s = 0.0
+    if statistic == 0:
+        for j in range(k):
+            e_ref = n * pooled[j] / total
+            e_bat = m * pooled[j] / total
+            d = abs(bat[j] - e_bat)
+            if k == 2:
+                d -= min(0.5, d)
+            s += d * d / e_ref + d * d / e_bat
+    else:
+        for j in range(k):
+            p = max(ref[j] / n, eps)
+            q = max(bat[j] / m, eps)
+            s += (q - p) * math.log(q / p)
+    return s
+
+
+@njit(**_JIT)
+def table_exceedances(ref, bat, statistic, eps, n_draws, seed):
+    """The statistic of the 2 x k table (ref, bat) and how many of
+    ``n_draws`` tables drawn under the null hypothesis, with the same row and
+    column totals, reach it (within 1e-12 relative).
+
+    A draw is a uniformly random split of the pooled values: the smaller
+    side's values are drawn one by one without replacement from the pooled
+    counts (a scan of the categories, which the caller sorts most frequent
+    first), the other side is the rest. This is the permutation distribution
+    of the two samples' labels. ``ref`` and ``bat`` are int64 counts whose
+    sums are positive and whose pooled counts are all positive.
+    """
+    k = ref.shape[0]
+    n = 0
+    m = 0
+    for j in range(k):
+        n += ref[j]
+        m += bat[j]
+    total = n + m
+    pooled = ref + bat
+    observed = _table_statistic(ref, bat, n, m, pooled, total, statistic, eps)
+    floor = observed - 1e-12 * abs(observed)
+    draw_batch = m <= n
+    size = m if draw_batch else n
+    rem = np.empty(k, dtype=np.int64)
+    drawn = np.empty(k, dtype=np.int64)
+    rest = np.empty(k, dtype=np.int64)
+    state = np.empty(6, dtype=np.int64)
+    _mrg_seed(seed, state)
+    count = 0
+    for _ in range(n_draws):
+        for j in range(k):
+            rem[j] = pooled[j]
+            drawn[j] = 0
+        left = total
+        for _t in range(size):
+            target = int(_mrg_uniform(state) * left)
+            j = 0
+            acc = rem[0]
+            while target >= acc:
+                j += 1
+                acc += rem[j]
+            rem[j] -= 1
+            drawn[j] += 1
+            left -= 1
+        for j in range(k):
+            rest[j] = pooled[j] - drawn[j]
+        if draw_batch:
+            value = _table_statistic(rest, drawn, n, m, pooled, total, statistic, eps)
+        else:
+            value = _table_statistic(drawn, rest, n, m, pooled, total, statistic, eps)
+        if value >= floor:
+            count += 1
+    return observed, count
