@@ -1337,40 +1337,61 @@ def _mrg_uniform(state):
 
 
 @njit(**_JIT)
-def _table_statistic(ref, bat, n, m, pooled, total, statistic, eps):
-    """Pearson's chi-square (``statistic`` 0; Yates' correction with two
-    categories, as scipy's ``chi2_contingency``) or PSI (1; shares floored at
-    ``eps``) of the 2 x k table (ref, bat); every pooled count is positive."""
-    k = ref.shape[0]
-    s = 0.0
+def _table_term(ref_j, bat_j, n, m, pooled_j, total, statistic, eps, yates):
+    """One category's term of Pearson's chi-square (``statistic`` 0; Yates'
+    correction when ``yates``, as scipy's ``chi2_contingency`` does with two
+    categories) or of PSI (1; shares floored at ``eps``)."""
     if statistic == 0:
-        for j in range(k):
-            e_ref = n * pooled[j] / total
-            e_bat = m * pooled[j] / total
-            d = abs(bat[j] - e_bat)
-            if k == 2:
-                d -= min(0.5, d)
-            s += d * d / e_ref + d * d / e_bat
-    else:
-        for j in range(k):
-            p = max(ref[j] / n, eps)
-            q = max(bat[j] / m, eps)
-            s += (q - p) * math.log(q / p)
-    return s
+        e_ref = n * pooled_j / total
+        e_bat = m * pooled_j / total
+        d = abs(bat_j - e_bat)
+        if yates:
+            d -= min(0.5, d)
+        return d * d / e_ref + d * d / e_bat
+    p = max(ref_j / n, eps)
+    q = max(bat_j / m, eps)
+    return (q - p) * math.log(q / p)
+
+
+@njit(**_JIT)
+def _fenwick_find(tree, k, top, target):
+    """The 0-based category j with cumulative count(j - 1) <= target <
+    cumulative count(j), in a Fenwick tree of the counts (``top``: the
+    largest power of two <= k)."""
+    pos = 0
+    step = top
+    while step > 0:
+        nxt = pos + step
+        if nxt <= k and tree[nxt] <= target:
+            pos = nxt
+            target -= tree[nxt]
+        step >>= 1
+    return pos
+
+
+@njit(**_JIT)
+def _fenwick_add(tree, k, j, delta):
+    i = j + 1
+    while i <= k:
+        tree[i] += delta
+        i += i & -i
 
 
 @njit(**_JIT)
 def table_exceedances(ref, bat, statistic, eps, n_draws, seed):
     """The statistic of the 2 x k table (ref, bat) and how many of
     ``n_draws`` tables drawn under the null hypothesis, with the same row and
-    column totals, reach it (within 1e-12 relative).
+    column totals, reach it (within 1e-9 relative).
 
     A draw is a uniformly random split of the pooled values: the smaller
     side's values are drawn one by one without replacement from the pooled
-    counts (a scan of the categories, which the caller sorts most frequent
-    first), the other side is the rest. This is the permutation distribution
-    of the two samples' labels. ``ref`` and ``bat`` are int64 counts whose
-    sums are positive and whose pooled counts are all positive.
+    counts (a Fenwick tree of the counts left finds each value's category in
+    O(log k)), the other side is the rest. This is the permutation
+    distribution of the two samples' labels. The statistic of a draw is
+    updated from that of an empty drawn side over the categories drawn
+    only, so a draw costs O(size log k), not O(k). ``ref`` and ``bat`` are
+    int64 counts whose sums are positive and whose pooled counts are all
+    positive.
     """
     k = ref.shape[0]
     n = 0
@@ -1380,37 +1401,56 @@ def table_exceedances(ref, bat, statistic, eps, n_draws, seed):
         m += bat[j]
     total = n + m
     pooled = ref + bat
-    observed = _table_statistic(ref, bat, n, m, pooled, total, statistic, eps)
-    floor = observed - 1e-12 * abs(observed)
+    yates = k == 2
+    observed = 0.0
+    for j in range(k):
+        observed += _table_term(ref[j], bat[j], n, m, pooled[j], total, statistic, eps, yates)
+    floor = observed - 1e-9 * abs(observed)
     draw_batch = m <= n
     size = m if draw_batch else n
-    rem = np.empty(k, dtype=np.int64)
-    drawn = np.empty(k, dtype=np.int64)
-    rest = np.empty(k, dtype=np.int64)
+    # the statistic when the drawn side is empty, and each category's term then
+    base = np.empty(k)
+    base_sum = 0.0
+    for j in range(k):
+        if draw_batch:
+            base[j] = _table_term(pooled[j], 0, n, m, pooled[j], total, statistic, eps, yates)
+        else:
+            base[j] = _table_term(0, pooled[j], n, m, pooled[j], total, statistic, eps, yates)
+        base_sum += base[j]
+    tree = np.zeros(k + 1, dtype=np.int64)
+    for j in range(k):
+        _fenwick_add(tree, k, j, pooled[j])
+    top = 1
+    while top * 2 <= k:
+        top *= 2
+    drawn = np.zeros(k, dtype=np.int64)
+    touched = np.empty(max(size, 1), dtype=np.int64)
     state = np.empty(6, dtype=np.int64)
     _mrg_seed(seed, state)
     count = 0
     for _ in range(n_draws):
-        for j in range(k):
-            rem[j] = pooled[j]
-            drawn[j] = 0
+        n_touched = 0
         left = total
         for _t in range(size):
             target = int(_mrg_uniform(state) * left)
-            j = 0
-            acc = rem[0]
-            while target >= acc:
-                j += 1
-                acc += rem[j]
-            rem[j] -= 1
+            j = _fenwick_find(tree, k, top, target)
+            _fenwick_add(tree, k, j, -1)
+            if drawn[j] == 0:
+                touched[n_touched] = j
+                n_touched += 1
             drawn[j] += 1
             left -= 1
-        for j in range(k):
-            rest[j] = pooled[j] - drawn[j]
-        if draw_batch:
-            value = _table_statistic(rest, drawn, n, m, pooled, total, statistic, eps)
-        else:
-            value = _table_statistic(drawn, rest, n, m, pooled, total, statistic, eps)
+        value = base_sum
+        for i in range(n_touched):
+            j = touched[i]
+            x = drawn[j]
+            if draw_batch:
+                term = _table_term(pooled[j] - x, x, n, m, pooled[j], total, statistic, eps, yates)
+            else:
+                term = _table_term(x, pooled[j] - x, n, m, pooled[j], total, statistic, eps, yates)
+            value += term - base[j]
+            _fenwick_add(tree, k, j, x)
+            drawn[j] = 0
         if value >= floor:
             count += 1
     return observed, count

@@ -195,5 +195,5 @@ def table_exceedances(ref, bat, statistic, eps, n_draws, seed):
             drawn[j] += 1
         sim_ref, sim_bat = (pooled - drawn, drawn) if m <= n else (drawn, pooled - drawn)
         value = table_statistic(sim_ref, sim_bat, statistic, eps)
-        count += value >= observed - 1e-12 * abs(observed)
+        count += value >= observed - 1e-9 * abs(observed)
     return observed, count

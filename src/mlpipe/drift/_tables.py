@@ -14,7 +14,7 @@ table (:func:`monte_carlo`), which is valid at every size.
 """
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from mlpipe.drift import _kernels
 
@@ -103,10 +103,9 @@ def monte_carlo(ref, bat, test, eps=1e-4, n_draws=N_DRAWS, seed=SEED):
     the observed one, counting the observed table: ``(1 + hits) / (n_draws
     + 1)``, which is a valid p-value whatever the number of draws (kernel
     ``table_exceedances``)."""
-    order = np.argsort(-(ref + bat), kind="stable")  # most frequent first: short scans
     _, hits = _kernels.table_exceedances(
-        np.ascontiguousarray(ref[order]),
-        np.ascontiguousarray(bat[order]),
+        np.ascontiguousarray(ref, dtype=np.int64),
+        np.ascontiguousarray(bat, dtype=np.int64),
         STATISTIC_CODES[test],
         float(eps),
         int(n_draws),
@@ -126,8 +125,15 @@ def fisher_pvalue(missing_ref, n_ref, missing_bat, n_bat):
     if n_ref == 0 or n_bat == 0 or missing == 0 or missing == total:
         return 1.0
     lo, hi = max(0, n_bat - (total - missing)), min(n_bat, missing)
-    dist = stats.hypergeom(total, missing, n_bat)
-    support = np.arange(lo, hi + 1)
-    pmf = dist.pmf(support)
-    observed = dist.pmf(missing_bat)
-    return float(min(1.0, pmf[pmf <= observed * (1 + 1e-7)].sum()))
+    x = np.arange(lo, hi + 1, dtype=np.float64)
+    # log of C(missing, x) C(total - missing, n_bat - x), the constant
+    # C(total, n_bat) left out; gammaln is ~50x faster than hypergeom.pmf
+    log_w = _log_choose(missing, x) + _log_choose(total - missing, n_bat - x)
+    log_obs = log_w[missing_bat - lo]
+    log_all = special.logsumexp(log_w)
+    tail = log_w[log_w <= log_obs + 1e-7]
+    return float(min(1.0, np.exp(special.logsumexp(tail) - log_all)))
+
+
+def _log_choose(n, k):
+    return special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
