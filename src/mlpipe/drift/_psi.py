@@ -26,6 +26,9 @@ from mlpipe.drift._columns import (
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC
 
 KINDS = (NUMERIC, DATETIME, BOOLEAN, CATEGORICAL)
+# PSI's p-value is a Monte Carlo one when the smaller sample has at most this
+# many values (at most ~20 ms a column), see psi_test
+MONTE_CARLO_UP_TO = 1000
 _CATEGORICAL_KINDS = (BOOLEAN, CATEGORICAL)
 
 
@@ -80,12 +83,17 @@ def psi_test(ref_counts, batch_counts, eps):
     """p-value of PSI under the null hypothesis (both samples from one
     distribution), at the sample sizes n (reference) and m (batch).
 
-    - Every expected count of the table >= 10 (``_tables.RULES["psi"]``):
+    - Both samples larger than ``MONTE_CARLO_UP_TO`` values and every
+      expected count of the table >= 10 (``_tables.RULES["psi"]``), after
+      merging the bins of smallest reference count into one if need be:
       asymptotically ``PSI * n m / (n + m)`` is chi-square with (bins - 1)
-      degrees of freedom;
-    - else, after merging the bins of smallest reference count into one
-      until the rule holds: the same with the merged table's PSI;
+      degrees of freedom (merged bins: the merged table's PSI);
     - else: the Monte Carlo permutation p-value of the full table's PSI.
+
+    The asymptotic p-value is a little liberal at moderate counts (measured:
+    5.5-6% of clean batches of 60-400 rows of a Zipf column below 0.05):
+    hence the Monte Carlo p-value, exact up to its draws, wherever a split
+    costs at most ``MONTE_CARLO_UP_TO`` draws.
 
     Both sides must be non-empty. Returns ``(p_value, method)``.
     """
@@ -93,7 +101,7 @@ def psi_test(ref_counts, batch_counts, eps):
     if ref.shape[0] < 2:
         return 1.0, ""
     merged = _tables.merge_rare(ref, bat, "psi")
-    if merged is not None:
+    if merged is not None and min(ref.sum(), bat.sum()) > MONTE_CARLO_UP_TO:
         r, b, n_merged = merged
         n, m = float(r.sum()), float(b.sum())
         scaled = psi_value(r, b, eps) * n * m / (n + m)

@@ -42,7 +42,9 @@ class DriftReport(Report):
 
     One row per test: a distribution test for every feature, and a
     ``"missing_rate"`` test for every feature that has missing values in the
-    reference or in the batch.
+    reference or in the batch. A row whose status is ``"too_few_rows"`` (a
+    side with no values to compare) has no p-value and never drifts; the
+    summary names those features.
 
     Attributes
     ----------
