@@ -19,6 +19,7 @@ from mlpipe.drift import (
 from mlpipe.drift._reference import psi as psi_reference
 from mlpipe.drift._reference import quantile_edges
 from mlpipe.drift._report import correct
+from tests.drift._oracles import cochran_table
 
 REQUIRED = ["feature", "test", "statistic", "p_value", "threshold", "drift"]
 
@@ -257,7 +258,8 @@ def test_chi2_equals_scipy(credit):
                 [int((batch[col] == c).sum()) for c in cats],
             ]
         )
-        table = table[:, table.sum(axis=0) > 0]
+        table = cochran_table(table[:, table.sum(axis=0) > 0])
+        assert table is not None  # 500 rows: the asymptotic test holds, merged or not
         res = stats.chi2_contingency(table)
         assert frame.loc[col, "statistic"] == pytest.approx(res.statistic, rel=1e-12)
         assert frame.loc[col, "p_value"] == pytest.approx(res.pvalue, rel=1e-10)

@@ -549,3 +549,22 @@ def test_run_threads_visits_every_item_once():
 
         run_threads(work, workers)
         assert sorted(seen) == list(range(10))
+
+
+@pytest.mark.parametrize("statistic", [0, 1])
+def test_table_exceedances_equals_its_twin(statistic):
+    # the same generator, the same draws (a Fenwick tree in the kernel,
+    # searchsorted in the twin), the statistic updated vs recomputed by scipy
+    rng = np.random.default_rng(statistic)
+    for trial in range(25):
+        k = int(rng.integers(2, 9))
+        ref = rng.integers(1, 40, size=k)
+        bat = rng.integers(0, 6, size=k)
+        if trial % 4 == 0:  # a batch larger than the reference: the reference is drawn
+            ref, bat = bat + 1, ref
+        got = _kernels.table_exceedances(
+            ref.astype(np.int64), bat.astype(np.int64), statistic, 1e-4, 150, trial
+        )
+        want = _reference.table_exceedances(ref, bat, statistic, 1e-4, 150, trial)
+        assert got[1] == want[1], (ref, bat)
+        assert got[0] == pytest.approx(want[0], rel=1e-12)

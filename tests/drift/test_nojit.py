@@ -44,6 +44,12 @@ SCRIPT = textwrap.dedent(
     assert (out == _reference.bin_counts_one(row, edges)).all()
     codes = rng.integers(-1, 4, size=100)
     assert (_kernels.code_counts_one(codes, 4) == _reference.code_counts_one(codes, 4)).all()
+    for stat in (0, 1):
+        ref = np.array([40, 9, 3, 1], dtype=np.int64)
+        bat = np.array([6, 2, 0, 1], dtype=np.int64)
+        got = _kernels.table_exceedances(ref, bat, stat, 1e-4, 300, 7)
+        want = _reference.table_exceedances(ref, bat, stat, 1e-4, 300, 7)
+        assert got[1] == want[1] and abs(got[0] - want[0]) <= 1e-9 * want[0], (got, want)
     print("ok")
     """
 )

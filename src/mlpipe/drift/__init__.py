@@ -9,9 +9,10 @@ watched features that did not drift (higher is "more like the reference").
   with numba kernels that keep the reference sorted; statistics bit-equal to
   :func:`scipy.stats.ks_2samp` and p-values equal to scipy's.
 - :class:`PSIDrift`: population stability index over reference-quantile bins
-  (numeric) or categories.
+  (numeric) or categories, with a p-value from its null distribution.
 - :class:`ChiSquareDrift`: chi-square test of categorical counts, equal to
-  :func:`scipy.stats.chi2_contingency`.
+  :func:`scipy.stats.chi2_contingency` where Cochran's rule holds (rare
+  categories merged, or a Monte Carlo permutation p-value, where not).
 - :class:`DriftDetector`: one of the above per column, picked from its dtype
   and size, with multiple-testing correction, effect-size thresholds,
   missing-rate tests and unseen categories.

@@ -1,6 +1,8 @@
 """The chi-square test of homogeneity of categorical counts: statistics only.
 
-Same signature as ``_ks`` (see its docstring).
+Same signature as ``_ks`` (see its docstring). The asymptotic p-value is
+used where Cochran's rule holds (``_tables.RULES``), after merging the
+rarest categories if need be; otherwise a Monte Carlo permutation p-value.
 """
 
 from functools import reduce
@@ -8,6 +10,7 @@ from functools import reduce
 import numpy as np
 from scipy import special
 
+from mlpipe.drift import _tables
 from mlpipe.drift._columns import (
     categorical_distribution,
     count_categories,
@@ -29,9 +32,13 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
     for col in columns:
         counts, unseen = count_categories(ref, col, X[col])
         ref_counts = np.append(ref.category_counts[col], 0)
-        stat, p, dof = chi2_table(ref_counts, counts)
         nr, nb = int(ref_counts.sum()), int(counts.sum())
-        notes = [f"dof={dof}"]
+        if nr and nb:
+            stat, p, dof, method = chi2_test(ref_counts, counts)
+            notes = [f"dof={dof}"] + ([method] if method else [])
+            status = "ok"
+        else:
+            stat, p, dof, notes, status = np.nan, np.nan, 0, ["no values to compare"], TOO_FEW
         if unseen:
             notes.append(unseen_note(unseen))
         rows[col] = {
@@ -39,14 +46,45 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
             "test": "chi2",
             "statistic": stat,
             "p_value": p,
-            "effect_size": cramers_v(stat, nr + nb, dof + 1),
+            "effect_size": cramers_v(stat, nr + nb, dof + 1) if nr and nb else np.nan,
             "effect_threshold": settings["chi2_threshold"],
             "n_reference": nr,
             "n_batch": nb,
             "note": "; ".join(notes),
+            "status": status,
         }
         distributions[col] = categorical_distribution(ref, col, ref_counts, counts, unseen)
     return rows
+
+
+TOO_FEW = "too_few_rows"
+
+
+def chi2_test(ref_counts, batch_counts):
+    """The chi-square test of the 2 x k table at the batch's size.
+
+    - Cochran's rule holds (every expected count >= 1, 80% of them >= 5):
+      :func:`chi2_table`, equal to ``scipy.stats.chi2_contingency``;
+    - else, after merging the categories of smallest reference count into one
+      until it holds (``_tables.merge_rare``): the same on the merged table;
+    - else (not even two buckets pass): the statistic of the full table with
+      a Monte Carlo permutation p-value (``_tables.monte_carlo``).
+
+    Both sides must be non-empty. Returns ``(statistic, p_value, dof,
+    method)``, ``method`` a note: "" for the plain test, else what was done.
+    """
+    ref, bat = _tables.nonempty(ref_counts, batch_counts)
+    if ref.shape[0] < 2:
+        return 0.0, 1.0, 0, ""
+    merged = _tables.merge_rare(ref, bat, "chi2")
+    if merged is not None:
+        r, b, n_merged = merged
+        stat, p, dof = chi2_table(r, b)
+        method = f"{n_merged} rarest categories merged" if n_merged else ""
+        return stat, p, dof, method
+    stat, _, dof = chi2_table(ref, bat)
+    p = _tables.monte_carlo(ref, bat, "chi2")
+    return stat, p, dof, f"Monte Carlo p-value ({_tables.N_DRAWS} draws)"
 
 
 def chi2_table(ref_counts, batch_counts):

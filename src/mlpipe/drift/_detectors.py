@@ -56,7 +56,7 @@ class KSDrift(_BaseDrift):
 
     missing_threshold : float, default=0.05
         Smallest change in a column's missing-value rate reported as drift
-        (and the chi-square test of the rates must be significant).
+        (and Fisher's exact test of the missing counts must be significant).
 
     drift_share : float or None, default=None
         The batch drifted when at least this share of the columns drifted;
@@ -153,7 +153,13 @@ class PSIDrift(_BaseDrift):
     ``PSI = sum_b (q_b - p_b) ln(q_b / p_b)`` with ``p`` and ``q`` the
     reference and batch shares of the non-missing values, each floored at
     ``eps``. Common reading: below 0.1 stable, 0.1-0.2 a moderate shift,
-    above 0.2 a significant one. PSI has no p-value.
+    above 0.2 a significant one. PSI is the effect size; a column drifts when
+    PSI reaches ``threshold`` *and* PSI's test is significant: its p-value
+    comes from PSI's null distribution at the two sample sizes
+    (asymptotically ``PSI * n m / (n + m)`` is chi-square with bins - 1
+    degrees of freedom; where the expected counts are below 10, after
+    merging the rarest bins, a Monte Carlo permutation p-value), so that a
+    small batch, whose PSI is large by chance, is not flagged for it.
 
     ``detect(X)`` returns the :class:`DriftReport` of a batch; ``score(X)``
     returns a float for scikit-learn's scorers: the share of the watched
@@ -185,10 +191,11 @@ class PSIDrift(_BaseDrift):
         Smallest change in a column's missing-value rate reported as drift.
 
     alpha : float, default=0.05
-        Significance level of the missing-rate tests.
+        Significance level of the PSI and missing-rate tests, after the
+        correction.
 
     correction : {"bh", "bonferroni"} or None, default="bh"
-        Correction across the missing-rate tests.
+        Correction across the PSI and missing-rate tests of one batch.
 
     drift_share : float or None, default=None
         The batch drifted when at least this share of the columns drifted;
@@ -278,7 +285,13 @@ class ChiSquareDrift(_BaseDrift):
     over those categories, plus one bucket for categories never seen at fit,
     form a 2 x k table with the reference counts; its statistic and p-value
     equal :func:`scipy.stats.chi2_contingency`'s (Yates' correction for
-    2 x 2). Numeric columns are compared by their distinct values.
+    2 x 2) where the chi-square approximation holds (Cochran's rule: every
+    expected count >= 1 and 80% of them >= 5). Where it does not, the
+    categories with the smallest reference counts are merged into one until
+    it holds (the note says how many), and when no table of two or more
+    buckets passes (small batches), the p-value is a seeded Monte Carlo
+    permutation p-value (1999 draws) of the full table's statistic. Numeric
+    columns are compared by their distinct values.
 
     ``detect(X)`` returns the :class:`DriftReport` of a batch; ``score(X)``
     returns a float for scikit-learn's scorers: the share of the watched
@@ -432,7 +445,8 @@ class DriftDetector(_BaseDrift):
         Smallest Cramér's V reported as drift (0.1 is a "small" effect).
 
     psi_threshold : float, default=0.2
-        PSI at or above which a column drifted (PSI has no p-value).
+        PSI at or above which a column drifted, when PSI's test is also
+        significant (see :class:`PSIDrift`).
 
     missing_threshold : float, default=0.05
         Smallest change in the missing-value rate reported as drift.

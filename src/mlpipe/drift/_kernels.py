@@ -1,14 +1,15 @@
 """Numba kernels of mlpipe.drift, one column per call.
 
 The library calls the entry kernels ``ks_statistic_one``,
-``ks_pvalues_range``, ``bin_counts_one`` and ``code_counts_one`` (and
-``hodges_sf``) from a small pool of Python threads (``_columns.run_threads``),
-one column at a time, instead of numba's ``prange``: numba's OpenMP workers
-busy-wait between parallel regions, which on a machine with another busy
-process cost more than the work itself, and a Python thread can sort a batch
-column (``ndarray.sort`` releases the GIL) and merge it in the same pass over
-the data. Each kernel the library runs has a plain numpy (or scipy) twin in
-:mod:`mlpipe.drift._reference` that the tests compare it with.
+``ks_pvalues_range``, ``bin_counts_one``, ``code_counts_one`` and
+``table_exceedances`` (and ``hodges_sf``) from a small pool of Python
+threads (``_columns.run_threads``), one column at a time, instead of numba's
+``prange``: numba's OpenMP workers busy-wait between parallel regions, which
+on a machine with another busy process cost more than the work itself, and a
+Python thread can sort a batch column (``ndarray.sort`` releases the GIL)
+and merge it in the same pass over the data. Each kernel the library runs
+has a plain numpy (or scipy) twin in :mod:`mlpipe.drift._reference` that the
+tests compare it with.
 
 The kernels are compiled with ``cache=True`` (the machine code is kept in
 ``__pycache__`` next to this file, so a new process loads it in a fraction
@@ -1292,3 +1293,164 @@ def code_counts_one(row, n_codes):
         else:
             out[c] += 1
     return out
+
+
+# --------------------------------------------------------------------------
+# Monte Carlo p-value of a 2 x k table (``_tables.monte_carlo``)
+# --------------------------------------------------------------------------
+
+# L'Ecuyer's MRG32k3a generator: every product stays below 2**53, so numba's
+# int64 arithmetic, numpy's and Python's give the same stream (the kernel, its
+# NUMBA_DISABLE_JIT run and the twin in _reference).
+_M1 = 4294967087
+_M2 = 4294944443
+_A12 = 1403580
+_A13N = 810728
+_A21 = 527612
+_A23N = 1370589
+_NORM = 1.0 / (_M1 + 1)
+
+
+@njit(**_JIT)
+def _mrg_seed(seed, state):
+    """The generator's six-number state for an integer seed, into ``state``."""
+    for i in range(6):
+        state[i] = 12345
+    state[0] = 12345 + seed % (_M1 - 12345)
+    state[3] = 12345 + (seed // _M1) % (_M2 - 12345)
+
+
+@njit(**_JIT)
+def _mrg_uniform(state):
+    """The next float in (0, 1) of the generator, advancing ``state``."""
+    p1 = (_A12 * state[1] - _A13N * state[0]) % _M1
+    state[0] = state[1]
+    state[1] = state[2]
+    state[2] = p1
+    p2 = (_A21 * state[5] - _A23N * state[3]) % _M2
+    state[3] = state[4]
+    state[4] = state[5]
+    state[5] = p2
+    if p1 > p2:
+        return (p1 - p2) * _NORM
+    return (p1 - p2 + _M1) * _NORM
+
+
+@njit(**_JIT)
+def _table_term(ref_j, bat_j, n, m, pooled_j, total, statistic, eps, yates):
+    """One category's term of Pearson's chi-square (``statistic`` 0; Yates'
+    correction when ``yates``, as scipy's ``chi2_contingency`` does with two
+    categories) or of PSI (1; shares floored at ``eps``)."""
+    if statistic == 0:
+        e_ref = n * pooled_j / total
+        e_bat = m * pooled_j / total
+        d = abs(bat_j - e_bat)
+        if yates:
+            d -= min(0.5, d)
+        return d * d / e_ref + d * d / e_bat
+    p = max(ref_j / n, eps)
+    q = max(bat_j / m, eps)
+    return (q - p) * math.log(q / p)
+
+
+@njit(**_JIT)
+def _fenwick_find(tree, k, top, target):
+    """The 0-based category j with cumulative count(j - 1) <= target <
+    cumulative count(j), in a Fenwick tree of the counts (``top``: the
+    largest power of two <= k)."""
+    pos = 0
+    step = top
+    while step > 0:
+        nxt = pos + step
+        if nxt <= k and tree[nxt] <= target:
+            pos = nxt
+            target -= tree[nxt]
+        step >>= 1
+    return pos
+
+
+@njit(**_JIT)
+def _fenwick_add(tree, k, j, delta):
+    i = j + 1
+    while i <= k:
+        tree[i] += delta
+        i += i & -i
+
+
+@njit(**_JIT)
+def table_exceedances(ref, bat, statistic, eps, n_draws, seed):
+    """The statistic of the 2 x k table (ref, bat) and how many of
+    ``n_draws`` tables drawn under the null hypothesis, with the same row and
+    column totals, reach it (within 1e-9 relative).
+
+    A draw is a uniformly random split of the pooled values: the smaller
+    side's values are drawn one by one without replacement from the pooled
+    counts (a Fenwick tree of the counts left finds each value's category in
+    O(log k)), the other side is the rest. This is the permutation
+    distribution of the two samples' labels. The statistic of a draw is
+    updated from that of an empty drawn side over the categories drawn
+    only, so a draw costs O(size log k), not O(k). ``ref`` and ``bat`` are
+    int64 counts whose sums are positive and whose pooled counts are all
+    positive.
+    """
+    k = ref.shape[0]
+    n = 0
+    m = 0
+    for j in range(k):
+        n += ref[j]
+        m += bat[j]
+    total = n + m
+    pooled = ref + bat
+    yates = k == 2
+    observed = 0.0
+    for j in range(k):
+        observed += _table_term(ref[j], bat[j], n, m, pooled[j], total, statistic, eps, yates)
+    floor = observed - 1e-9 * abs(observed)
+    draw_batch = m <= n
+    size = m if draw_batch else n
+    # the statistic when the drawn side is empty, and each category's term then
+    base = np.empty(k)
+    base_sum = 0.0
+    for j in range(k):
+        if draw_batch:
+            base[j] = _table_term(pooled[j], 0, n, m, pooled[j], total, statistic, eps, yates)
+        else:
+            base[j] = _table_term(0, pooled[j], n, m, pooled[j], total, statistic, eps, yates)
+        base_sum += base[j]
+    tree = np.zeros(k + 1, dtype=np.int64)
+    for j in range(k):
+        _fenwick_add(tree, k, j, pooled[j])
+    top = 1
+    while top * 2 <= k:
+        top *= 2
+    drawn = np.zeros(k, dtype=np.int64)
+    touched = np.empty(max(size, 1), dtype=np.int64)
+    state = np.empty(6, dtype=np.int64)
+    _mrg_seed(seed, state)
+    count = 0
+    for _ in range(n_draws):
+        n_touched = 0
+        left = total
+        for _t in range(size):
+            target = int(_mrg_uniform(state) * left)
+            j = _fenwick_find(tree, k, top, target)
+            _fenwick_add(tree, k, j, -1)
+            if drawn[j] == 0:
+                touched[n_touched] = j
+                n_touched += 1
+            drawn[j] += 1
+            left -= 1
+        value = base_sum
+        for i in range(n_touched):
+            j = touched[i]
+            x = drawn[j]
+            if draw_batch:
+                term = _table_term(pooled[j] - x, x, n, m, pooled[j], total, statistic, eps, yates)
+            else:
+                term = _table_term(x, pooled[j] - x, n, m, pooled[j], total, statistic, eps, yates)
+            value += term - base[j]
+            _fenwick_add(tree, k, j, x)
+            drawn[j] = 0
+        if value >= floor:
+            count += 1
+    return observed, count

@@ -85,6 +85,7 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
             "n_reference": nr,
             "n_batch": nb,
             "note": note,
+            "status": "ok" if nr and nb else "too_few_rows",
         }
         if nr and nb:
             distributions[col] = {

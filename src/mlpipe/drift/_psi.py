@@ -3,13 +3,17 @@
 Numeric columns are counted over bins cut at the reference quantiles (or
 equal widths), categorical ones over the reference categories plus an
 "unseen" bucket. Same signature as ``_ks`` (see its docstring).
+
+PSI is the effect size; its test is PSI's own null distribution at the
+sample sizes (:func:`psi_test`).
 """
 
 import itertools
 
 import numpy as np
+from scipy import special
 
-from mlpipe.drift import _kernels
+from mlpipe.drift import _kernels, _tables
 from mlpipe.drift._columns import (
     MIN_PARALLEL_VALUES,
     categorical_distribution,
@@ -22,6 +26,9 @@ from mlpipe.drift._columns import (
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, DATETIME, NUMERIC
 
 KINDS = (NUMERIC, DATETIME, BOOLEAN, CATEGORICAL)
+# PSI's p-value is a Monte Carlo one when the smaller sample has at most this
+# many values (at most ~20 ms a column), see psi_test
+MONTE_CARLO_UP_TO = 1000
 _CATEGORICAL_KINDS = (BOOLEAN, CATEGORICAL)
 
 
@@ -70,6 +77,39 @@ def psi_value(ref_counts, batch_counts, eps):
     p = np.maximum(p / max(p.sum(), 1.0), eps)
     q = np.maximum(q / max(q.sum(), 1.0), eps)
     return float(np.sum((q - p) * np.log(q / p)))
+
+
+def psi_test(ref_counts, batch_counts, eps):
+    """p-value of PSI under the null hypothesis (both samples from one
+    distribution), at the sample sizes n (reference) and m (batch).
+
+    - Both samples larger than ``MONTE_CARLO_UP_TO`` values and every
+      expected count of the table >= 10 (``_tables.RULES["psi"]``), after
+      merging the bins of smallest reference count into one if need be:
+      asymptotically ``PSI * n m / (n + m)`` is chi-square with (bins - 1)
+      degrees of freedom (merged bins: the merged table's PSI);
+    - else: the Monte Carlo permutation p-value of the full table's PSI.
+
+    The asymptotic p-value is a little liberal at moderate counts (measured:
+    5.5-6% of clean batches of 60-400 rows of a Zipf column below 0.05):
+    hence the Monte Carlo p-value, exact up to its draws, wherever a split
+    costs at most ``MONTE_CARLO_UP_TO`` draws.
+
+    Both sides must be non-empty. Returns ``(p_value, method)``.
+    """
+    ref, bat = _tables.nonempty(ref_counts, batch_counts)
+    if ref.shape[0] < 2:
+        return 1.0, ""
+    merged = _tables.merge_rare(ref, bat, "psi")
+    if merged is not None and min(ref.sum(), bat.sum()) > MONTE_CARLO_UP_TO:
+        r, b, n_merged = merged
+        n, m = float(r.sum()), float(b.sum())
+        scaled = psi_value(r, b, eps) * n * m / (n + m)
+        p = float(special.chdtrc(r.shape[0] - 1, scaled))
+        method = f"{n_merged} rarest bins merged" if n_merged else "asymptotic"
+        return p, method
+    p = _tables.monte_carlo(ref, bat, "psi", eps)
+    return p, f"Monte Carlo p-value ({_tables.N_DRAWS} draws)"
 
 
 def bin_edges(values, n_bins, binning):
@@ -121,12 +161,19 @@ def _bin_labels(edges):
 
 def _row(col, ref_counts, counts, settings, note):
     nr, nb = int(ref_counts.sum()), int(counts.sum())
-    value = psi_value(ref_counts, counts, settings["eps"]) if nr and nb else np.nan
+    if nr and nb:
+        value = psi_value(ref_counts, counts, settings["eps"])
+        p, method = psi_test(ref_counts, counts, settings["eps"])
+        status = "ok"
+    else:
+        value, p, method, status = np.nan, np.nan, "no values to compare", "too_few_rows"
+    note = "; ".join(n for n in (method, note) if n)
     return {
         "feature": col,
         "test": "psi",
         "statistic": value,
-        "p_value": np.nan,
+        "p_value": p,
+        "status": status,
         "effect_size": value,
         "effect_threshold": settings["psi_threshold"],
         "n_reference": nr,

@@ -15,6 +15,7 @@ kernel                                      twin
 ``_compute_outer_prob_inside_method``       scipy's function of the same name
 ``bin_counts_one``                          :func:`bin_counts_one`
 ``code_counts_one``                         :func:`code_counts_one`
+``table_exceedances``                       :func:`table_exceedances`
 ==========================================  =================================
 """
 
@@ -147,3 +148,52 @@ def quantile_edges(values, n_bins):
     if v.size == 0:
         return np.empty(0)
     return np.unique(np.quantile(v, np.linspace(0, 1, n_bins + 1)[1:-1]))
+
+
+def _uniforms(seed):
+    """The kernels' generator, L'Ecuyer's MRG32k3a, in Python integers."""
+    m1, m2 = 4294967087, 4294944443
+    s1 = [12345 + seed % (m1 - 12345), 12345, 12345]
+    s2 = [12345 + (seed // m1) % (m2 - 12345), 12345, 12345]
+    while True:
+        p1 = (1403580 * s1[1] - 810728 * s1[0]) % m1
+        s1 = [s1[1], s1[2], p1]
+        p2 = (527612 * s2[2] - 1370589 * s2[0]) % m2
+        s2 = [s2[1], s2[2], p2]
+        yield ((p1 - p2) % m1 or m1) * (1.0 / (m1 + 1))
+
+
+def table_statistic(ref, bat, statistic, eps=1e-4):
+    """Pearson's chi-square (0: ``scipy.stats.chi2_contingency``'s, Yates'
+    correction for two categories) or PSI (1) of a 2 x k table."""
+    table = np.array([ref, bat], dtype=np.float64)
+    if statistic == 0:
+        return float(stats.chi2_contingency(table, correction=True).statistic)
+    p = np.maximum(table[0] / table[0].sum(), eps)
+    q = np.maximum(table[1] / table[1].sum(), eps)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def table_exceedances(ref, bat, statistic, eps, n_draws, seed):
+    """Twin of ``_kernels.table_exceedances``: the same draws (the same
+    generator; each value picked by ``np.searchsorted`` over the cumulative
+    counts left), the statistic by :func:`table_statistic`."""
+    ref = np.asarray(ref, dtype=np.int64)
+    bat = np.asarray(bat, dtype=np.int64)
+    pooled = ref + bat
+    n, m = int(ref.sum()), int(bat.sum())
+    observed = table_statistic(ref, bat, statistic, eps)
+    uniforms = _uniforms(seed)
+    count = 0
+    for _ in range(n_draws):
+        left = pooled.copy()
+        drawn = np.zeros_like(pooled)
+        for _t in range(min(n, m)):
+            target = int(next(uniforms) * left.sum())
+            j = int(np.searchsorted(np.cumsum(left), target, side="right"))
+            left[j] -= 1
+            drawn[j] += 1
+        sim_ref, sim_bat = (pooled - drawn, drawn) if m <= n else (drawn, pooled - drawn)
+        value = table_statistic(sim_ref, sim_bat, statistic, eps)
+        count += value >= observed - 1e-9 * abs(observed)
+    return observed, count

@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 
 from mlpipe._report import Report
-from mlpipe.drift._chi2 import chi2_table
+from mlpipe.drift._tables import fisher_pvalue
 from mlpipe.utils._optional import import_optional
+
+OK = "ok"
+TOO_FEW = "too_few_rows"
 
 COLUMNS = (
     "feature",
@@ -19,6 +22,7 @@ COLUMNS = (
     "p_value",
     "threshold",
     "drift",
+    "status",
     "effect_size",
     "effect_threshold",
     "n_reference",
@@ -38,7 +42,9 @@ class DriftReport(Report):
 
     One row per test: a distribution test for every feature, and a
     ``"missing_rate"`` test for every feature that has missing values in the
-    reference or in the batch. Detectors build it in ``detect``; read it
+    reference or in the batch. A row whose status is ``"too_few_rows"`` (a
+    side with no values to compare) has no p-value and never drifts; the
+    summary names those features. Detectors build it in ``detect``; read it
     through :attr:`drift`, :attr:`drifted_features`, :meth:`to_frame`,
     :meth:`summary` and :meth:`plot`.
 
@@ -155,15 +161,24 @@ class DriftReport(Report):
         -------
         frame : DataFrame
             Columns ``feature``, ``test`` (``"ks"``, ``"psi"``, ``"chi2"`` or
-            ``"missing_rate"``), ``statistic``, ``p_value`` (NaN for PSI),
-            ``threshold`` (the corrected p-value cut-off, or the PSI
-            threshold), ``drift`` (bool), ``effect_size`` (KS statistic,
-            Cramér's V, PSI, or the change in missing rate),
-            ``effect_threshold``, ``n_reference`` and ``n_batch`` (non-missing
-            values compared) and ``note`` (the p-value method, unseen
-            categories, missing rates).
+            ``"missing_rate"``), ``statistic`` (for ``"missing_rate"``: the
+            batch's missing count), ``p_value``, ``threshold`` (the
+            corrected p-value cut-off), ``drift`` (bool), ``status``
+            (``"ok"``, or ``"too_few_rows"`` when a side has no values to
+            compare: no p-value, never drift), ``effect_size`` (KS
+            statistic, Cramér's V, PSI, or the change in missing rate),
+            ``effect_threshold``, ``n_reference`` and ``n_batch`` (values
+            compared) and ``note`` (the p-value method, unseen categories,
+            missing rates).
         """
         return self.results.copy()
+
+    @property
+    def too_few_rows(self):
+        """Features with a test that had too few rows to say anything (no
+        values on a side): never counted as drifted."""
+        rows = self.results[self.results["status"] == TOO_FEW]
+        return list(dict.fromkeys(rows["feature"].tolist()))
 
     @property
     def drifted_features(self):
@@ -194,6 +209,10 @@ class DriftReport(Report):
             detail = f"{len(drifted)} of {n_features} features drifted: " + ", ".join(tests)
         else:
             detail = f"0 of {n_features} features drifted"
+        few = self.too_few_rows
+        if few:
+            shown = ", ".join(str(f) for f in few[:5]) + (", ..." if len(few) > 5 else "")
+            detail += f"; {len(few)} with too few rows to test ({shown})"
         return (
             f"{head}: {detail}; {self.n_batch} batch rows vs {self.n_reference} "
             f"reference rows, alpha={self.alpha:g} ({how})"
@@ -349,8 +368,10 @@ def correct(pvalues, alpha, correction):
 
 def missing_rows(ref, X, settings, known=None):
     """A "missing_rate" row for every column with missing values on either
-    side: chi-square test of the 2 x 2 table, effect = change in the rate.
-    ``known`` maps columns to their batch missing counts when the tests
+    side: Fisher's exact test of the 2 x 2 table of missing and present
+    counts (``_tables.fisher_pvalue``), which accounts for both sample
+    sizes; statistic = the batch's missing count, effect = change in the
+    rate. ``known`` maps columns to their batch missing counts when the tests
     counted them already."""
     known = known or {}
     rows = []
@@ -360,23 +381,21 @@ def missing_rows(ref, X, settings, known=None):
         m_bat = int(known[col]) if col in known else int(X[col].isna().sum())
         if m_ref == 0 and m_bat == 0:
             continue
-        stat, p, _ = chi2_table(
-            np.array([m_ref, n_ref - m_ref], dtype=np.float64),
-            np.array([m_bat, n_bat - m_bat], dtype=np.float64),
-        )
         r_ref = m_ref / n_ref if n_ref else np.nan
         r_bat = m_bat / n_bat if n_bat else np.nan
+        enough = n_ref > 0 and n_bat > 0
         rows.append(
             {
                 "feature": col,
                 "test": "missing_rate",
-                "statistic": stat,
-                "p_value": p,
+                "statistic": float(m_bat),
+                "p_value": fisher_pvalue(m_ref, n_ref, m_bat, n_bat) if enough else np.nan,
                 "effect_size": abs(r_bat - r_ref),
                 "effect_threshold": settings["missing_threshold"],
                 "n_reference": n_ref,
                 "n_batch": n_bat,
                 "note": f"missing {r_ref:.1%} -> {r_bat:.1%}",
+                "status": OK if enough else TOO_FEW,
             }
         )
     return rows
@@ -399,11 +418,12 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
     effect_threshold = floats("effect_threshold")
     tests = [r["test"] for r in rows]
     alpha, correction = settings["alpha"], settings["correction"]
+    status = [r.get("status", OK) for r in rows]
+    testable = np.array([st == OK for st in status], dtype=bool)
+    p[~testable] = np.nan  # no part in the correction
     thresholds = correct(p, alpha, correction)
-    is_psi = np.array([t == "psi" for t in tests], dtype=bool)
-    thresholds[is_psi] = effect_threshold[is_psi]
     with np.errstate(invalid="ignore"):
-        significant = np.where(is_psi, True, p <= thresholds)
+        significant = p <= thresholds
         large = effect >= effect_threshold
     notes = []
     for r in rows:
@@ -417,7 +437,8 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         "statistic": statistic,
         "p_value": p,
         "threshold": thresholds,
-        "drift": (significant & large).astype(bool),
+        "drift": (significant & large & testable).astype(bool),
+        "status": status,
         "effect_size": effect,
         "effect_threshold": effect_threshold,
         "n_reference": np.array([r["n_reference"] for r in rows], dtype=np.int64),
