@@ -34,7 +34,7 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
         ref_counts = np.append(ref.category_counts[col], 0)
         nr, nb = int(ref_counts.sum()), int(counts.sum())
         if nr and nb:
-            stat, p, dof, method = chi2_test(ref_counts, counts)
+            stat, p, dof, method = chi2_test(ref_counts, counts, unseen.values())
             notes = [f"dof={dof}"] + ([method] if method else [])
             status = "ok"
         else:
@@ -60,7 +60,7 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
 TOO_FEW = "too_few_rows"
 
 
-def chi2_test(ref_counts, batch_counts):
+def chi2_test(ref_counts, batch_counts, unseen_counts=()):
     """The chi-square test of the 2 x k table at the batch's size.
 
     - Cochran's rule holds (every expected count >= 1, 80% of them >= 5):
@@ -70,8 +70,11 @@ def chi2_test(ref_counts, batch_counts):
     - else (not even two buckets pass): the statistic of the full table with
       a Monte Carlo permutation p-value (``_tables.monte_carlo``).
 
-    Both sides must be non-empty. Returns ``(statistic, p_value, dof,
-    method)``, ``method`` a note: "" for the plain test, else what was done.
+    ``unseen_counts``: the batch counts of the categories unseen at fit,
+    lumped in the table's last category; the permutation test splits them
+    (``_tables.split_unseen``). Both sides must be non-empty. Returns
+    ``(statistic, p_value, dof, method)``, ``method`` a note: "" for the
+    plain test, else what was done.
     """
     ref, bat = _tables.nonempty(ref_counts, batch_counts)
     if ref.shape[0] < 2:
@@ -83,8 +86,14 @@ def chi2_test(ref_counts, batch_counts):
         method = f"{n_merged} rarest categories merged" if n_merged else ""
         return stat, p, dof, method
     stat, _, dof = chi2_table(ref, bat)
-    p = _tables.monte_carlo(ref, bat, "chi2")
+    p = _tables.monte_carlo(
+        *_tables.nonempty(*_split(ref_counts, batch_counts, unseen_counts)), "chi2"
+    )
     return stat, p, dof, f"Monte Carlo p-value ({_tables.N_DRAWS} draws)"
+
+
+def _split(ref_counts, batch_counts, unseen_counts):
+    return _tables.split_unseen(ref_counts, batch_counts, unseen_counts)
 
 
 def chi2_table(ref_counts, batch_counts):

@@ -64,7 +64,7 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
             continue
         counts, unseen = count_categories(ref, col, X[col])
         ref_counts = np.append(ref.category_counts[col], 0)
-        rows[col] = _row(col, ref_counts, counts, settings, unseen_note(unseen))
+        rows[col] = _row(col, ref_counts, counts, settings, unseen_note(unseen), unseen.values())
         distributions[col] = categorical_distribution(ref, col, ref_counts, counts, unseen)
     return rows
 
@@ -79,7 +79,7 @@ def psi_value(ref_counts, batch_counts, eps):
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def psi_test(ref_counts, batch_counts, eps):
+def psi_test(ref_counts, batch_counts, eps, unseen_counts=()):
     """p-value of PSI under the null hypothesis (both samples from one
     distribution), at the sample sizes n (reference) and m (batch).
 
@@ -95,7 +95,10 @@ def psi_test(ref_counts, batch_counts, eps):
     hence the Monte Carlo p-value, exact up to its draws, wherever a split
     costs at most ``MONTE_CARLO_UP_TO`` draws.
 
-    Both sides must be non-empty. Returns ``(p_value, method)``.
+    ``unseen_counts``: the batch counts of the categories unseen at fit,
+    lumped in the table's last category; the permutation test splits them
+    (``_tables.split_unseen``). Both sides must be non-empty. Returns
+    ``(p_value, method)``.
     """
     ref, bat = _tables.nonempty(ref_counts, batch_counts)
     if ref.shape[0] < 2:
@@ -108,7 +111,8 @@ def psi_test(ref_counts, batch_counts, eps):
         p = float(special.chdtrc(r.shape[0] - 1, scaled))
         method = f"{n_merged} rarest bins merged" if n_merged else "asymptotic"
         return p, method
-    p = _tables.monte_carlo(ref, bat, "psi", eps)
+    full = _tables.nonempty(*_tables.split_unseen(ref_counts, batch_counts, unseen_counts))
+    p = _tables.monte_carlo(*full, "psi", eps)
     return p, f"Monte Carlo p-value ({_tables.N_DRAWS} draws)"
 
 
@@ -159,11 +163,11 @@ def _bin_labels(edges):
     return labels
 
 
-def _row(col, ref_counts, counts, settings, note):
+def _row(col, ref_counts, counts, settings, note, unseen_counts=()):
     nr, nb = int(ref_counts.sum()), int(counts.sum())
     if nr and nb:
         value = psi_value(ref_counts, counts, settings["eps"])
-        p, method = psi_test(ref_counts, counts, settings["eps"])
+        p, method = psi_test(ref_counts, counts, settings["eps"], unseen_counts)
         status = "ok"
     else:
         value, p, method, status = np.nan, np.nan, "no values to compare", "too_few_rows"

@@ -175,8 +175,11 @@ class DriftReport(Report):
 
     @property
     def too_few_rows(self):
-        """Features with a test that had too few rows to say anything (no
-        values on a side): never counted as drifted."""
+        """Features with a test that had too few rows to say anything.
+
+        A test with no values on a side has no p-value and is never counted
+        as drifted.
+        """
         rows = self.results[self.results["status"] == TOO_FEW]
         return list(dict.fromkeys(rows["feature"].tolist()))
 

@@ -95,6 +95,29 @@ def merge_rare(ref, bat, test):
     return ref_m, bat_m, n_merged
 
 
+def split_unseen(ref_counts, batch_counts, unseen_counts):
+    """The table with its "unseen" bucket (the last category: reference
+    count 0, the batch's values of categories unseen at fit) split into one
+    category per unseen value.
+
+    For the permutation test: under the null hypothesis the pooled values are
+    split at random, and a batch value of a category unseen at fit could have
+    fallen in the reference. Lumped into one bucket whose reference count is
+    0 by construction, they would look like a category missing from the
+    reference; one category each, they are what they are (a column of row
+    identifiers brings new values in every batch and is not drift).
+    """
+    unseen = np.asarray(list(unseen_counts), dtype=np.int64)
+    ref = np.asarray(ref_counts, dtype=np.int64)
+    bat = np.asarray(batch_counts, dtype=np.int64)
+    if unseen.size == 0 or ref.size == 0 or ref[-1] != 0 or bat[-1] != unseen.sum():
+        return ref, bat
+    return (
+        np.concatenate([ref[:-1], np.zeros(unseen.size, dtype=np.int64)]),
+        np.concatenate([bat[:-1], unseen]),
+    )
+
+
 def monte_carlo(ref, bat, test, eps=1e-4, n_draws=N_DRAWS, seed=SEED):
     """Monte Carlo p-value of the permutation test of a 2 x k table (both
     sides non-empty, no empty category): the share of ``n_draws`` random
