@@ -192,3 +192,12 @@ def test_check_leakage_without_feature_columns():
     only_target = pd.DataFrame({"y": [0, 1, 0]})
     with pytest.raises(ValueError, match="none besides the target 'y'"):
         check_leakage(only_target, only_target, target="y")
+
+
+def test_complex_columns_are_refused_by_the_shared_input_layer():
+    # A consequence of going through utils.as_frame, as every component does.
+    df = pd.DataFrame({"z": [1j, 2j], "x": [1, 2]})
+    with pytest.raises(ValueError, match=r"Complex data not supported: column\(s\) 'z' of df"):
+        check_data_quality(df)
+    with pytest.raises(ValueError, match=r"column\(s\) 'z' of train"):
+        check_leakage(df, df)
