@@ -205,7 +205,8 @@ def check_bias(
     ----------
     X : {array-like, DataFrame} of shape (n_samples, n_features)
         The features; every column other than the sensitive ones is checked
-        as a proxy.
+        as a proxy. Column names must be unique; a sparse matrix raises a
+        TypeError (the checks need each column's dtype: densify it first).
 
     y : array-like of shape (n_samples,), default=None
         The labels; without them the base rate and class checks are skipped.
