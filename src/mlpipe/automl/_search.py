@@ -151,7 +151,10 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         ``metric`` is the name of a difference metric of
         :mod:`mlpipe.fairness` or a callable
         ``metric(y_true, y_pred, *, sensitive_features)``, and
-        ``sensitive_feature`` a column of ``X``.
+        ``sensitive_feature`` a column of ``X``. An optional ``pos_label``
+        (the favourable label, passed to the metric) is needed for text
+        labels: a ``pos_label`` that is not one of the labels of ``y``
+        raises at ``fit``.
 
     n_jobs : int, default=1
         Candidates evaluated at once (dask workers). Ignored when ``client``
@@ -334,13 +337,13 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             return get_scorer("roc_auc" if n_classes == 2 else "roc_auc_ovr")
         return get_scorer("neg_mean_squared_error")
 
-    def _fairness_scorer(self, X):
+    def _fairness_scorer(self, X, y):
         spec = dict(self.fairness)
-        unknown = set(spec) - {"metric", "sensitive_feature"}
+        unknown = set(spec) - {"metric", "sensitive_feature", "pos_label"}
         if unknown or "sensitive_feature" not in spec:
             raise ValueError(
-                "fairness takes {'metric': ..., 'sensitive_feature': <column>}; "
-                f"got keys {sorted(spec)}."
+                "fairness takes {'metric': ..., 'sensitive_feature': <column>, "
+                f"'pos_label': <favourable label, optional>}}; got keys {sorted(spec)}."
             )
         column = spec["sensitive_feature"]
         if not isinstance(X, pd.DataFrame) or column not in X.columns:
@@ -359,7 +362,19 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
                     "'equalized_odds_difference', or pass a callable."
                 )
             metric = getattr(fairness_module, metric)
-        return _FairnessScorer(metric, column)
+        kwargs = {"pos_label": spec["pos_label"]} if "pos_label" in spec else {}
+        try:
+            # Once on y itself, so that a label the metric cannot measure (the
+            # default pos_label=1 with text labels) fails here, by name, and
+            # not in every candidate of the search.
+            metric(y, y, sensitive_features=X[column], **kwargs)
+        except ValueError as exc:
+            raise ValueError(
+                f"the fairness objective cannot be computed on y: {exc} In "
+                "PipelineSearch, the fairness dict takes it: "
+                "fairness={..., 'pos_label': <label>}."
+            ) from exc
+        return _FairnessScorer(metric, column, kwargs)
 
     # -- fit ------------------------------------------------------------------
 
@@ -447,7 +462,7 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             names.append("complexity_scorer")
             weights.append(-1.0)
         if self.fairness is not None:
-            fairness = self._fairness_scorer(X)
+            fairness = self._fairness_scorer(X, y)
             others.append(fairness)
             names.append(fairness.__name__)
             weights.append(-1.0)
@@ -831,13 +846,15 @@ class _FairnessScorer:
     a fold, across the groups of one column of ``X``. A class (not a closure)
     so that dask can send it to worker processes."""
 
-    def __init__(self, metric, column):
+    def __init__(self, metric, column, kwargs):
         self.metric = metric
         self.column = column
+        self.kwargs = kwargs
         self.__name__ = getattr(metric, "__name__", "fairness")
 
     def __call__(self, estimator, X, y):
-        return float(self.metric(y, estimator.predict(X), sensitive_features=X[self.column]))
+        predicted = estimator.predict(X)
+        return float(self.metric(y, predicted, sensitive_features=X[self.column], **self.kwargs))
 
 
 def _check_y(y, n_samples):

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_consistent_length, get_tags
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
@@ -18,6 +19,7 @@ from sklearn.utils.validation import column_or_1d, has_fit_parameter
 
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
+from mlpipe.fairness._metrics import check_weights
 from mlpipe.utils._dataframe import check_frame, describe_columns
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import (
@@ -99,17 +101,7 @@ class _SensitiveMetaMixin(MlpipeEstimatorMixin):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         check_consistent_length(X_frame, y)
-        if sample_weight is None:
-            weights = np.ones(len(y))
-        else:
-            weights = np.asarray(sample_weight, dtype="float64")
-            if weights.ndim != 1 or len(weights) != len(y):
-                raise ValueError(
-                    f"sample_weight must be 1-D with {len(y)} values, got shape {weights.shape}."
-                )
-            if not np.all(np.isfinite(weights)) or (weights < 0).any():
-                raise ValueError("sample_weight must be finite and non-negative.")
-        return y, weights
+        return y, check_weights(sample_weight, len(y), of="y")
 
     def _inner_params(self, fit_params):
         if routing_enabled():
@@ -614,12 +606,45 @@ class GroupThresholdClassifier(
         scores = self._scores(_inner_X(X, frame))
         return np.where(scores >= table[groups.codes], self.classes_[1], self.classes_[0])
 
+    def score(self, X, y, *, sensitive_features=None, sample_weight=None):
+        """Return the accuracy of :meth:`predict` on ``X`` and ``y``.
+
+        ``ClassifierMixin.score`` calls ``predict(X)`` alone, which has no
+        groups unless ``sensitive_feature`` finds them in ``X``; this one
+        takes them, so that :class:`~sklearn.model_selection.GridSearchCV`
+        and :func:`~sklearn.model_selection.cross_val_score` can route them
+        to the test folds (``set_score_request(sensitive_features=True)``
+        under metadata routing).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,)
+            True labels of ``X``.
+
+        sensitive_features : array-like or DataFrame, default=None
+            The groups of the rows, when ``sensitive_feature`` is None.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            :func:`~sklearn.metrics.accuracy_score` of
+            ``predict(X, sensitive_features=sensitive_features)``.
+        """
+        y_pred = self.predict(X, sensitive_features=sensitive_features)
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+
     def get_metadata_routing(self):
         """Metadata routing of this meta-estimator.
 
-        It consumes ``sensitive_features`` (at fit and predict) and
-        ``sample_weight`` itself and routes any other fit parameter to
-        ``estimator``.
+        It consumes ``sensitive_features`` (at fit, predict and score) and
+        ``sample_weight`` (at fit and score) itself and routes any other fit
+        parameter to ``estimator``.
 
         Returns
         -------
