@@ -10,8 +10,7 @@ import sklearn
 
 import mlpipe
 from mlpipe import _config
-from mlpipe.automl import PipelineSearch
-from mlpipe.automl import _search
+from mlpipe.automl import PipelineSearch, _search
 from mlpipe.automl._tpot import import_tpot
 from mlpipe.datasets import load_credit
 

@@ -18,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from threadpoolctl import threadpool_limits
 
+from mlpipe._config import get_config as get_mlpipe_config
 from mlpipe.automl._evaluation import (
     CandidateObjectives,
     Folds,
@@ -32,7 +33,6 @@ from mlpipe.automl._evaluation import (
 from mlpipe.automl._export import pipeline_to_code
 from mlpipe.automl._results import results_table
 from mlpipe.automl._spaces import PRESETS, STAGES, Step, build_space, preset_steps
-from mlpipe._config import get_config as get_mlpipe_config
 from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
