@@ -37,6 +37,7 @@ from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._optional import import_optional
+from mlpipe.utils._plain import frame_from_state, frame_state
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -619,6 +620,25 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             .add(scorer=scorer, method_mapping=MethodMapping().add(caller="fit", callee="score"))
             .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
         )
+
+    # The tables of the search are DataFrames, which skops cannot save: a
+    # saved search keeps them as plain data.
+    _TABLES = ("results_", "pareto_front_")
+
+    def __getstate__(self):
+        # A copy: object.__getstate__ returns the __dict__ itself.
+        state = dict(super().__getstate__())
+        for name in self._TABLES:
+            if isinstance(state.get(name), pd.DataFrame):
+                state[name] = frame_state(state[name])
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for name in self._TABLES:
+            if isinstance(state.get(name), dict):
+                state[name] = frame_from_state(state[name])
+        super().__setstate__(state)
 
     def _n_jobs(self):
         """The number of workers: ``n_jobs``, else mlpipe's ``n_jobs`` setting
