@@ -240,13 +240,14 @@ class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         check_kinds(self, X, self.kinds_)
         groups = pd.Series(X[self.by_].to_numpy(), index=X.index)
         data = {}
+        tables = self.group_statistics_
         for col, fallback in zip(X.columns, self.statistics_, strict=True):
             series = X[col]
             mask = series.isna()
             if col not in self.kinds_ or not mask.any():
                 data[col] = series
                 continue
-            table = self.group_statistics_[col]
+            table = tables[col]
             values = groups[mask].map(table.to_dict()) if len(table) else groups[mask].map({})
             values = values.astype(object).where(values.notna(), fallback)
             data[col] = fill(series, _infer(values), mask)
