@@ -22,6 +22,7 @@ from mlpipe.fairness._groups import group_label, make_groups
 from mlpipe.fairness._metrics import check_weights
 from mlpipe.utils._dataframe import check_frame, describe_columns
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._plain import index_from_state, index_state
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
@@ -218,7 +219,9 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
 
     weights_ : DataFrame
         The weight of each (group, class) cell: one row per group, one
-        column per class. Cells without rows are NaN.
+        column per class. Cells without rows are NaN. A view built on each
+        access from the plain arrays the classifier keeps (so that it can be
+        saved with skops).
 
     classes_ : ndarray of shape (n_classes,)
         The class labels.
@@ -311,8 +314,17 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
         self.estimator_ = clone(self._default_estimator())
         self._fit_inner(self.estimator_, _inner_X(X, frame), y, row_weights, params)
         self.classes_ = getattr(self.estimator_, "classes_", classes)
-        self.weights_ = pd.DataFrame(table, index=groups.index, columns=classes)
+        # Plain data, which skops can save; weights_ is the table view.
+        self._group_labels = index_state(groups.index)
+        self._weights = (table, classes)
         return self
+
+    @property
+    def weights_(self):
+        """The weight of each (group, class) cell, one row per group (a new view on each access)."""
+        check_is_fitted(self, "estimator_")
+        table, classes = self._weights
+        return pd.DataFrame(table, index=index_from_state(self._group_labels), columns=classes)
 
     def predict(self, X):
         """Predict with the reweighed classifier.
@@ -416,7 +428,8 @@ class GroupThresholdClassifier(
     thresholds_ : Series
         The threshold of each group (index: the groups seen at fit). A row is
         predicted ``classes_[1]`` when its score is at least its group's
-        threshold.
+        threshold. A view built on each access from the plain arrays the
+        classifier keeps (so that it can be saved with skops).
 
     target_rate_ : float
         The common selection rate (or true positive rate) aimed at.
@@ -546,9 +559,19 @@ class GroupThresholdClassifier(
             scores, positive, weights, groups, self.constraint
         )
         self.target_rate_ = target
-        self.thresholds_ = pd.Series(thresholds, index=groups.index, name="threshold")
+        # Plain data, which skops can save; thresholds_ is the Series view.
+        self._group_labels = index_state(groups.index)
+        self._thresholds = np.asarray(thresholds, dtype=np.float64)
         self.default_threshold_ = default
         return self
+
+    @property
+    def thresholds_(self):
+        """The threshold of each group seen at fit (a new view on each access)."""
+        check_is_fitted(self, "estimator_")
+        return pd.Series(
+            self._thresholds, index=index_from_state(self._group_labels), name="threshold"
+        )
 
     def _scores(self, X):
         est = self.estimator_
@@ -588,7 +611,7 @@ class GroupThresholdClassifier(
         check_is_fitted(self)
         frame = check_frame(self, X, reset=False)
         groups = self._groups(X, frame, sensitive_features)
-        where = self.thresholds_.index.get_indexer(groups.index)
+        where = index_from_state(self._group_labels).get_indexer(groups.index)
         unseen = np.flatnonzero(where < 0)
         if len(unseen):
             labels = [group_label(groups.index, i) for i in unseen]
@@ -600,7 +623,7 @@ class GroupThresholdClassifier(
             )
         table = np.where(
             where >= 0,
-            self.thresholds_.to_numpy()[np.maximum(where, 0)],
+            self._thresholds[np.maximum(where, 0)],
             self.default_threshold_,
         )
         scores = self._scores(_inner_X(X, frame))
