@@ -82,6 +82,7 @@ SHOWN = (
     "configspace",
     "fairlearn",
     "pandera",
+    "skops",
     "hypothesis",
     "pytest",
 )

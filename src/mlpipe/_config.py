@@ -4,12 +4,13 @@ import threading
 from contextlib import contextmanager
 from numbers import Integral
 
-from mlpipe.utils._sklearn_compat import Interval, validate_params
+from mlpipe.utils._sklearn_compat import Interval, StrOptions, validate_params
 
-_global_config = {
+_DEFAULTS = {
     "n_jobs": None,
     "numba_threads": None,
 }
+_global_config = _DEFAULTS.copy()
 _threadlocal = threading.local()
 
 
@@ -47,12 +48,22 @@ def get_config():
 
 
 # A number of jobs or threads: -1 (all cores), -2 (all but one) ... or a
-# positive count; 0 means nothing and is refused.
+# positive count; 0 means nothing and is refused. None leaves the setting as
+# it is (as in sklearn.set_config) and "default" resets it, the way
+# sklearn.set_config(transform_output="default") does.
 _N_THREADS = [
     Interval(Integral, None, -1, closed="right"),
     Interval(Integral, 1, None, closed="left"),
+    StrOptions({"default"}),
     None,
 ]
+
+
+def _update(config, **settings):
+    """Set the settings given (not None) in ``config``; "default" resets one."""
+    for name, value in settings.items():
+        if value is not None:
+            config[name] = _DEFAULTS[name] if value == "default" else value
 
 
 @validate_params(
@@ -63,20 +74,23 @@ def set_config(*, n_jobs=None, numba_threads=None):
     """Set the mlpipe configuration for the current thread.
 
     The values stay in force in this thread until the next call; other
-    threads keep their own configuration. Both parameters are always set, so
-    a parameter left out is reset to its default. Use :func:`config_context`
-    to change them only for a block of code.
+    threads keep their own configuration. As in :func:`sklearn.set_config`,
+    a parameter left out (``None``) leaves its setting unchanged; ``"default"``
+    resets it to its default. Use :func:`config_context` to change settings
+    only for a block of code.
 
     Parameters
     ----------
-    n_jobs : int, default=None
-        Default number of jobs for components that run in parallel (AutoML
-        candidate evaluation). ``None`` means 1 unless a component is told
-        otherwise; ``-1`` means all cores.
+    n_jobs : int or "default", default=None
+        Number of jobs of the components that run in parallel when they are
+        not given one themselves (AutoML candidate evaluation:
+        ``PipelineSearch(n_jobs=None)``); ``-1`` means all cores. Its
+        default (``"default"``) is 1 job. ``None`` leaves it unchanged.
 
-    numba_threads : int, default=None
+    numba_threads : int or "default", default=None
         Number of threads the numba kernels of :mod:`mlpipe.drift` may use.
-        ``None`` leaves numba's own default (all cores).
+        Its default (``"default"``) is numba's own (all cores). ``None``
+        leaves it unchanged.
 
     See Also
     --------
@@ -87,13 +101,14 @@ def set_config(*, n_jobs=None, numba_threads=None):
     --------
     >>> import mlpipe
     >>> mlpipe.set_config(n_jobs=2)
-    >>> mlpipe.get_config()["n_jobs"]
-    2
-    >>> mlpipe.set_config(n_jobs=None)
+    >>> mlpipe.set_config(numba_threads=1)  # n_jobs stays 2
+    >>> mlpipe.get_config()
+    {'n_jobs': 2, 'numba_threads': 1}
+    >>> mlpipe.set_config(n_jobs="default", numba_threads="default")
+    >>> mlpipe.get_config()
+    {'n_jobs': None, 'numba_threads': None}
     """
-    config = _get_threadlocal_config()
-    config["n_jobs"] = n_jobs
-    config["numba_threads"] = numba_threads
+    _update(_get_threadlocal_config(), n_jobs=n_jobs, numba_threads=numba_threads)
 
 
 @contextmanager
@@ -104,16 +119,17 @@ def set_config(*, n_jobs=None, numba_threads=None):
 def config_context(*, n_jobs=None, numba_threads=None):
     """Temporarily change the mlpipe configuration within a ``with`` block.
 
-    On entry, both settings are set with :func:`set_config` (a parameter left
-    out takes its default for the block); on exit, even through an exception,
-    the configuration of the thread is restored to what it was before.
+    On entry, the settings given are set with :func:`set_config` (a
+    parameter left out, ``None``, keeps its current value in the block, as in
+    :func:`sklearn.config_context`); on exit, even through an exception, the
+    configuration of the thread is restored to what it was before.
 
     Parameters
     ----------
-    n_jobs : int, default=None
+    n_jobs : int or "default", default=None
         See :func:`set_config`.
 
-    numba_threads : int, default=None
+    numba_threads : int or "default", default=None
         See :func:`set_config`.
 
     Yields
@@ -135,7 +151,7 @@ def config_context(*, n_jobs=None, numba_threads=None):
     True
     """
     old = get_config()
-    set_config(n_jobs=n_jobs, numba_threads=numba_threads)
+    _update(_get_threadlocal_config(), n_jobs=n_jobs, numba_threads=numba_threads)
     try:
         yield
     finally:

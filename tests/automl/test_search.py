@@ -175,7 +175,11 @@ def test_fairness_objective(credit):
     X_train, _, y_train, _ = credit
     search = PipelineSearch(
         **TINY,
-        fairness={"metric": "demographic_parity_difference", "sensitive_feature": "sex"},
+        fairness={
+            "metric": "demographic_parity_difference",
+            "sensitive_feature": "sex",
+            "pos_label": "good",
+        },
     ).fit(X_train, y_train)
     assert "demographic_parity_difference" in search.objective_names_
     values = search.results_["demographic_parity_difference"].dropna()
@@ -183,7 +187,7 @@ def test_fairness_objective(credit):
     # The objective is the metric of cross-validated predictions: recompute it
     # for the refitted best pipeline on its training data as a sanity bound.
     dpd = demographic_parity_difference(
-        y_train, search.predict(X_train), sensitive_features=X_train["sex"]
+        y_train, search.predict(X_train), sensitive_features=X_train["sex"], pos_label="good"
     )
     assert 0 <= dpd <= 1
     with pytest.raises(ValueError, match="must be a column"):

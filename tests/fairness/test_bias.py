@@ -111,7 +111,9 @@ def test_bad_input(credit):
         check_bias(X.iloc[:0], sensitive_features="sex")
     with pytest.raises(ValueError, match=r"\['gender'\] are not columns of X"):
         check_bias(X, y, sensitive_features=["gender"])
-    with pytest.raises(ValueError, match="pos_label='good' is not one of the labels"):
+    with pytest.raises(
+        ValueError, match=r"pos_label='good' is not a valid label\. It should be one of \[0, 1\]"
+    ):
         check_bias(X, y, sensitive_features="sex", pos_label="good")
     with pytest.raises(ValueError, match="kind must be"):
         check_bias(X, y, sensitive_features="sex").to_frame("all")

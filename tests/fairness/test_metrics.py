@@ -253,7 +253,10 @@ def test_string_labels_with_pos_label():
         names[y_true], names[y_pred], sensitive_features=sf, pos_label="good"
     )
     assert_allclose(ours, fl.equal_opportunity_difference(y_true, y_pred, sensitive_features=sf))
-    with pytest.raises(ValueError, match="pos_label=1 is not one of the labels"):
+    with pytest.raises(
+        ValueError,
+        match=r"pos_label=1 is not a valid label\. It should be one of \['bad', 'good'\]",
+    ):
         mf.equal_opportunity_difference(names[y_true], names[y_pred], sensitive_features=sf)
 
 

@@ -160,16 +160,16 @@ def test_metadata_routing_in_pipeline_and_grid_search(cls):
     with sklearn.config_context(enable_metadata_routing=True):
         step = cls(estimator=_model()).set_fit_request(sensitive_features=True)
         if cls is GroupThresholdClassifier:
+            # It needs the groups at predict and score too (score routes them).
             step = step.set_predict_request(sensitive_features=True)
+            step = step.set_score_request(sensitive_features=True)
         pipe = Pipeline([("fair", step)]).fit(X, y, sensitive_features=X["group"])
         kwargs = {"sensitive_features": X["group"]} if cls is GroupThresholdClassifier else {}
         assert_array_equal(pipe.predict(X, **kwargs), reference.predict(X))
-        if cls is ReweighingClassifier:
-            # (GroupThresholdClassifier needs the groups at predict too, which
-            # scorers do not route: in a search give it a column name.)
-            search = GridSearchCV(step, {"estimator__logisticregression__C": [0.1, 1.0]}, cv=3)
-            search.fit(X, y, sensitive_features=X["group"])
-            assert search.best_params_["estimator__logisticregression__C"] in (0.1, 1.0)
+        search = GridSearchCV(step, {"estimator__logisticregression__C": [0.1, 1.0]}, cv=3)
+        search.fit(X, y, sensitive_features=X["group"])
+        assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+        assert search.best_params_["estimator__logisticregression__C"] in (0.1, 1.0)
     # By column name, no routing is needed at all.
     search = GridSearchCV(
         cls(estimator=_model(), sensitive_feature="group"),

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from joblib import effective_n_jobs
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, check_scoring, get_scorer, r2_score
@@ -17,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from threadpoolctl import threadpool_limits
 
+from mlpipe._config import get_config as get_mlpipe_config
 from mlpipe.automl._evaluation import (
     CandidateObjectives,
     Folds,
@@ -35,6 +37,7 @@ from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._optional import import_optional
+from mlpipe.utils._plain import frame_from_state, frame_state
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -151,11 +154,16 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         ``metric`` is the name of a difference metric of
         :mod:`mlpipe.fairness` or a callable
         ``metric(y_true, y_pred, *, sensitive_features)``, and
-        ``sensitive_feature`` a column of ``X``.
+        ``sensitive_feature`` a column of ``X``. An optional ``pos_label``
+        (the favourable label, passed to the metric) is needed for text
+        labels: a ``pos_label`` that is not one of the labels of ``y``
+        raises at ``fit``.
 
-    n_jobs : int, default=1
-        Candidates evaluated at once (dask workers). Ignored when ``client``
-        is given.
+    n_jobs : int, default=None
+        Candidates evaluated at once (dask workers); ``-1`` means one per
+        core. ``None`` takes ``mlpipe.get_config()["n_jobs"]`` (set with
+        :func:`mlpipe.set_config`), which is 1 unless set. Ignored when
+        ``client`` is given.
 
     processes : bool, default=False
         With ``n_jobs > 1``, run the dask workers as processes rather than
@@ -241,7 +249,11 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         "early_stop": [Interval(Integral, 1, None, closed="left"), None],
         "complexity_objective": ["boolean"],
         "fairness": [dict, None],
-        "n_jobs": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "processes": ["boolean"],
         "client": [HasMethods(["submit"]), None],
         "memory": [str, None],
@@ -269,7 +281,7 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         early_stop=None,
         complexity_objective=True,
         fairness=None,
-        n_jobs=1,
+        n_jobs=None,
         processes=False,
         client=None,
         memory=None,
@@ -334,13 +346,13 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             return get_scorer("roc_auc" if n_classes == 2 else "roc_auc_ovr")
         return get_scorer("neg_mean_squared_error")
 
-    def _fairness_scorer(self, X):
+    def _fairness_scorer(self, X, y):
         spec = dict(self.fairness)
-        unknown = set(spec) - {"metric", "sensitive_feature"}
+        unknown = set(spec) - {"metric", "sensitive_feature", "pos_label"}
         if unknown or "sensitive_feature" not in spec:
             raise ValueError(
-                "fairness takes {'metric': ..., 'sensitive_feature': <column>}; "
-                f"got keys {sorted(spec)}."
+                "fairness takes {'metric': ..., 'sensitive_feature': <column>, "
+                f"'pos_label': <favourable label, optional>}}; got keys {sorted(spec)}."
             )
         column = spec["sensitive_feature"]
         if not isinstance(X, pd.DataFrame) or column not in X.columns:
@@ -359,7 +371,19 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
                     "'equalized_odds_difference', or pass a callable."
                 )
             metric = getattr(fairness_module, metric)
-        return _FairnessScorer(metric, column)
+        kwargs = {"pos_label": spec["pos_label"]} if "pos_label" in spec else {}
+        try:
+            # Once on y itself, so that a label the metric cannot measure (the
+            # default pos_label=1 with text labels) fails here, by name, and
+            # not in every candidate of the search.
+            metric(y, y, sensitive_features=X[column], **kwargs)
+        except ValueError as exc:
+            raise ValueError(
+                f"the fairness objective cannot be computed on y: {exc} In "
+                "PipelineSearch, the fairness dict takes it: "
+                "fairness={..., 'pos_label': <label>}."
+            ) from exc
+        return _FairnessScorer(metric, column, kwargs)
 
     # -- fit ------------------------------------------------------------------
 
@@ -447,7 +471,7 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             names.append("complexity_scorer")
             weights.append(-1.0)
         if self.fairness is not None:
-            fairness = self._fairness_scorer(X)
+            fairness = self._fairness_scorer(X, y)
             others.append(fairness)
             names.append(fairness.__name__)
             weights.append(-1.0)
@@ -466,6 +490,7 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             score_params,
         )
 
+        n_jobs = self._n_jobs()
         start = time.perf_counter()
         with contextlib.ExitStack() as stack:
             # What TPOTEstimator sets (globally, at construction) for its
@@ -489,7 +514,7 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             client = (
                 self.client
                 if self.client is not None
-                else stack.enter_context(_local_client(self.n_jobs, self.processes))
+                else stack.enter_context(_local_client(n_jobs, self.processes))
             )
             rng = np.random.default_rng(self._seed())
             evolver = tpot.evolvers.BaseEvolver(
@@ -515,7 +540,7 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
                 # limit: capping it at a tenth of the budget keeps that within 10%.
                 max_eval_time_mins=min(self.max_eval_time_mins, self.max_time_mins / 10),
                 early_stop=self.early_stop,
-                n_jobs=self.n_jobs,
+                n_jobs=n_jobs,
                 client=client,
                 verbose=self.verbose,
                 rng=rng,
@@ -610,6 +635,31 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
             .add(scorer=scorer, method_mapping=MethodMapping().add(caller="fit", callee="score"))
             .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
         )
+
+    # The tables of the search are DataFrames, which skops cannot save: a
+    # saved search keeps them as plain data.
+    _TABLES = ("results_", "pareto_front_")
+
+    def __getstate__(self):
+        # A copy: object.__getstate__ returns the __dict__ itself.
+        state = dict(super().__getstate__())
+        for name in self._TABLES:
+            if isinstance(state.get(name), pd.DataFrame):
+                state[name] = frame_state(state[name])
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for name in self._TABLES:
+            if isinstance(state.get(name), dict):
+                state[name] = frame_from_state(state[name])
+        super().__setstate__(state)
+
+    def _n_jobs(self):
+        """The number of workers: ``n_jobs``, else mlpipe's ``n_jobs`` setting
+        (1 when unset); negative counts from the number of cores."""
+        n_jobs = get_mlpipe_config()["n_jobs"] if self.n_jobs is None else self.n_jobs
+        return 1 if n_jobs is None else effective_n_jobs(n_jobs)
 
     def _seed(self):
         """The seed handed to TPOT and the learners (None stays None)."""
@@ -831,13 +881,15 @@ class _FairnessScorer:
     a fold, across the groups of one column of ``X``. A class (not a closure)
     so that dask can send it to worker processes."""
 
-    def __init__(self, metric, column):
+    def __init__(self, metric, column, kwargs):
         self.metric = metric
         self.column = column
+        self.kwargs = kwargs
         self.__name__ = getattr(metric, "__name__", "fairness")
 
     def __call__(self, estimator, X, y):
-        return float(self.metric(y, estimator.predict(X), sensitive_features=X[self.column]))
+        predicted = estimator.predict(X)
+        return float(self.metric(y, predicted, sensitive_features=X[self.column], **self.kwargs))
 
 
 def _check_y(y, n_samples):

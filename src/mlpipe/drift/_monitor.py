@@ -4,12 +4,14 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detectors import DriftDetector
 from mlpipe.exceptions import DriftWarning
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._monitoring import monitoring_suspended
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -21,8 +23,9 @@ from mlpipe.utils._sklearn_compat import (
 class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Check every batch a pipeline transforms against the training data.
 
-    A pass-through step: ``transform`` returns its input unchanged (the very
-    same object) after comparing it with the reference learned at ``fit``.
+    A pass-through step: ``transform`` returns its input unchanged (a
+    DataFrame as a shallow copy sharing its data) after comparing it with the
+    reference learned at ``fit``.
     Each comparison's :class:`DriftReport` is appended to ``history_``;
     when a batch drifted, a :class:`~mlpipe.exceptions.DriftWarning` is
     issued and every callback is called with the report (for example, to
@@ -34,7 +37,9 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         model = make_pipeline(DriftMonitor(callbacks=[retrain]), imputer, clf)
 
     ``fit`` (and ``fit_transform``) learn the reference and do not check the
-    training data against itself.
+    training data against itself. Batches that are not production traffic,
+    such as the rows :func:`mlpipe.explain.explain` sends through the
+    pipeline, are passed on without being checked or recorded.
 
     Parameters
     ----------
@@ -84,7 +89,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     >>> alerts = []
     >>> monitor = DriftMonitor(callbacks=[alerts.append], warn=False).fit(X_ref)
     >>> batch = make_credit_batch().X
-    >>> monitor.transform(batch) is batch
+    >>> monitor.transform(batch).equals(batch)
     True
     >>> len(monitor.history_), alerts[0].drifted_features[:2]
     (1, ['duration', 'age'])
@@ -156,10 +161,13 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         Returns
         -------
         X : the input, unchanged
-            The same object when it is an array or a DataFrame (a list of
-            rows comes back as an ndarray).
+            An array as the same object, a DataFrame as a new frame sharing
+            its data (so that ``set_output`` naming the output's columns
+            cannot rename the caller's frame), a list of rows as an ndarray.
         """
         check_is_fitted(self, "detector_")
+        if monitoring_suspended():
+            return _passed(X)
         report = self.detector_.detect(X)
         self.history_.append(report)
         if self.max_history is not None and len(self.history_) > self.max_history:
@@ -174,9 +182,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
                 )
             for callback in self._callbacks_:
                 callback(report)
-        # Tables (ndarray, DataFrame, polars...) pass as the same object; a
-        # plain list of rows becomes the array it stands for.
-        return X if hasattr(X, "shape") else np.asarray(X)
+        return _passed(X)
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit on ``X`` and return it unchanged.
@@ -198,14 +204,25 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         Returns
         -------
         X_out : {ndarray, DataFrame}
-            ``X`` itself when it has a ``shape`` (an ndarray, a DataFrame);
-            other array-likes (a list of rows) as an ndarray.
+            ``X`` as :meth:`transform` returns it.
         """
         self.fit(X, y)
-        return X if hasattr(X, "shape") else np.asarray(X)
+        return _passed(X)
 
     @property
     def last_report_(self):
         """The report of the latest batch (None before any)."""
         check_is_fitted(self, "detector_")
         return self.history_[-1] if self.history_ else None
+
+
+def _passed(X):
+    """``X`` as the monitor passes it on."""
+    if isinstance(X, pd.DataFrame):
+        # A new frame sharing the data: set_output(transform="pandas") sets
+        # the columns of what transform returns, and must not rename the
+        # caller's frame.
+        return X.copy(deep=False)
+    # Other tables (ndarray, polars...) pass as the same object; a plain list
+    # of rows becomes the array it stands for.
+    return X if hasattr(X, "shape") else np.asarray(X)

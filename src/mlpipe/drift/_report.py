@@ -134,6 +134,16 @@ class DriftReport(Report):
         self.drift_share = drift_share
         self.distributions = {} if distributions is None else distributions
 
+    def __getstate__(self):
+        # Once read, the rows are a DataFrame, which skops cannot persist: a
+        # saved report (in a DriftMonitor's history_) keeps them as columns.
+        state = self.__dict__.copy()
+        if isinstance(self._results, pd.DataFrame):
+            state["_results"] = {
+                name: _plain_column(self._results[name]) for name in self._results.columns
+            }
+        return state
+
     @property
     def results(self):
         """The rows, as :meth:`to_frame` returns them (not a copy)."""
@@ -402,6 +412,11 @@ def missing_rows(ref, X, settings, known=None):
             }
         )
     return rows
+
+
+def _plain_column(series):
+    values = series.to_numpy()
+    return values.tolist() if values.dtype == object else values
 
 
 def build_report(rows, settings, n_reference, n_batch, distributions):

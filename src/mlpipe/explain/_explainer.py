@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from mlpipe.explain._explanation import Explanation, reason_codes_of
 from mlpipe.explain._folding import FoldingError, fold_values, source_columns
 from mlpipe.utils._dataframe import as_frame
+from mlpipe.utils._monitoring import suspended
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._scalar import python_scalar
 from mlpipe.utils._sklearn_compat import (
@@ -383,8 +384,20 @@ class PipelineExplainer:
         explanation : Explanation
             SHAP values per raw column; values plus base value equal the
             model's output on every row (checked).
+
+        Notes
+        -----
+        The background and the perturbed rows the explainer runs through
+        the pipeline are not production traffic: a
+        :class:`~mlpipe.drift.DriftMonitor` in it records none of them and
+        calls no callback, and a :class:`~mlpipe.validation.SchemaValidator`
+        checks them but keeps its ``last_report_``.
         """
         frame = self._check_X(X)
+        with suspended():
+            return self._explain(frame)
+
+    def _explain(self, frame):
         if self.method_ in ("tree", "linear"):
             try:
                 values, base, expected = self._explain_transformed(frame)

@@ -341,10 +341,11 @@ def audit_fairness(
         Where column names in ``sensitive_features`` are looked up.
 
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+        Sample weights: finite and non-negative (a ValueError otherwise).
 
     pos_label : int, float, bool or str, default=1
-        The favourable label (a loan granted).
+        The favourable label (a loan granted); it must be one of the labels
+        (a ValueError otherwise, as in scikit-learn's metrics).
 
     n_boot : int, default=500
         Bootstrap replicates for the intervals; 0 skips them (NaN bounds).

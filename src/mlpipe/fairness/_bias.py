@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from mlpipe._report import Report
 from mlpipe.fairness._groups import group_label, make_groups, sensitive_columns
-from mlpipe.fairness._metrics import LABEL, SENSITIVE_FEATURES, _as_1d
+from mlpipe.fairness._metrics import LABEL, SENSITIVE_FEATURES, _as_1d, check_pos_label
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, NUMERIC, as_frame, column_kind
 from mlpipe.utils._sklearn_compat import Interval, validate_params
 
@@ -161,7 +161,9 @@ class BiasReport(Report):
 
 @validate_params(
     {
-        "X": ["array-like"],
+        # A sparse X passes validation to be refused by as_frame, which
+        # says what to do with it.
+        "X": ["array-like", "sparse matrix"],
         "y": ["array-like", None],
         "sensitive_features": SENSITIVE_FEATURES,
         "pos_label": LABEL,
@@ -203,7 +205,8 @@ def check_bias(
     ----------
     X : {array-like, DataFrame} of shape (n_samples, n_features)
         The features; every column other than the sensitive ones is checked
-        as a proxy.
+        as a proxy. Column names must be unique; a sparse matrix raises a
+        TypeError (the checks need each column's dtype: densify it first).
 
     y : array-like of shape (n_samples,), default=None
         The labels; without them the base rate and class checks are skipped.
@@ -213,7 +216,8 @@ def check_bias(
         proxy check) or arrays.
 
     pos_label : int, float, bool or str, default=1
-        The favourable label.
+        The favourable label; it must be one of the labels of ``y`` (a
+        ValueError otherwise, as in scikit-learn's metrics).
 
     min_group_size : int, default=30
         A group with fewer rows is flagged as under-represented.
@@ -310,12 +314,8 @@ def check_bias(
             raise ValueError(f"y has {len(y)} value(s) but X has {n} rows.")
         if pd.isna(pd.Series(y)).any():
             raise ValueError("y has missing values; a label is needed for every row.")
+        check_pos_label(pos_label, y)
         positive = y == pos_label
-        if not positive.any() and len(np.unique(y)) == 2:
-            raise ValueError(
-                f"pos_label={pos_label!r} is not one of the labels "
-                f"{sorted(map(str, np.unique(y)))}; pass the favourable label."
-            )
         rates = np.bincount(groups.codes, weights=positive, minlength=groups.n_groups) / size
         table["base_rate"] = rates
         with np.errstate(invalid="ignore", divide="ignore"):

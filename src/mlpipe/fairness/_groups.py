@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from mlpipe.utils._dataframe import describe_columns
 
@@ -76,8 +77,27 @@ def sensitive_columns(sensitive_features, X=None):
                 f"sensitive feature column(s) {missing} are not columns of X; its "
                 f"columns are {describe_columns(X.columns, 10)}."
             )
+        repeated = [c for c in names if (X.columns == c).sum() > 1]
+        if repeated:
+            raise ValueError(
+                f"sensitive feature column(s) {describe_columns(repeated)} name several "
+                "columns of X (duplicate column names), so the groups are ambiguous. "
+                "Rename or drop the copies."
+            )
         return [(c, X[c]) for c in names]
+    if sparse.issparse(sensitive_features):
+        raise TypeError(
+            "sensitive_features is a sparse matrix; group labels must be dense: "
+            "convert it first, e.g. sensitive_features.toarray()."
+        )
     if isinstance(sensitive_features, pd.DataFrame):
+        if sensitive_features.columns.has_duplicates:
+            repeated = sensitive_features.columns[sensitive_features.columns.duplicated()]
+            raise ValueError(
+                f"sensitive_features has duplicate column names "
+                f"{describe_columns(repeated.unique())}; each sensitive feature needs its "
+                "own name. Rename or drop the copies."
+            )
         return [(str(c), sensitive_features[c]) for c in sensitive_features.columns]
     if isinstance(sensitive_features, dict):
         return [(str(k), v) for k, v in sensitive_features.items()]

@@ -12,9 +12,12 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
+from scipy import sparse
 
 from mlpipe._report import Report
 from mlpipe.fairness._groups import group_label, make_groups
+from mlpipe.utils._scalar import python_scalar
 from mlpipe.utils._sklearn_compat import StrOptions, validate_params
 
 _METHODS = ("between_groups", "to_overall")
@@ -62,6 +65,8 @@ _BINARY_METRICS = {
     "false_negative_rate",
     "precision",
 }
+# Those that depend on pos_label.
+_POS_LABEL_METRICS = _BINARY_METRICS | {"selection_rate", "base_rate"}
 DEFAULT_METRICS = (
     "count",
     "selection_rate",
@@ -72,6 +77,11 @@ DEFAULT_METRICS = (
 
 
 def _as_1d(values, what):
+    if sparse.issparse(values):
+        raise TypeError(
+            f"{what} is a sparse {type(values).__name__}; mlpipe.fairness needs dense "
+            f"1-D values. Convert it first, e.g. np.asarray({what}.todense()).ravel()."
+        )
     if hasattr(values, "to_numpy"):
         values = values.to_numpy()
     values = np.asarray(values)
@@ -82,11 +92,90 @@ def _as_1d(values, what):
     return values
 
 
-def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=False):
+def check_weights(sample_weight, n_samples, *, of="y_true"):
+    """``sample_weight`` as float64 weights, checked as scikit-learn's
+    ``_check_sample_weight`` checks them: numeric, 1-D, one per sample,
+    finite and non-negative. None gives ones.
+
+    A NaN weight would drop its row from every sum (and a group whose weights
+    are all NaN from the comparison), a negative one makes a rate such as 1.5:
+    both are refused, with the count and the first position.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, pd.Series) and ptypes.is_numeric_dtype(sample_weight.dtype):
+        sample_weight = sample_weight.to_numpy(dtype="float64", na_value=np.nan)
+    weights = _as_1d(sample_weight, "sample_weight")
+    if weights.dtype.kind not in "biuf":
+        try:
+            weights = weights.astype("float64")
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"sample_weight must be numeric, got dtype {weights.dtype} "
+                f"(e.g. {weights[:3].tolist()})."
+            ) from None
+    weights = weights.astype("float64")
+    if len(weights) != n_samples:
+        raise ValueError(f"sample_weight has {len(weights)} value(s) but {of} has {n_samples}.")
+    for bad, what in ((~np.isfinite(weights), "NaN or infinite"), (weights < 0, "negative")):
+        where = np.flatnonzero(bad)
+        if len(where):
+            raise ValueError(
+                f"sample_weight must be finite and non-negative, but {len(where)} "
+                f"value(s) are {what} (first at position {where[0]}: "
+                f"{weights[where[0]]!r}). A weight is the importance of a row: fix or "
+                "drop these rows, rates are not computed from such weights."
+            )
+    return weights
+
+
+def _is_text(value):
+    return isinstance(value, str | bytes)
+
+
+def present_labels(*arrays):
+    """The distinct non-missing labels of the arrays together, sorted."""
+    uniques = [pd.unique(a) for a in arrays]
+    labels = pd.unique(np.concatenate([np.asarray(u, dtype=object) for u in uniques]))
+    labels = [python_scalar(v) for v in labels if not pd.isna(v)]
+    try:
+        return sorted(labels)
+    except TypeError:
+        return sorted(labels, key=repr)
+
+
+def check_pos_label(pos_label, *arrays):
+    """Raise a ValueError when ``pos_label`` is not one of the labels.
+
+    As scikit-learn's binary metrics do (``_check_set_wise_labels``): with two
+    labels or more, ``pos_label`` must be one of them. With a single label,
+    ``pos_label`` may be absent (a group without favourable outcome), but not
+    of another kind: a number among text labels (the default ``pos_label=1``
+    with ``"good"``/``"bad"``) would measure nothing.
+    """
+    labels = present_labels(*arrays)
+    if not labels or pos_label in labels:
+        return
+    hint = "; pass the favourable label as pos_label."
+    if len(labels) >= 2:
+        raise ValueError(
+            f"pos_label={pos_label!r} is not a valid label. It should be one of {labels}{hint}"
+        )
+    if _is_text(pos_label) != _is_text(labels[0]):
+        kind = "text" if _is_text(labels[0]) else "not text"
+        raise ValueError(
+            f"pos_label={pos_label!r} is not a valid label: the only label, "
+            f"{labels[0]!r}, is {kind}{hint}"
+        )
+
+
+def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=False, rates=True):
     """Return ``y_true, y_pred, weights`` as 1-D arrays of equal length.
 
-    With ``binary=True`` the labels (of both together) must be at most two
-    and, when two, include ``pos_label``.
+    ``pos_label`` must be one of the labels of ``y_true`` and ``y_pred`` (see
+    :func:`check_pos_label`) unless ``rates=False`` (no metric asked for
+    depends on it). With ``binary=True`` the labels (of both together) must
+    be at most two. The weights are checked by :func:`check_weights`.
     """
     y_true = _as_1d(y_true, "y_true")
     y_pred = _as_1d(y_pred, "y_pred")
@@ -94,26 +183,16 @@ def check_targets(y_true, y_pred, sample_weight=None, *, pos_label=1, binary=Fal
         raise ValueError(
             f"y_true and y_pred have different lengths: {len(y_true)} and {len(y_pred)}."
         )
-    if sample_weight is None:
-        weights = np.ones(len(y_true))
-    else:
-        weights = _as_1d(sample_weight, "sample_weight").astype("float64")
-        if len(weights) != len(y_true):
-            raise ValueError(
-                f"sample_weight has {len(weights)} value(s) but y_true has {len(y_true)}."
-            )
+    weights = check_weights(sample_weight, len(y_true))
     if binary:
-        labels = pd.unique(np.concatenate([y_true.astype(object), y_pred.astype(object)]))
+        labels = present_labels(y_true, y_pred)
         if len(labels) > 2:
             raise ValueError(
                 "true and false positive rates need binary labels, but y_true and "
-                f"y_pred hold {len(labels)} distinct values: {sorted(map(str, labels))[:5]}."
+                f"y_pred hold {len(labels)} distinct values: {labels[:5]}."
             )
-        if len(labels) == 2 and pos_label not in set(labels.tolist()):
-            raise ValueError(
-                f"pos_label={pos_label!r} is not one of the labels "
-                f"{sorted(map(str, labels))}; pass the favourable label as pos_label."
-            )
+    if rates or binary:
+        check_pos_label(pos_label, y_true, y_pred)
     return y_true, y_pred, weights
 
 
@@ -249,10 +328,13 @@ def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
         Predicted labels.
 
     pos_label : int, float, bool or str, default=1
-        The favourable label (a loan granted).
+        The favourable label (a loan granted). With two labels or more in
+        ``y_pred``, it must be one of them; it may be absent from a single
+        label of its own kind (nothing selected). Otherwise a ValueError is
+        raised, as scikit-learn's metrics do.
 
     sample_weight : array-like of shape (n_samples,) or float, default=None
-        Sample weights.
+        Sample weights: finite and non-negative (a ValueError otherwise).
 
     Returns
     -------
@@ -276,15 +358,10 @@ def selection_rate(y_true, y_pred, *, pos_label=1, sample_weight=None):
     y_pred = _as_1d(_one_sample_if_scalar(y_pred), "y_pred")
     if len(y_pred) == 0:
         raise ValueError("Empty y_pred passed to selection_rate: there is nothing to rate.")
-    if sample_weight is None:
-        weights = np.ones(len(y_pred))
-    else:
-        weights = _as_1d(_one_sample_if_scalar(sample_weight), "sample_weight")
-        weights = weights.astype("float64")
-        if len(weights) != len(y_pred):
-            raise ValueError(
-                f"sample_weight has {len(weights)} value(s) but y_pred has {len(y_pred)}."
-            )
+    if sample_weight is not None:
+        sample_weight = _one_sample_if_scalar(sample_weight)
+    weights = check_weights(sample_weight, len(y_pred), of="y_pred")
+    check_pos_label(pos_label, y_pred)
     with np.errstate(invalid="ignore", divide="ignore"):
         return float(np.dot(y_pred == pos_label, weights) / weights.sum())
 
@@ -308,13 +385,15 @@ _SIGNATURE_DOC = """
         population (as :meth:`fairlearn.metrics.MetricFrame.difference`).
 
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+        Sample weights: finite and non-negative (a ValueError otherwise).
 """
 
 _SIGNATURE_DOC_END = """
     pos_label : int, float, bool or str, default=1
         The favourable label. It is an addition to fairlearn's signature,
-        whose labels must be 0/1 or -1/1.
+        whose labels must be 0/1 or -1/1. As in scikit-learn's metrics, a
+        ``pos_label`` that is not one of the labels raises a ValueError
+        (text labels need e.g. ``pos_label="good"``).
 
     X : DataFrame, default=None
         Where column names in ``sensitive_features`` are looked up.
@@ -681,10 +760,11 @@ def disparate_impact_ratio(
         aif360 does; the value may exceed 1.
 
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+        Sample weights: finite and non-negative (a ValueError otherwise).
 
     pos_label : int, float, bool or str, default=1
-        The favourable label.
+        The favourable label; it must be one of the labels (a ValueError
+        otherwise, as in scikit-learn's metrics).
 
     X : DataFrame, default=None
         Where column names in ``sensitive_features`` are looked up.
@@ -707,7 +787,7 @@ def disparate_impact_ratio(
     ...                        sensitive_features=sex, privileged_group="m")
     0.5
     """
-    y_true, y_pred, weights = check_targets(y_true, y_pred, sample_weight)
+    y_true, y_pred, weights = check_targets(y_true, y_pred, sample_weight, pos_label=pos_label)
     groups = make_groups(sensitive_features, len(y_true), X)
     cells = weighted_cells(groups.codes, groups.n_groups, y_true, y_pred, weights, pos_label)
     if privileged_group is None:
@@ -960,10 +1040,12 @@ def group_metrics(
         Where column names in ``sensitive_features`` are looked up.
 
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights, passed to callables as ``sample_weight=``.
+        Sample weights, finite and non-negative, passed to callables as
+        ``sample_weight=``.
 
     pos_label : scalar, default=1
-        The favourable label, for the built-in rates.
+        The favourable label, for the built-in rates; when one of them
+        depends on it, it must be one of the labels (a ValueError otherwise).
 
     Returns
     -------
@@ -991,9 +1073,14 @@ def group_metrics(
     0.5
     """
     items = _resolve_metrics(metrics)
-    binary = any(isinstance(m, str) and m in _BINARY_METRICS for _, m in items)
+    builtin = {m for _, m in items if isinstance(m, str)}
     y_true, y_pred, weights = check_targets(
-        y_true, y_pred, sample_weight, pos_label=pos_label, binary=binary
+        y_true,
+        y_pred,
+        sample_weight,
+        pos_label=pos_label,
+        binary=bool(builtin & _BINARY_METRICS),
+        rates=bool(builtin & _POS_LABEL_METRICS),
     )
     groups = make_groups(sensitive_features, len(y_true), X)
     by_group, overall = {}, {}

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_consistent_length, get_tags
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
@@ -18,8 +19,10 @@ from sklearn.utils.validation import column_or_1d, has_fit_parameter
 
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
+from mlpipe.fairness._metrics import check_weights
 from mlpipe.utils._dataframe import check_frame, describe_columns
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._plain import index_from_state, index_state
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
@@ -99,17 +102,7 @@ class _SensitiveMetaMixin(MlpipeEstimatorMixin):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         check_consistent_length(X_frame, y)
-        if sample_weight is None:
-            weights = np.ones(len(y))
-        else:
-            weights = np.asarray(sample_weight, dtype="float64")
-            if weights.ndim != 1 or len(weights) != len(y):
-                raise ValueError(
-                    f"sample_weight must be 1-D with {len(y)} values, got shape {weights.shape}."
-                )
-            if not np.all(np.isfinite(weights)) or (weights < 0).any():
-                raise ValueError("sample_weight must be finite and non-negative.")
-        return y, weights
+        return y, check_weights(sample_weight, len(y), of="y")
 
     def _inner_params(self, fit_params):
         if routing_enabled():
@@ -226,7 +219,9 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
 
     weights_ : DataFrame
         The weight of each (group, class) cell: one row per group, one
-        column per class. Cells without rows are NaN.
+        column per class. Cells without rows are NaN. A view built on each
+        access from the plain arrays the classifier keeps (so that it can be
+        saved with skops).
 
     classes_ : ndarray of shape (n_classes,)
         The class labels.
@@ -319,8 +314,17 @@ class ReweighingClassifier(_SensitiveMetaMixin, MetaEstimatorMixin, ClassifierMi
         self.estimator_ = clone(self._default_estimator())
         self._fit_inner(self.estimator_, _inner_X(X, frame), y, row_weights, params)
         self.classes_ = getattr(self.estimator_, "classes_", classes)
-        self.weights_ = pd.DataFrame(table, index=groups.index, columns=classes)
+        # Plain data, which skops can save; weights_ is the table view.
+        self._group_labels = index_state(groups.index)
+        self._weights = (table, classes)
         return self
+
+    @property
+    def weights_(self):
+        """The weight of each (group, class) cell, one row per group (a new view on each access)."""
+        check_is_fitted(self, "estimator_")
+        table, classes = self._weights
+        return pd.DataFrame(table, index=index_from_state(self._group_labels), columns=classes)
 
     def predict(self, X):
         """Predict with the reweighed classifier.
@@ -424,7 +428,8 @@ class GroupThresholdClassifier(
     thresholds_ : Series
         The threshold of each group (index: the groups seen at fit). A row is
         predicted ``classes_[1]`` when its score is at least its group's
-        threshold.
+        threshold. A view built on each access from the plain arrays the
+        classifier keeps (so that it can be saved with skops).
 
     target_rate_ : float
         The common selection rate (or true positive rate) aimed at.
@@ -554,9 +559,19 @@ class GroupThresholdClassifier(
             scores, positive, weights, groups, self.constraint
         )
         self.target_rate_ = target
-        self.thresholds_ = pd.Series(thresholds, index=groups.index, name="threshold")
+        # Plain data, which skops can save; thresholds_ is the Series view.
+        self._group_labels = index_state(groups.index)
+        self._thresholds = np.asarray(thresholds, dtype=np.float64)
         self.default_threshold_ = default
         return self
+
+    @property
+    def thresholds_(self):
+        """The threshold of each group seen at fit (a new view on each access)."""
+        check_is_fitted(self, "estimator_")
+        return pd.Series(
+            self._thresholds, index=index_from_state(self._group_labels), name="threshold"
+        )
 
     def _scores(self, X):
         est = self.estimator_
@@ -596,7 +611,7 @@ class GroupThresholdClassifier(
         check_is_fitted(self)
         frame = check_frame(self, X, reset=False)
         groups = self._groups(X, frame, sensitive_features)
-        where = self.thresholds_.index.get_indexer(groups.index)
+        where = index_from_state(self._group_labels).get_indexer(groups.index)
         unseen = np.flatnonzero(where < 0)
         if len(unseen):
             labels = [group_label(groups.index, i) for i in unseen]
@@ -608,18 +623,51 @@ class GroupThresholdClassifier(
             )
         table = np.where(
             where >= 0,
-            self.thresholds_.to_numpy()[np.maximum(where, 0)],
+            self._thresholds[np.maximum(where, 0)],
             self.default_threshold_,
         )
         scores = self._scores(_inner_X(X, frame))
         return np.where(scores >= table[groups.codes], self.classes_[1], self.classes_[0])
 
+    def score(self, X, y, *, sensitive_features=None, sample_weight=None):
+        """Return the accuracy of :meth:`predict` on ``X`` and ``y``.
+
+        ``ClassifierMixin.score`` calls ``predict(X)`` alone, which has no
+        groups unless ``sensitive_feature`` finds them in ``X``; this one
+        takes them, so that :class:`~sklearn.model_selection.GridSearchCV`
+        and :func:`~sklearn.model_selection.cross_val_score` can route them
+        to the test folds (``set_score_request(sensitive_features=True)``
+        under metadata routing).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,)
+            True labels of ``X``.
+
+        sensitive_features : array-like or DataFrame, default=None
+            The groups of the rows, when ``sensitive_feature`` is None.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            :func:`~sklearn.metrics.accuracy_score` of
+            ``predict(X, sensitive_features=sensitive_features)``.
+        """
+        y_pred = self.predict(X, sensitive_features=sensitive_features)
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+
     def get_metadata_routing(self):
         """Metadata routing of this meta-estimator.
 
-        It consumes ``sensitive_features`` (at fit and predict) and
-        ``sample_weight`` itself and routes any other fit parameter to
-        ``estimator``.
+        It consumes ``sensitive_features`` (at fit, predict and score) and
+        ``sample_weight`` (at fit and score) itself and routes any other fit
+        parameter to ``estimator``.
 
         Returns
         -------

@@ -117,6 +117,7 @@ def fill(series, value, mask=None):
     if not mask.any():
         return series
     dtype = series.dtype
+    value = _in_zone_of(value, dtype)
     if isinstance(dtype, pd.CategoricalDtype):
         needed = pd.unique(pd.Series(value).dropna()) if isinstance(value, pd.Series) else [value]
         new = [v for v in needed if v not in dtype.categories]
@@ -134,6 +135,23 @@ def fill(series, value, mask=None):
     except (TypeError, ValueError):
         with _no_silent_downcasting():
             return series.astype(object).fillna(value)
+
+
+def _in_zone_of(value, dtype):
+    """A datetime fill value, kept as a numpy datetime64 in UTC (see
+    :func:`mlpipe.utils._plain.plain_scalar`), in the zone of a zone-aware
+    column."""
+    if not isinstance(dtype, pd.DatetimeTZDtype):
+        return value
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).tz_localize("UTC").tz_convert(dtype.tz)
+    if (
+        isinstance(value, pd.Series)
+        and isinstance(value.dtype, np.dtype)
+        and value.dtype.kind == "M"
+    ):
+        return value.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
+    return value
 
 
 def _no_silent_downcasting():

@@ -22,6 +22,7 @@ from mlpipe.utils._dataframe import (
     to_array,
 )
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._plain import index_from_state, index_state, plain_scalar
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_is_fitted,
@@ -57,7 +58,9 @@ class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     ----------
     group_statistics_ : dict
         ``{column: Series}``, the statistic of each group (index: the groups
-        that had at least one observed value).
+        that had at least one observed value). A view built on each access
+        from the plain arrays the imputer keeps (so that it can be saved with
+        skops); changing it changes nothing.
 
     statistics_ : ndarray of shape (n_features_in_,), dtype=object
         The fallback (whole-column) statistic of each column; None for
@@ -168,7 +171,12 @@ class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         groups = X[self.by].to_numpy()
         positions = pd.Series(groups).groupby(groups, dropna=True, sort=True).indices
 
-        self.group_statistics_ = {}
+        # Kept as plain data (skops cannot save pandas objects): the groups
+        # as an index state, and per column the statistic of each group
+        # (None where the group had no observed value).
+        group_index = pd.Index(list(positions.keys()))
+        self._group_labels = index_state(group_index)
+        self._group_values = {}
         stats, empty, constants = [], [], {}
         for col in labels:
             if col not in self.kinds_:
@@ -185,18 +193,31 @@ class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
                 empty.append(col)
                 value = constants[col]
             stats.append(value)
-            per_group = {}
-            for group, rows in positions.items():
-                group_value = statistic(series.iloc[rows], kind, strategy, None)
-                if group_value is not None:
-                    per_group[group] = group_value
-            self.group_statistics_[col] = pd.Series(
-                list(per_group.values()), index=list(per_group.keys()), dtype=object
-            )
+            values = np.empty(len(positions), dtype=object)
+            values[:] = [
+                statistic(series.iloc[rows], kind, strategy, None) for rows in positions.values()
+            ]
+            if kind == DATETIME:
+                values[:] = [plain_scalar(v) for v in values]
+            self._group_values[col] = values
         warn_empty(self, empty, constants)
         self.statistics_ = np.empty(len(stats), dtype=object)
-        self.statistics_[:] = stats
+        self.statistics_[:] = [
+            plain_scalar(v) if self.kinds_.get(c) == DATETIME else v
+            for c, v in zip(labels, stats, strict=True)
+        ]
         return self
+
+    @property
+    def group_statistics_(self):
+        """The statistic of each group, ``{column: Series}`` (a new view on each access)."""
+        check_is_fitted(self, "statistics_")
+        groups = index_from_state(self._group_labels)
+        out = {}
+        for col, values in self._group_values.items():
+            seen = np.array([v is not None for v in values], dtype=bool)
+            out[col] = pd.Series(values[seen], index=groups[seen], dtype=object)
+        return out
 
     def transform(self, X):
         """Fill the missing values of ``X`` from its rows' groups.
@@ -219,13 +240,14 @@ class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         check_kinds(self, X, self.kinds_)
         groups = pd.Series(X[self.by_].to_numpy(), index=X.index)
         data = {}
+        tables = self.group_statistics_
         for col, fallback in zip(X.columns, self.statistics_, strict=True):
             series = X[col]
             mask = series.isna()
             if col not in self.kinds_ or not mask.any():
                 data[col] = series
                 continue
-            table = self.group_statistics_[col]
+            table = tables[col]
             values = groups[mask].map(table.to_dict()) if len(table) else groups[mask].map({})
             values = values.astype(object).where(values.notna(), fallback)
             data[col] = fill(series, _infer(values), mask)

@@ -24,6 +24,7 @@ from mlpipe.utils._dataframe import (
     to_array,
 )
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._plain import plain_scalar
 from mlpipe.utils._sklearn_compat import (
     StrOptions,
     check_feature_names_in,
@@ -208,7 +209,11 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
             stats.append(value)
         warn_empty(self, empty, constants)
         self.statistics_ = np.empty(len(stats), dtype=object)
-        self.statistics_[:] = stats
+        # A datetime statistic is kept as numpy's datetime64, which skops can save.
+        self.statistics_[:] = [
+            plain_scalar(v) if self.kinds_[c] == DATETIME else v
+            for c, v in zip(columns, stats, strict=True)
+        ]
 
         had_missing = X.isna().any(axis=0).to_numpy()
         if self.add_indicator == "all":

@@ -12,7 +12,7 @@ from sklearn.metrics import balanced_accuracy_score, r2_score
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from mlpipe._report import Report
-from mlpipe.utils._dataframe import CATEGORICAL, NUMERIC, column_kind
+from mlpipe.utils._dataframe import CATEGORICAL, NUMERIC, as_frame, column_kind
 from mlpipe.utils._scalar import python_scalar
 from mlpipe.utils._sklearn_compat import Interval, validate_params
 
@@ -181,9 +181,12 @@ class DataQualityReport(Report):
         return ax
 
 
-def _split_target(df, target, where="df"):
+def _split_target(df, target, where="df", caller="check_data_quality"):
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{where} must be a pandas DataFrame, got {type(df).__name__}.")
+    # The shared input layer names repeated column labels (which would make
+    # df[name] a frame) and complex columns before any check runs.
+    df = as_frame(df, caller=caller, what=where)
     if target is None:
         return df, None
     if isinstance(target, str | int) and not isinstance(target, bool):
@@ -288,6 +291,12 @@ def check_data_quality(
     -------
     report : DataQualityReport
         The findings, most severe first.
+
+    Raises
+    ------
+    ValueError
+        When ``df`` has repeated column names (each column is checked by
+        name) or complex columns.
 
     See Also
     --------
@@ -501,7 +510,10 @@ def check_leakage(train, test, target=None, *, threshold=0.95):
 
     - ``shared_rows`` (error): test rows whose feature values all equal those
       of a training row; a model scored on them is scored on what it has
-      seen.
+      seen. Values are compared, not their dtypes or text: ``1`` equals
+      ``1.0`` (an integer column that became float in one split), a
+      category equals the same string, and a missing value matches a
+      missing value, as :meth:`pandas.DataFrame.duplicated` counts them.
     - ``target_leak`` (error): a feature that alone predicts the target on
       the test split almost perfectly (a score of at least ``threshold``),
       as a feature computed from the target or recorded after it would. Each
@@ -527,6 +539,13 @@ def check_leakage(train, test, target=None, *, threshold=0.95):
     report : DataQualityReport
         The findings; ``n_rows`` is the size of the test split.
 
+    Raises
+    ------
+    ValueError
+        When a split has repeated column names or complex columns, when the
+        two splits have different feature columns, or when there is no
+        feature column at all.
+
     See Also
     --------
     check_data_quality : Checks of one frame before training.
@@ -549,8 +568,14 @@ def check_leakage(train, test, target=None, *, threshold=0.95):
                     f"target {target!r} is not a column of {where}; its columns "
                     f"are {list(frame.columns)[:10]}."
                 )
-    X_train, y_train = _split_target(train, target, "train")
-    X_test, y_test = _split_target(test, target, "test")
+    X_train, y_train = _split_target(train, target, "train", "check_leakage")
+    X_test, y_test = _split_target(test, target, "test", "check_leakage")
+    if X_train.shape[1] == 0:
+        raise ValueError(
+            f"check_leakage needs at least one feature column, but train has none"
+            f"{' besides the target ' + repr(target) if target is not None else ''} "
+            f"(shape={train.shape}): there are no feature values to compare."
+        )
     missing = [c for c in X_train.columns if c not in X_test.columns]
     extra = [c for c in X_test.columns if c not in X_train.columns]
     if missing or extra:
@@ -582,16 +607,57 @@ def check_leakage(train, test, target=None, *, threshold=0.95):
     return DataQualityReport(findings=findings, n_rows=n, title="Leakage report")
 
 
-def _row_keys(X):
-    # Values, not dtypes: a category and a string holding "a" are the same row.
-    parts = [X[c].astype(object).where(X[c].notna(), None) for c in X.columns]
-    return pd.util.hash_pandas_object(
-        pd.concat(parts, axis=1, keys=range(len(parts))), index=False
-    ).to_numpy()
-
-
 def _shared_rows(X_train, X_test):
-    return np.isin(_row_keys(X_test), _row_keys(X_train))
+    """Whether each test row equals a training row, value by value.
+
+    Values compare as Python's ``==`` does: ``1 == 1.0 == True``, the category
+    ``"a"`` equals the string ``"a"``, the text ``"1"`` is not the number
+    ``1``; a missing value (None, NaN, NaT, NA) matches a missing value, as
+    :meth:`pandas.DataFrame.duplicated` counts them. Each column's values of
+    both splits are coded together, then the codes of a row are folded into
+    one row code: exact, no hash that could collide.
+    """
+    n_train = len(X_train)
+    rows = np.zeros(n_train + len(X_test), dtype=np.int64)
+    for col in X_train.columns:
+        codes, n_codes = _value_codes(X_train[col], X_test[col])
+        # rows < n and n_codes <= n, so this stays far from int64 overflow.
+        rows, _ = pd.factorize(rows * (n_codes + 1) + (codes + 1))
+    return np.isin(rows[n_train:], rows[:n_train])
+
+
+def _value_codes(a, b):
+    """Codes of the values of ``a`` then ``b`` (-1 for missing), equal codes
+    for equal values whatever the two columns' dtypes."""
+    if a.dtype == b.dtype and not isinstance(a.dtype, pd.CategoricalDtype):
+        values = pd.concat([a, b], ignore_index=True)
+    else:
+        num_a, num_b = _as_float(a), _as_float(b)
+        if num_a is not None and num_b is not None:
+            values = np.concatenate([num_a, num_b])
+        else:
+            values = np.concatenate([a.astype(object).to_numpy(), b.astype(object).to_numpy()])
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), len(uniques)
+
+
+_EXACT_IN_FLOAT = 2**53
+
+
+def _as_float(s):
+    """A bool, integer or float column as float64 values (NaN for missing),
+    or None when that would not keep every value exactly (large integers,
+    object columns, non-numbers)."""
+    dtype = s.dtype
+    if not (ptypes.is_bool_dtype(dtype) or ptypes.is_numeric_dtype(dtype)):
+        return None
+    if ptypes.is_object_dtype(dtype) or ptypes.is_complex_dtype(dtype):
+        return None
+    if ptypes.is_integer_dtype(dtype) and len(s):
+        present = s.dropna()
+        if len(present) and max(abs(int(present.min())), abs(int(present.max()))) > _EXACT_IN_FLOAT:
+            return None
+    return s.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _leaking_features(X_train, y_train, X_test, y_test, threshold):

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from mlpipe._report import Report
+from mlpipe.utils._plain import index_from_state, index_state, time_from_state, time_state
 
 ROW = "row"
 COLUMN = "column"
@@ -108,6 +109,20 @@ class Failure:
     severity: str = ERROR
     p_value: float | None = None
 
+    def __getstate__(self):
+        # Failing values and row labels may be pandas Timestamps, which skops
+        # cannot save: a saved failure keeps them as numpy values.
+        state = self.__dict__.copy()
+        for name in ("examples", "rows"):
+            state[name] = [time_state(v) for v in state[name]]
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for name in ("examples", "rows"):
+            state[name] = [time_from_state(v) for v in state[name]]
+        self.__dict__.update(state)
+
     def line(self):
         """Return the failure as one readable line.
 
@@ -180,6 +195,24 @@ class ValidationReport(Report):
     n_columns: int = 0
     n_dropped: int = 0
     failing_rows: object = field(default=None, compare=False, repr=False)
+
+    # The row labels are pandas Indexes, which skops cannot persist: a saved
+    # report (a SchemaValidator's last_report_) keeps them as plain data.
+    _INDEXES = ("failing_rows", "_index")
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in self._INDEXES:
+            if isinstance(state.get(name), pd.Index):
+                state[name] = index_state(state[name])
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        for name in self._INDEXES:
+            if isinstance(state.get(name), dict):
+                state[name] = index_from_state(state[name])
+        self.__dict__.update(state)
 
     @property
     def passed(self):

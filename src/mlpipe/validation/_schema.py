@@ -27,6 +27,7 @@ from mlpipe.utils._dataframe import (
     column_kind,
     describe_columns,
 )
+from mlpipe.utils._plain import time_from_state, time_state
 from mlpipe.utils._scalar import python_scalar
 from mlpipe.validation._stats import fit_tail
 
@@ -177,6 +178,22 @@ class Column:
                 raise ValueError(
                     f"Column {self.name!r}: category_counts needs one count per category."
                 )
+
+    def __getstate__(self):
+        # The bounds of a datetime column are pandas Timestamps, which skops
+        # cannot save: a saved column keeps them as numpy values.
+        state = self.__dict__.copy()
+        state["min"], state["max"] = time_state(self.min), time_state(self.max)
+        if self.categories is not None:
+            state["categories"] = [time_state(v) for v in self.categories]
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state["min"], state["max"] = time_from_state(state["min"]), time_from_state(state["max"])
+        if state.get("categories") is not None:
+            state["categories"] = [time_from_state(v) for v in state["categories"]]
+        self.__dict__.update(state)
 
     def bounds(self):
         """The allowed range ``(low, high)`` after the tolerance.

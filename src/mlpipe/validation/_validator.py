@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
 from mlpipe.utils._dataframe import as_frame, check_frame, to_array
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._monitoring import monitoring_suspended
 from mlpipe.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -87,7 +88,8 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
 
     last_report_ : ValidationReport
         The report of the last batch checked (of the training data right
-        after ``fit``).
+        after ``fit``). The rows :func:`mlpipe.explain.explain` sends through
+        the pipeline are checked but do not replace it.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -265,7 +267,10 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         check_is_fitted(self)
         frame = self._as_frame(X)
         report = self._run_checks(frame)
-        self.last_report_ = report
+        # Batches that are not production traffic (an explainer's perturbed
+        # rows) are checked as usual but do not replace the last report.
+        if not monitoring_suspended():
+            self.last_report_ = report
         if not report.failures:
             return self._pass(X, frame)
         if report.passed or self.on_error == "warn":
