@@ -33,6 +33,24 @@ from mlpipe.utils._sklearn_compat import (
 
 _SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
 
+# The kinds of column TabularEncoder turns into numbers.
+ENCODABLE_KINDS = (NUMERIC, BOOLEAN, CATEGORICAL)
+
+
+def check_encodable(who, X, kinds):
+    """Raise a TypeError naming the columns TabularEncoder cannot encode
+    (datetimes, and what mlpipe has no statistics for)."""
+    bad = [c for c, k in kinds.items() if k not in ENCODABLE_KINDS]
+    if bad:
+        dtypes = ", ".join(f"{c!r} ({X[c].dtype})" for c in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise TypeError(
+            f"{who} cannot encode column(s) {dtypes}{more}: TabularEncoder encodes "
+            "numeric, boolean and categorical columns. Convert them first: a "
+            "datetime to numbers (e.g. X[col].astype('int64'), or features such as "
+            "the year or the day of week), or drop them."
+        )
+
 
 class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
     """Encode the categorical columns and scale the numeric ones of a frame.
@@ -123,12 +141,7 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         X = check_frame(self, X, reset=True)
         reject_infinite(self, X)
         kinds = {col: column_kind(X[col]) for col in X.columns}
-        bad = [c for c, k in kinds.items() if k not in (NUMERIC, BOOLEAN, CATEGORICAL)]
-        if bad:
-            raise TypeError(
-                f"TabularEncoder cannot encode column(s) {bad} of dtype "
-                f"{[str(X[c].dtype) for c in bad]}; convert them to numbers or strings."
-            )
+        check_encodable("TabularEncoder", X, kinds)
         self.kinds_ = kinds
         self.categorical_columns_ = [c for c, k in kinds.items() if k != NUMERIC]
         self.numeric_columns_ = [c for c, k in kinds.items() if k == NUMERIC]
@@ -179,7 +192,7 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_frame(self, X, reset=False)
         reject_infinite(self, X)
-        check_kinds(self, X, self.kinds_)
+        X = check_kinds(self, X, self.kinds_)
         out = self.column_transformer_.transform(self._encodable(X))
         return np.asarray(out, dtype=np.float64)
 
