@@ -9,9 +9,12 @@ not modified. A component joins by adding one entry to
 entry missing a case, fails the suite.
 """
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+from pandas.testing import assert_frame_equal
 
 from mlpipe.datasets import load_credit
 
@@ -98,6 +101,50 @@ def _unseen_category(X, y):
     return X, y, X2, "purpose"
 
 
+def _tz_datetime(X, y):
+    X2 = X.copy()
+    start = pd.Timestamp("2024-03-30 12:00", tz="Europe/Oslo")
+    X2["applied"] = start + pd.to_timedelta(np.arange(len(X2)) * 7, unit="h")
+    X2.loc[X2.index[[3, 8]], "applied"] = pd.NaT
+    return X2, y, X2, "applied"
+
+
+def _bool_as_01(X, y):
+    # A boolean column that comes back from a CSV or a database as 0/1.
+    X2 = X.copy()
+    X2["foreign"] = (np.arange(len(X2)) % 3 == 0).astype(bool)
+    return X2, y, X2.assign(foreign=X2["foreign"].astype("int64")), "foreign"
+
+
+def _duplicate_names(X, y):
+    X2 = X.copy()
+    X2.columns = ["age" if c == "duration" else c for c in X2.columns]
+    return X2, y, X2, "age"
+
+
+def _frame_then_array(X, y):
+    return X, y, X.to_numpy(), None
+
+
+def _array_then_frame(X, y):
+    return X.to_numpy(), y, X, None
+
+
+def _near_max_float(X, y):
+    # Finite values whose sum (and the midpoint of two) overflows float64.
+    X2 = X.copy()
+    amount = X2["credit_amount"]
+    X2["credit_amount"] = 1.0e308 + amount / amount.max() * 0.7e308
+    # an even count of observed values: the median is the midpoint of two
+    X2.loc[X2.index[[1, 5, 9, 13]], "credit_amount"] = np.nan
+    return X2, y, X2, "credit_amount"
+
+
+def _string_labels(X, y):
+    # The classes are text; a metric's default pos_label=1 is not one of them.
+    return X, y.map({1: "good", 0: "bad"}), X, None
+
+
 CASES = {
     "nan": _nan,
     "inf_at_fit": _inf,
@@ -111,7 +158,26 @@ CASES = {
     "reordered_columns": _reordered_columns,
     "mixed_object_column": _mixed_object_column,
     "unseen_category": _unseen_category,
+    "tz_datetime": _tz_datetime,
+    "bool_as_01": _bool_as_01,
+    "duplicate_names": _duplicate_names,
+    "frame_then_array": _frame_then_array,
+    "array_then_frame": _array_then_frame,
+    "near_max_float": _near_max_float,
+    "string_labels": _string_labels,
 }
+
+
+# The cases of issue 14, which the public functions declare too.
+NEW_CASES = (
+    "tz_datetime",
+    "bool_as_01",
+    "duplicate_names",
+    "frame_then_array",
+    "array_then_frame",
+    "near_max_float",
+    "string_labels",
+)
 
 
 @dataclass
@@ -133,8 +199,63 @@ class Raises:
 @dataclass
 class Handled:
     """The case must not raise; ``check(estimator, X_later, out)`` verifies the
-    documented handling (``out`` is what the later call returned)."""
+    documented handling (``out`` is what the later call returned). ``warns``,
+    when set, is a regex the later call must warn with (a UserWarning)."""
 
     check: object
     doc: str = ""
     extra: dict = field(default_factory=dict)
+    warns: str = ""
+
+
+def later_call(est, X):
+    """The call after fit that sees the later batch: a drift detector's
+    ``detect`` (its report; ``score`` is a float), else transform or predict."""
+    if hasattr(est, "detect"):
+        return est.detect(X)
+    if hasattr(est, "transform"):
+        return est.transform(X)
+    if hasattr(est, "predict"):
+        return est.predict(X)
+    return est.score(X)
+
+
+# Checks shared by the cases of issue 14 (array<->frame, 0/1 for bool).
+def later_result(est, out):
+    """What the later call produced, as a frame to compare: the report of a
+    monitor, validator or detector, else the output's values."""
+    from mlpipe.drift import DriftMonitor
+    from mlpipe.validation import SchemaValidator
+
+    if isinstance(est, DriftMonitor):
+        return est.history_[-1].to_frame()
+    if isinstance(est, SchemaValidator):
+        return est.last_report_.to_frame()
+    if hasattr(out, "to_frame"):
+        return out.to_frame()
+    return pd.DataFrame(np.asarray(out, dtype=object))
+
+
+def _positional_twin(est, X_later):
+    """X_later with the labels of fit: an array as the frame fit saw (names,
+    dtypes inferred as mlpipe infers them), a frame as the array fit saw."""
+    if isinstance(X_later, np.ndarray):
+        return pd.DataFrame(X_later, columns=list(est.feature_names_in_)).infer_objects()
+    return X_later.to_numpy()
+
+
+def matches_by_position(est, X_later, out):
+    # The columns were matched to fit's by position: the result equals the
+    # result on the same data labelled as at fit (which warns of nothing).
+    first = later_result(est, out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        second = later_result(est, later_call(est, _positional_twin(est, X_later)))
+    assert_frame_equal(first, second)
+
+
+def same_as_booleans(est, X_later, out):
+    # 0/1 in a boolean column mean False/True: the same result as the booleans.
+    first = later_result(est, out)
+    as_bool = X_later.assign(foreign=X_later["foreign"].astype(bool))
+    assert_frame_equal(first, later_result(est, later_call(est, as_bool)))

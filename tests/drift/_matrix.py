@@ -16,7 +16,7 @@ from mlpipe.drift import (
     KSDrift,
     PSIDrift,
 )
-from tests._bad_input import Handled, Raises
+from tests._bad_input import Handled, Raises, matches_by_position, same_as_booleans
 
 
 def _report(est, X_later, out):
@@ -75,6 +75,15 @@ def _unseen_named(est, X_later, out):
         assert "'crypto': 2" in note, note
 
 
+def _instants_compared(est, X_later, out):
+    # A zone-aware column is compared as UTC nanoseconds: the same instants
+    # give a finite statistic and no drift.
+    _reports_every_column(est, X_later, out)
+    rows = _rows(est, X_later, out, "applied")
+    rows = rows[rows["test"] != "missing_rate"]
+    assert np.isfinite(rows["statistic"]).all() and not rows["drift"].any()
+
+
 def _matrix(unseen_check=_unseen_named):
     return {
         "nan": Handled(
@@ -97,6 +106,13 @@ def _matrix(unseen_check=_unseen_named):
             _reports_every_column, "mixed object values are compared as categories"
         ),
         "unseen_category": Handled(unseen_check, "unseen categories get a bucket and are named"),
+        "tz_datetime": Handled(_instants_compared, "compared as UTC nanoseconds"),
+        "bool_as_01": Handled(same_as_booleans, "0/1 compared as the booleans of fit"),
+        "duplicate_names": Raises(ValueError, "fit", "duplicate column names"),
+        "frame_then_array": Handled(matches_by_position, warns="does not have valid feature"),
+        "array_then_frame": Handled(matches_by_position, warns="fitted without feature names"),
+        "near_max_float": Handled(_infinity_compared, "values near the float maximum are values"),
+        "string_labels": Handled(_reports_every_column, "y is ignored"),
     }
 
 
@@ -111,6 +127,8 @@ DRIFT_EXPECTATIONS = {
             # KS watches numeric columns only; "job" is not watched here.
             "constant_column": Handled(_reports_every_column, "job is not watched"),
             "mixed_object_column": Handled(_reports_every_column, "purpose is not watched"),
+            # columns= names columns of a frame; an array has none of them.
+            "array_then_frame": Raises(ValueError, "fit", "not in X", names_column=False),
         },
     ),
     "PSIDrift": (lambda: PSIDrift(), _matrix()),

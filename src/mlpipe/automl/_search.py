@@ -33,6 +33,7 @@ from mlpipe.automl._evaluation import (
 from mlpipe.automl._export import pipeline_to_code
 from mlpipe.automl._results import results_table
 from mlpipe.automl._spaces import PRESETS, STAGES, Step, build_space, preset_steps
+from mlpipe.automl._steps import TabularEncoder, check_encodable
 from mlpipe.automl._tpot import import_tpot
 from mlpipe.utils._dataframe import check_frame, check_kinds, column_kind, reject_infinite
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
@@ -430,11 +431,13 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
         if y is None:
             raise ValueError("PipelineSearch requires y to be passed, but the target y is None.")
         tpot = import_tpot()
-        was_frame = isinstance(X, pd.DataFrame)
         X = check_frame(self, X, reset=True, min_samples=2)
         reject_infinite(self, X)
         self.kinds_ = {col: column_kind(X[col]) for col in X.columns}
-        if not was_frame:
+        frame = X
+        # Columns are named as given (pandas, polars...); columns that have no
+        # string names get the names scikit-learn gives them, x0, x1, ...
+        if not hasattr(self, "feature_names_in_"):
             X = X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
         y = _check_y(y, len(X))
         self.task_ = self._resolve_task(y)
@@ -462,6 +465,9 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
                     "to search a classifier."
                 )
         steps = self._steps(classification)
+        if all(issubclass(step.estimator, TabularEncoder) for step in steps["encoding"]):
+            # Every candidate would fail on these columns, one by one.
+            check_encodable("PipelineSearch", frame, self.kinds_)
         if sample_weight is not None:
             check_learners_take_weights(steps["learner"])
 
@@ -671,11 +677,10 @@ class PipelineSearch(MlpipeEstimatorMixin, BaseEstimator):
 
     def _input(self, X):
         check_is_fitted(self, "best_estimator_")
-        was_frame = isinstance(X, pd.DataFrame)
         X = check_frame(self, X, reset=False)
         reject_infinite(self, X)
-        check_kinds(self, X, self.kinds_)
-        if not was_frame:
+        X = check_kinds(self, X, self.kinds_)
+        if not hasattr(self, "feature_names_in_"):
             X = X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
         return X
 

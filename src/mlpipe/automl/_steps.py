@@ -33,6 +33,24 @@ from mlpipe.utils._sklearn_compat import (
 
 _SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
 
+# The kinds of column TabularEncoder turns into numbers.
+ENCODABLE_KINDS = (NUMERIC, BOOLEAN, CATEGORICAL)
+
+
+def check_encodable(who, X, kinds):
+    """Raise a TypeError naming the columns TabularEncoder cannot encode
+    (datetimes, and what mlpipe has no statistics for)."""
+    bad = [c for c, k in kinds.items() if k not in ENCODABLE_KINDS]
+    if bad:
+        dtypes = ", ".join(f"{c!r} ({X[c].dtype})" for c in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise TypeError(
+            f"{who} cannot encode column(s) {dtypes}{more}: TabularEncoder encodes "
+            "numeric, boolean and categorical columns. Convert them first: a "
+            "datetime to numbers (e.g. X[col].astype('int64'), or features such as "
+            "the year or the day of week), or drop them."
+        )
+
 
 class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
     """Encode the categorical columns and scale the numeric ones of a frame.
@@ -83,6 +101,15 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
     sklearn.compose.ColumnTransformer : The transformer doing the work.
     mlpipe.impute.TypedImputer : The imputation step that usually precedes it.
 
+    Notes
+    -----
+    A boolean column that arrives as 0/1 numbers is encoded as the False/True
+    it stands for; other numbers in it are an error (see
+    ``kinds_``). A numeric column with values beyond ``2**400`` (near the
+    float64 maximum, where a scaler's sums of squares overflow to inf) is
+    divided by a power of two before it is scaled: every scaler's output is
+    the same for it, and stays finite.
+
     Examples
     --------
     >>> import pandas as pd
@@ -123,12 +150,7 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         X = check_frame(self, X, reset=True)
         reject_infinite(self, X)
         kinds = {col: column_kind(X[col]) for col in X.columns}
-        bad = [c for c, k in kinds.items() if k not in (NUMERIC, BOOLEAN, CATEGORICAL)]
-        if bad:
-            raise TypeError(
-                f"TabularEncoder cannot encode column(s) {bad} of dtype "
-                f"{[str(X[c].dtype) for c in bad]}; convert them to numbers or strings."
-            )
+        check_encodable("TabularEncoder", X, kinds)
         self.kinds_ = kinds
         self.categorical_columns_ = [c for c, k in kinds.items() if k != NUMERIC]
         self.numeric_columns_ = [c for c, k in kinds.items() if k == NUMERIC]
@@ -148,8 +170,26 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
             ],
             verbose_feature_names_out=False,
         )
+        self._exponents = self._huge_columns(X)
         self.column_transformer_.fit(self._encodable(X))
         return self
+
+    def _huge_columns(self, X):
+        """``{position: exponent}`` of the numeric columns whose values are so
+        large (beyond 2**400) that the scaler's sums of squares overflow;
+        they are scaled by 2**-exponent first. Every scaler's output is
+        invariant to that (a power of two: no rounding), so the result is the
+        same numbers, finite. Unscaled (``scaler="none"``) columns pass as
+        they are."""
+        if self.scaler == "none":
+            return {}
+        exponents = {}
+        for position in _positions(X, self.numeric_columns_):
+            values = X.iloc[:, position].to_numpy(dtype="float64", na_value=np.nan)
+            top = np.nanmax(np.abs(values), initial=0.0)
+            if top > 2.0**400:
+                exponents[position] = int(np.frexp(top)[1])
+        return exponents
 
     def _encodable(self, X):
         """A shallow copy of ``X`` with string column names (x0, x1, ... for an
@@ -161,6 +201,9 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         for position in positions:
             s = X.iloc[:, position].astype(object)
             X[X.columns[position]] = s.where(s.notna(), "__missing__").map(str)
+        for position, exponent in getattr(self, "_exponents", {}).items():
+            values = X.iloc[:, position].to_numpy(dtype="float64", na_value=np.nan)
+            X[X.columns[position]] = np.ldexp(values, -exponent)
         return X
 
     def transform(self, X):
@@ -179,7 +222,7 @@ class TabularEncoder(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_frame(self, X, reset=False)
         reject_infinite(self, X)
-        check_kinds(self, X, self.kinds_)
+        X = check_kinds(self, X, self.kinds_)
         out = self.column_transformer_.transform(self._encodable(X))
         return np.asarray(out, dtype=np.float64)
 

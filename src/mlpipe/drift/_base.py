@@ -296,7 +296,7 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self, "reference_")
         X = check_frame(self, X, reset=False)
-        self._check_kinds(X)
+        X = self._check_kinds(X)
         settings = self._settings()
         ref = self.reference_
         threads = n_threads()
@@ -348,7 +348,7 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             for col, kind in ref.kinds.items()
             if not (kind == CATEGORICAL and ref.tests[col] in ("chi2", "psi"))
         }
-        check_kinds(self, X, kinds)
+        return check_kinds(self, X, kinds)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -105,10 +105,16 @@ def sorted_block(columns, n_rows, threads):
 
 
 def numeric_values(series):
-    """A column as float64 with NaN for missing (datetimes as int64 ns)."""
+    """A column as float64 with NaN for missing; datetimes and timedeltas as
+    nanoseconds (since the epoch, in UTC for a zone-aware column), whatever
+    their unit, so that a reference in microseconds and a batch in
+    nanoseconds, or in another time zone, are compared on one time axis."""
     dtype = series.dtype
     if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
         values = series.to_numpy()
+        values = values.astype(f"{values.dtype.str[1:2]}8[ns]", copy=False)
         out = values.view("int64").astype(np.float64)
         out[pd.isna(values)] = np.nan
         return out

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detectors import DriftDetector
 from mlpipe.exceptions import DriftWarning
+from mlpipe.utils._dataframe import check_frame
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
 from mlpipe.utils._sklearn_compat import (
@@ -168,7 +169,9 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         check_is_fitted(self, "detector_")
         if monitoring_suspended():
             return _passed(X)
-        report = self.detector_.detect(X)
+        # Checked here, so that a warning about matching columns by position
+        # names the monitor (the detector then sees the columns as at fit).
+        report = self.detector_.detect(check_frame(self, X, reset=False))
         self.history_.append(report)
         if self.max_history is not None and len(self.history_) > self.max_history:
             del self.history_[: len(self.history_) - self.max_history]

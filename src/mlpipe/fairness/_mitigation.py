@@ -20,7 +20,7 @@ from sklearn.utils.validation import column_or_1d, has_fit_parameter
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
 from mlpipe.fairness._metrics import check_weights
-from mlpipe.utils._dataframe import check_frame, describe_columns
+from mlpipe.utils._dataframe import check_frame, describe_columns, has_feature_names
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._plain import index_from_state, index_state
 from mlpipe.utils._sklearn_compat import (
@@ -176,8 +176,15 @@ def _numbers_and_text(series):
 
 def _inner_X(X, frame):
     # The inner estimator sees X as the caller gave it (a DataFrame keeps its
-    # dtypes for a ColumnTransformer); only other sequences become arrays.
-    return X if isinstance(X, (pd.DataFrame, np.ndarray)) else frame.to_numpy()
+    # dtypes for a ColumnTransformer). An array given to a wrapper fitted on
+    # a frame goes on as the frame check_frame matched to fit's names by
+    # position (an inner ColumnTransformer selects columns by name); other
+    # sequences become arrays.
+    if isinstance(X, pd.DataFrame):
+        return X
+    if has_feature_names(frame):
+        return frame
+    return X if isinstance(X, np.ndarray) else frame.to_numpy()
 
 
 def _has(attr):

@@ -76,8 +76,36 @@ def statistic(series, kind, strategy, fill_value):
         return observed.median() if strategy == "median" else observed.mean()
     values = observed.to_numpy(dtype="float64")
     if strategy == "median":
-        return float(np.median(values))
-    return float(np.mean(values))
+        return _median(values)
+    return _mean(values)
+
+
+def _mean(values):
+    """``np.mean`` (so equal to ``SimpleImputer``'s); when the sum overflows,
+    the exactly rounded sum (``math.fsum``) of the values scaled by a power of
+    two, divided by their count: the mean of finite values near the largest
+    float is finite."""
+    with np.errstate(over="ignore"):
+        mean = float(np.mean(values))
+    if math.isfinite(mean) or not np.isfinite(values).all():
+        return mean
+    # Scaling by a power of two is exact: same digits, smaller exponent.
+    exponent = math.frexp(float(np.max(np.abs(values))))[1]
+    scaled = np.ldexp(values, -exponent)
+    return math.ldexp(math.fsum(scaled.tolist()) / len(scaled), exponent)
+
+
+def _median(values):
+    """``np.median``; when the two middle values of an even count overflow as
+    a sum, their midpoint as ``a/2 + b/2``."""
+    with np.errstate(over="ignore"):
+        median = float(np.median(values))
+    if math.isfinite(median) or not np.isfinite(values).all():
+        return median
+    n = len(values)
+    middle = np.partition(values, [(n - 1) // 2, n // 2])
+    a, b = float(middle[(n - 1) // 2]), float(middle[n // 2])
+    return a / 2 + b / 2
 
 
 def resolve_constant(kind, column, fill_value):

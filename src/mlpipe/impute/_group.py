@@ -235,9 +235,10 @@ class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         """
         check_is_fitted(self)
         was_frame = isinstance(X, pd.DataFrame)
+        labels = X.columns if was_frame else None
         X = check_frame(self, X, reset=False)
         reject_infinite(self, X)
-        check_kinds(self, X, self.kinds_)
+        X = check_kinds(self, X, self.kinds_)
         groups = pd.Series(X[self.by_].to_numpy(), index=X.index)
         data = {}
         tables = self.group_statistics_
@@ -252,7 +253,8 @@ class GroupImputer(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             values = values.astype(object).where(values.notna(), fallback)
             data[col] = fill(series, _infer(values), mask)
         out = pd.DataFrame(data, index=X.index)
-        out.columns = X.columns
+        # a frame matched to fit's columns by position keeps its own labels
+        out.columns = X.columns if labels is None else labels
         return out if was_frame else to_array(out)
 
 

@@ -20,6 +20,7 @@ from mlpipe.utils._dataframe import (
     NUMERIC,
     check_frame,
     check_kinds,
+    describe_columns,
     reject_infinite,
     to_array,
 )
@@ -62,7 +63,9 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
     fill_value : scalar or dict, default=None
         The value used by ``"constant"``: one scalar for all such columns or a
         ``{column: value}`` dict. ``None`` (or a column absent from the dict)
-        means 0 for numeric columns and ``"missing"`` for the others.
+        means 0 for numeric columns and ``"missing"`` for the others. A dict
+        naming a column that is not in ``X`` is an error at fit, as in
+        ``strategies``.
 
     add_indicator : bool or {"auto", "all"}, default=False
         Append boolean columns ``missingindicator_<column>`` that mark where
@@ -187,12 +190,14 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         X = check_frame(self, X, reset=True)
         reject_infinite(self, X)
         columns = list(X.columns)
-        unknown = set(self.strategies or {}) - set(columns)
-        if unknown:
-            raise ValueError(
-                f"strategies names column(s) {sorted(map(str, unknown))} that are "
-                f"not in X; its columns are {columns[:10]}."
-            )
+        for param in ("strategies", "fill_value"):
+            given = getattr(self, param)
+            unknown = [c for c in given if c not in columns] if isinstance(given, dict) else []
+            if unknown:
+                raise ValueError(
+                    f"{param} names column(s) {describe_columns(unknown)} that are "
+                    f"not in X; its columns are {describe_columns(columns, limit=10)}."
+                )
         self.kinds_ = fit_kinds(self, X, columns)
         self.strategies_ = {}
         stats, empty, constants = [], [], {}
@@ -241,14 +246,16 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         was_frame = isinstance(X, pd.DataFrame)
+        labels = X.columns if was_frame else None
         X = check_frame(self, X, reset=False)
         reject_infinite(self, X)
-        check_kinds(self, X, self.kinds_)
+        X = check_kinds(self, X, self.kinds_)
         data = {
             col: fill(X[col], value) for col, value in zip(X.columns, self.statistics_, strict=True)
         }
         out = pd.DataFrame(data, index=X.index)
-        out.columns = X.columns
+        # a frame matched to fit's columns by position keeps its own labels
+        out.columns = X.columns if labels is None else labels
         if len(self.indicator_features_):
             names = check_feature_names_in(self, None)
             mask = X.iloc[:, self.indicator_features_].isna().to_numpy()

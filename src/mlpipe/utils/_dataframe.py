@@ -6,6 +6,8 @@ dtypes; these helpers keep the frame, yet set and check ``n_features_in_`` and
 ``feature_names_in_`` exactly as ``validate_data`` does.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
@@ -252,6 +254,10 @@ def check_frame(estimator, X, *, reset, min_samples=1):
     scikit-learn's own rules and messages: missing, unseen and reordered
     column names are each named in the error.
 
+    Input given without names to an estimator fitted with them (an array after
+    a DataFrame), or the reverse, is matched by position with scikit-learn's
+    warning (see :func:`label_like_fit`).
+
     Parameters
     ----------
     estimator : estimator instance
@@ -269,13 +275,19 @@ def check_frame(estimator, X, *, reset, min_samples=1):
     Returns
     -------
     frame : DataFrame
-        ``X`` itself when it is a DataFrame; a new frame viewing the array
-        otherwise. Callers must not modify it in place.
+        ``X`` itself when it is a DataFrame labelled as at fit; a new frame
+        viewing its data otherwise. Callers must not modify it in place.
     """
     name = type(estimator).__name__
     X = as_frame(X, caller=name)
-    if reset or not _same_names_as_fit(estimator, X):
-        validate_data(estimator, X, reset=reset, skip_check_array=True)
+    if reset:
+        validate_data(estimator, X, reset=True, skip_check_array=True)
+    elif not _same_names_as_fit(estimator, X):
+        if X.shape[1] == getattr(estimator, "n_features_in_", None):
+            X = label_like_fit(estimator, X, stacklevel=3)
+        # the names now match those seen at fit, or there are none: what is
+        # left to check (and raise on) is the number and order of columns
+        validate_data(estimator, X, reset=False, skip_check_array=True)
     n_samples, n_features = X.shape
     if n_samples < min_samples:
         raise ValueError(
@@ -290,8 +302,79 @@ def check_frame(estimator, X, *, reset, min_samples=1):
     return X
 
 
+def has_feature_names(frame):
+    """Whether the labels of ``frame`` are feature names in scikit-learn's
+    sense: all of them strings."""
+    return frame.shape[1] > 0 and all(isinstance(c, str) for c in frame.columns)
+
+
+def _positional(frame):
+    """``frame`` labelled by position (a view, when it is not already)."""
+    k = frame.shape[1]
+    if isinstance(frame.columns, pd.RangeIndex) and frame.columns.equals(pd.RangeIndex(k)):
+        return frame
+    return frame.set_axis(pd.RangeIndex(k), axis=1)
+
+
+def label_like_fit(estimator, frame, *, stacklevel=2):
+    """``frame`` labelled the way ``estimator`` saw its columns at fit.
+
+    What scikit-learn does when the input has feature names (string column
+    labels) and fit's had none, or the reverse: it warns, and takes the
+    columns by position.
+
+    - Fitted without names (on an array) and given names: warns "X has
+      feature names, but ... was fitted without feature names", and labels
+      the columns ``0 .. n - 1``, as an array's are.
+    - Fitted with names and given none (an array, or a frame of integer
+      labels): warns "X does not have valid feature names, but ... was fitted
+      with feature names", and gives the columns the names seen at fit, in
+      order; columns beyond those keep their positions (so that a checker can
+      report them as extra).
+    - Otherwise the labels are left as they are.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Fitted; its ``feature_names_in_`` (if any) are the names of fit.
+
+    frame : DataFrame
+        The input, as :func:`as_frame` returned it.
+
+    stacklevel : int, default=2
+        Of the warning, counted from the caller of this function.
+
+    Returns
+    -------
+    frame : DataFrame
+        ``frame`` itself, or a new frame sharing its data with new labels.
+    """
+    name = type(estimator).__name__
+    names = getattr(estimator, "feature_names_in_", None)
+    own = has_feature_names(frame)
+    if names is None:
+        if own:
+            warnings.warn(
+                f"X has feature names, but {name} was fitted without feature names",
+                UserWarning,
+                stacklevel=stacklevel + 1,
+            )
+            return _positional(frame)
+        return frame
+    if own:
+        return frame
+    warnings.warn(
+        f"X does not have valid feature names, but {name} was fitted with feature names",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+    k = frame.shape[1]
+    labels = list(names[:k]) + list(range(len(names), k))
+    return frame.set_axis(labels, axis=1)
+
+
 def _same_names_as_fit(estimator, X):
-    """True when X has exactly the column names seen at fit, in order: then
+    """True when X has exactly the column labels seen at fit, in order: then
     scikit-learn's checks (~0.13 ms, as long as a small batch's drift
     tests) have nothing to say and are skipped."""
     names = getattr(estimator, "feature_names_in_", None)
@@ -325,14 +408,40 @@ def reject_infinite(estimator, frame):
 
 
 def check_kinds(estimator, frame, kinds):
-    """Raise a TypeError for columns whose kind changed since fit.
+    """Raise a TypeError for columns whose kind changed since fit; return the
+    frame with boolean and numeric columns given back the kind of fit.
 
     ``kinds`` is ``{column: kind}`` recorded at fit with :func:`column_kind`. A
     numeric column that arrives as text would otherwise be filled with a number
-    among strings, or scaled as garbage. All-missing columns and numeric <->
-    boolean changes pass.
+    among strings, or scaled as garbage. All-missing columns pass.
+
+    A boolean column that arrives as numbers (0/1 integers or floats, as a
+    CSV or a database gives it back) is read by value, as Python's ``==``
+    does: 0 is False and 1 is True; any other number is an error naming the
+    column. A numeric column that arrives as booleans is read as 0 and 1.
+    Without this, an encoder would see the categories "0" and "1" where it
+    learned "False" and "True", and a drift test unseen categories.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Named in the error message.
+
+    frame : DataFrame
+        The batch, labelled as at fit.
+
+    kinds : dict
+        ``{column: kind}`` of fit.
+
+    Returns
+    -------
+    frame : DataFrame
+        ``frame`` itself when no column needed converting, else a new frame
+        (sharing the other columns' data) with the converted columns;
+        ``frame`` is never modified.
     """
     changed = []
+    converted = {}
     dtypes = dict(zip(frame.columns, frame.dtypes.tolist(), strict=True))
     for col, kind in kinds.items():
         if kind == NUMERIC and dtypes[col] == np.float64:
@@ -341,7 +450,12 @@ def check_kinds(estimator, frame, kinds):
         now = column_kind(s)
         if now == kind or s.isna().all():
             continue
-        if {now, kind} <= {NUMERIC, BOOLEAN}:
+        if kind == BOOLEAN and now == NUMERIC:
+            values = _as_boolean(estimator, col, s)
+            converted[col] = values
+            continue
+        if kind == NUMERIC and now == BOOLEAN:
+            converted[col] = s.astype("Float64").astype("float64")
             continue
         examples = s[s.notna()].head(3).tolist()
         changed.append(f"{col!r} was {kind} at fit but is {s.dtype} now (e.g. {examples})")
@@ -351,6 +465,32 @@ def check_kinds(estimator, frame, kinds):
             + "; ".join(changed)
             + ". Cast these columns back to their training dtype."
         )
+    if converted:
+        frame = frame.copy(deep=False)
+        for col, values in converted.items():
+            frame[col] = values
+    return frame
+
+
+def _as_boolean(estimator, col, series):
+    """A numeric column of 0s and 1s as booleans (``boolean`` when it has
+    missing values); other numbers raise a TypeError naming the column."""
+    missing = series.isna().to_numpy()
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~missing & (values != 0) & (values != 1)
+    if bad.any():
+        shown = pd.unique(series[bad]).tolist()[:3]
+        raise TypeError(
+            f"{type(estimator).__name__}: column {col!r} was boolean at fit but "
+            f"holds numbers other than 0 and 1 now (e.g. {shown}); only 0/1 are "
+            "read as False/True. Cast the column back to bool."
+        )
+    flags = values == 1
+    if missing.any():
+        out = pd.array(flags, dtype="boolean")
+        out[missing] = pd.NA
+        return pd.Series(out, index=series.index, name=series.name)
+    return pd.Series(flags, index=series.index, name=series.name)
 
 
 def describe_columns(columns, limit=5):

@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
-from mlpipe.utils._dataframe import as_frame, check_frame, to_array
+from mlpipe.utils._dataframe import as_frame, check_frame, label_like_fit, to_array
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
 from mlpipe.utils._sklearn_compat import (
@@ -220,25 +220,7 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         if frame is None:
             # Repeated labels are reported by the checks, with every other failure.
             frame = as_frame(X, allow_duplicate_names=True, caller=name)
-        has_names = isinstance(X, pd.DataFrame) or hasattr(X, "to_pandas")
-        names = self.schema_.names
-        if self._positional() and has_names and any(isinstance(c, str) for c in frame.columns):
-            warnings.warn(
-                f"X has feature names, but {name} was fitted without feature names",
-                UserWarning,
-                stacklevel=3,
-            )
-            frame = frame.set_axis(range(frame.shape[1]), axis=1)
-        elif not self._positional() and not has_names:
-            warnings.warn(
-                f"X does not have valid feature names, but {name} was fitted with feature names",
-                UserWarning,
-                stacklevel=3,
-            )
-            k = frame.shape[1]
-            labels = list(names[:k]) + list(range(len(names), k))
-            frame = frame.set_axis(labels, axis=1)
-        return frame
+        return label_like_fit(self, frame, stacklevel=3)
 
     def transform(self, X):
         """Check ``X`` against the schema and pass it on.
