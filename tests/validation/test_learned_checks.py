@@ -327,3 +327,23 @@ def test_warnings_pass_the_batch_and_errors_refuse_it():
     assert len(out) == 1
     with pytest.raises(DataValidationError, match="unseen_category"):
         validator.transform(pd.DataFrame({"c": ["new"] * 10}))
+
+
+def test_tails_near_the_float64_limit_do_not_overflow():
+    # Issue 14 (values near 1e308): the moments of the excesses overflowed
+    # to inf and the tail's shape became NaN, so the range check was lost.
+    values = np.linspace(1e308, 1.7e308, 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        tail = fit_tail(values)
+        schema = Schema.infer(pd.DataFrame({"a": values}))
+        clean = schema.validate(pd.DataFrame({"a": values[:5]}))
+        negative = schema.validate(pd.DataFrame({"a": [-1.0]}))
+    assert all(np.isfinite(v) for v in tail.values())
+    assert tail["scale"] > 0
+    assert not clean.failures
+    assert [f.check for f in negative.errors] == ["out_of_range"]
+    # the same tail as for the values scaled down, scaled back up
+    small = fit_tail(values / 1e300)
+    assert tail["shape"] == pytest.approx(small["shape"], rel=1e-12)
+    assert tail["scale"] == pytest.approx(small["scale"] * 1e300, rel=1e-12)

@@ -71,12 +71,23 @@ def fit_tail(values):
         return None
     k = tail_size(n)
     u = values[n - k - 1]
-    y = values[n - k :] - u  # ascending excesses, k of them
-    a0 = y.mean()
-    if a0 <= 0:
+    top = values[n - k :]
+    with np.errstate(over="ignore"):
+        y = top - u  # ascending excesses, k of them
+    if not np.isfinite(y).all():  # values near the float64 limits
+        y = top / 2 - u / 2
+        unit = 2.0
+    else:
+        unit = 1.0
+    y_max = y[-1]
+    if y_max <= 0:
         # The top values are all tied: the scale of the tail is unknown but
         # no wider than the spacing of the data below it.
         return {"threshold": float(u), "scale": 0.0, "shape": 0.0, "rate": k / n}
+    # probability-weighted moments of the excesses, scaled to at most 1 so
+    # that nothing overflows (shape and scale are scale-equivariant)
+    y = y / y_max
+    a0 = y.mean()
     weights = (k - 1 - np.arange(k)) / (k - 1) if k > 1 else np.zeros(1)
     a1 = float(np.mean(weights * y))
     denom = a0 - 2 * a1
@@ -85,8 +96,9 @@ def fit_tail(values):
     else:
         shape = 2 - a0 / denom
         scale = 2 * a0 * a1 / denom
+    scale = scale * y_max * unit
     shape = float(np.clip(shape + _WIDEN / math.sqrt(k), 0.0, _MAX_SHAPE))
-    scale = float(scale)
+    scale = float(min(scale, np.finfo(np.float64).max))
     return {"threshold": float(u), "scale": scale, "shape": shape, "rate": k / n}
 
 
