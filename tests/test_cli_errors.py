@@ -236,3 +236,13 @@ def test_head_two_in_a_shell_pipeline(data):
     assert result.stderr == ""
     assert result.returncode == 1  # drift found, not a crash
     assert result.stdout.startswith("DRIFT") and len(result.stdout.splitlines()) == 2
+
+
+def test_parquet_without_pyarrow_is_one_line_exit_2(data, monkeypatch, capsys):
+    # In process: hiding an installed package from a subprocess is not simple.
+    from mlpipe.cli import main
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    assert main(["drift", str(data["empty.parquet"]), str(data["ref.csv"])]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "pyarrow" in err and "pip install" in err

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import mlpipe
+from mlpipe.exceptions import MissingExtraError
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 
@@ -63,6 +64,10 @@ def read_table(path):
     parquet = suffix in (".parquet", ".pq")
     if not parquet and suffix not in (".csv", ".txt", ".gz", ".bz2", ".zip"):
         raise UsageError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
+    if parquet:
+        from mlpipe.utils._optional import import_optional
+
+        import_optional("pyarrow", purpose="reading Parquet files")
     try:
         with open(path, "rb") as file:
             head = file.read(8192)
@@ -74,9 +79,6 @@ def read_table(path):
         if head[:4] != b"PAR1":
             hint = "; it looks like a CSV file: name it .csv" if _looks_like_text(head) else ""
             raise UsageError(f"{path}: not a Parquet file (no Parquet magic bytes){hint}")
-        from mlpipe.utils._optional import import_optional
-
-        import_optional("pyarrow", purpose="reading Parquet files")
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several unrelated types
@@ -376,8 +378,8 @@ def main(argv=None):
         if out is not sys.stdout:
             sys.stdout.write(out.getvalue())
         sys.stdout.flush()
-    except UsageError as exc:
-        sys.stderr.write(f"mlpipe {args.command}: error: {exc}\n")
+    except (UsageError, MissingExtraError) as exc:
+        sys.stderr.write(f"mlpipe {args.command}: error: {_one_line(exc)}\n")
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (``| head``): end quietly, as the Python docs
