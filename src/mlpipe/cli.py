@@ -1,14 +1,29 @@
 """The ``mlpipe`` command: ``mlpipe demo`` and thin commands over the public API.
 
 Exit codes: 0 when all is well, 1 when a check found something (drift, failed
-validation), 2 for a usage error (bad arguments, unreadable files).
+validation), 2 for a usage error (bad arguments; a missing, unreadable, empty,
+header-only or wrongly named file; a schema that cannot be read or written;
+for ``drift``, columns that cannot be compared with the reference). A usage
+error is one line on stderr that names the file and the problem, never a
+traceback, so a cron job or CI step cannot mistake it for a finding.
+
+Both ``drift`` and ``validate`` match columns by name: a file whose columns
+come in another order is the same file. Extra or missing columns cannot be
+tested for drift (exit 2, naming them; ``--columns`` selects a subset) and
+are findings of ``validate`` (exit 1, in its table). A file with no rows is a
+usage error for both. When the reader of the output goes away
+(``mlpipe drift ... | head -2``) the command ends quietly with its verdict.
 """
 
 import argparse
+import io
+import json
+import os
 import sys
 from pathlib import Path
 
 import mlpipe
+from mlpipe.exceptions import MissingExtraError
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 
@@ -17,22 +32,91 @@ class UsageError(Exception):
     """A problem with the command line or its files: exit code 2."""
 
 
+def _one_line(exc):
+    """The message of an exception on one line."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _looks_like_text(head):
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\0" not in head
+
+
 def read_table(path):
-    """Read a CSV or Parquet file into a DataFrame (by its suffix)."""
+    """Read a CSV or Parquet file into a DataFrame (by its suffix).
+
+    Raises :class:`UsageError`, with one line naming the file and the problem,
+    when the file is missing, unreadable, empty, has a header but no rows, or
+    holds another format than its suffix says.
+    """
     import pandas as pd
 
     path = Path(path)
     if not path.exists():
         raise UsageError(f"no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory, not a data file")
     suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
+    parquet = suffix in (".parquet", ".pq")
+    if not parquet and suffix not in (".csv", ".txt", ".gz", ".bz2", ".zip"):
+        raise UsageError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
+    if parquet:
         from mlpipe.utils._optional import import_optional
 
         import_optional("pyarrow", purpose="reading Parquet files")
-        return pd.read_parquet(path)
-    if suffix in (".csv", ".txt", ".gz", ".bz2", ".zip"):
-        return pd.read_csv(path)
-    raise UsageError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
+    try:
+        with open(path, "rb") as file:
+            head = file.read(8192)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it: {exc.strerror or _one_line(exc)}") from None
+    if not head:
+        raise UsageError(f"{path}: the file is empty (no header, no rows)")
+    if parquet:
+        if head[:4] != b"PAR1":
+            hint = "; it looks like a CSV file: name it .csv" if _looks_like_text(head) else ""
+            raise UsageError(f"{path}: not a Parquet file (no Parquet magic bytes){hint}")
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several unrelated types
+            raise UsageError(f"{path}: cannot read it as Parquet: {_one_line(exc)}") from None
+    else:
+        if head[:4] == b"PAR1":
+            raise UsageError(f"{path}: this is a Parquet file, not CSV: name it .parquet")
+        if suffix in (".csv", ".txt") and not _looks_like_text(head):
+            raise UsageError(f"{path}: a binary file, not CSV text")
+        try:
+            frame = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise UsageError(f"{path}: no header and no rows") from None
+        except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as exc:
+            raise UsageError(f"{path}: cannot read it as CSV: {_one_line(exc)}") from None
+    if len(frame) == 0:
+        raise UsageError(
+            f"{path}: no rows to check (a header with {frame.shape[1]} column(s), 0 rows)"
+        )
+    return frame
+
+
+def _probability(text):
+    """``type=`` of a rate option: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not strictly between 0 and 1")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, exit code 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _columns(text):
@@ -62,6 +146,7 @@ def _demo(args, out):
 
 def _drift(args, out):
     from mlpipe.drift import DriftDetector
+    from mlpipe.utils._dataframe import describe_columns
 
     reference = read_table(args.reference)
     current = read_table(args.current)
@@ -69,12 +154,29 @@ def _drift(args, out):
     missing = [c for c in columns or [] if c not in reference.columns]
     if missing:
         raise UsageError(f"--columns names {missing}, not columns of {args.reference}")
-    detector = DriftDetector(columns=columns, alpha=args.alpha, correction=args.correction)
-    report = detector.fit(reference).detect(
-        current[list(reference.columns)]
-        if set(reference.columns) <= set(current.columns)
-        else current
-    )
+    wanted = columns or list(reference.columns)
+    absent = [c for c in wanted if c not in current.columns]
+    extra = [] if columns else [c for c in current.columns if c not in reference.columns]
+    if absent or extra:
+        problems = []
+        if absent:
+            problems.append(f"lacks {describe_columns(absent)}")
+        if extra:
+            problems.append(f"has {describe_columns(extra)}, not in {args.reference}")
+        raise UsageError(
+            f"{args.current}: columns cannot be compared with the reference: "
+            f"{'; '.join(problems)} (--columns A,B compares only some)"
+        )
+    detector = DriftDetector(alpha=args.alpha, correction=args.correction)
+    try:
+        detector.fit(reference[wanted])
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{args.reference}: {_one_line(exc)}") from None
+    try:
+        report = detector.detect(current[wanted])
+    except (TypeError, ValueError) as exc:
+        reason = _one_line(exc).removeprefix("DriftDetector: ")
+        raise UsageError(f"{args.current}: {reason}") from None
     frame = report.to_frame()
     if args.format == "table":
         out.write(report.summary() + "\n\n")
@@ -85,18 +187,50 @@ def _drift(args, out):
     return EXIT_FOUND if report.drift and args.fail_on_drift else EXIT_OK
 
 
+def _load_schema(path):
+    from mlpipe.validation import Schema
+
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the schema: {_one_line(exc)}") from None
+    try:
+        return Schema.from_json(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not a schema: invalid JSON ({exc})") from None
+    except KeyError as exc:
+        raise UsageError(f"{path}: not a valid mlpipe schema: no {exc} entry") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{path}: not a valid mlpipe schema: {_one_line(exc)}") from None
+
+
 def _validate(args, out):
     from mlpipe.validation import Schema
 
+    if args.warn_alpha < args.alpha:
+        raise UsageError(
+            f"--warn-alpha {args.warn_alpha:g} is below --alpha {args.alpha:g}: "
+            "a warning threshold must be at least the error threshold"
+        )
     current = read_table(args.current)
     if args.schema:
-        schema = Schema.from_json(Path(args.schema).read_text())
+        schema = _load_schema(args.schema)
     elif args.reference:
+        # Columns are matched by name, as drift does: a reordered file is
+        # the same file. A saved schema keeps the ``ordered`` it declares.
         schema = Schema.infer(read_table(args.reference))
+        schema.ordered = False
     else:
         raise UsageError("give a REFERENCE file to learn the schema from, or --schema")
     if args.save_schema:
-        Path(args.save_schema).write_text(schema.to_json())
+        try:
+            Path(args.save_schema).write_text(schema.to_json())
+        except OSError as exc:
+            reason = exc.strerror or _one_line(exc)
+            raise UsageError(f"{args.save_schema}: cannot write the schema: {reason}") from None
     report = schema.validate(current, alpha=args.alpha, warn_alpha=args.warn_alpha)
     frame = report.to_frame()
     if args.format == "table":
@@ -105,7 +239,9 @@ def _validate(args, out):
             out.write("\n")
             frame = frame[
                 ["column", "check", "severity", "n_failed", "share", "examples", "message"]
-            ]
+            ].copy()
+            # A check of the whole table (such as column order) has no column.
+            frame["column"] = frame["column"].map(lambda c: "(table)" if c is None else c)
     if len(frame) or args.format != "table":
         _write_frame(out, frame, args.format)
     return EXIT_OK if report.passed else EXIT_FOUND
@@ -113,7 +249,7 @@ def _validate(args, out):
 
 def build_parser():
     """The argument parser of the ``mlpipe`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mlpipe",
         description="Guard rails for scikit-learn models: validation, imputation, "
         "drift, fairness, explanations, AutoML. Exit codes: 0 all well, 1 a check "
@@ -163,7 +299,7 @@ def build_parser():
     drift.add_argument("current", metavar="CURRENT", help="data to check (.csv or .parquet)")
     drift.add_argument("--columns", metavar="A,B", help="only these columns (default: all)")
     drift.add_argument(
-        "--alpha", type=float, default=0.05, help="significance level (default: 0.05)"
+        "--alpha", type=_probability, default=0.05, help="significance level (default: 0.05)"
     )
     drift.add_argument(
         "--correction",
@@ -201,14 +337,14 @@ def build_parser():
     )
     validate.add_argument(
         "--alpha",
-        type=float,
+        type=_probability,
         default=0.01,
         help="false-alarm rate of the errors of the learned checks on a batch like the "
         "reference (default: 0.01)",
     )
     validate.add_argument(
         "--warn-alpha",
-        type=float,
+        type=_probability,
         default=0.1,
         help="the same rate for warnings (default: 0.1)",
     )
@@ -233,8 +369,25 @@ def main(argv=None):
         parser.error("give either REFERENCE or --schema, not both")
     if args.command == "validate" and args.reference and not args.current:
         args.current, args.reference = args.reference, None
+    # drift and validate write their (short) output at the end, so that a
+    # closed pipe cannot hide the verdict; the demo writes as it goes.
+    out = sys.stdout if args.command == "demo" else io.StringIO()
+    code = EXIT_OK
     try:
-        return args.func(args, sys.stdout)
-    except UsageError as exc:
-        sys.stderr.write(f"mlpipe {args.command}: error: {exc}\n")
+        code = args.func(args, out)
+        if out is not sys.stdout:
+            sys.stdout.write(out.getvalue())
+        sys.stdout.flush()
+    except (UsageError, MissingExtraError) as exc:
+        sys.stderr.write(f"mlpipe {args.command}: error: {_one_line(exc)}\n")
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (``| head``): end quietly, as the Python docs
+        # recommend, pointing stdout at devnull so that the flush at exit
+        # does not fail again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+    return code
