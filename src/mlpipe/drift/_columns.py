@@ -2,7 +2,7 @@
 
 Everything the statistics modules (``_ks``, ``_psi``, ``_chi2``) share and
 nothing that knows about estimators or reports: this module imports only
-the kernels and mlpipe's configuration.
+the kernels, mlpipe's configuration and its input helpers (mlpipe.utils).
 """
 
 import os
@@ -17,6 +17,7 @@ from pandas.api import types as ptypes
 
 from mlpipe._config import get_config
 from mlpipe.drift import _kernels
+from mlpipe.utils._dataframe import time_ns
 
 # below this many values, one thread is faster than handing work out
 MIN_PARALLEL_VALUES = 200_000
@@ -111,13 +112,7 @@ def numeric_values(series):
     nanoseconds, or in another time zone, are compared on one time axis."""
     dtype = series.dtype
     if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        values = series.to_numpy()
-        values = values.astype(f"{values.dtype.str[1:2]}8[ns]", copy=False)
-        out = values.view("int64").astype(np.float64)
-        out[pd.isna(values)] = np.nan
-        return out
+        return time_ns(series)
     if ptypes.is_bool_dtype(dtype) and not isinstance(dtype, np.dtype):
         return series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
     if dtype == np.float64:

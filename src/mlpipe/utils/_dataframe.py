@@ -223,6 +223,31 @@ def _reject_mixed_time_zones(frame, by, what):
             )
 
 
+def time_ns(series):
+    """Datetimes or timedeltas as float64 nanoseconds, NaN where missing.
+
+    Datetimes count from the epoch, in UTC for a zone-aware column, whatever
+    their unit, so that a column in microseconds and one in nanoseconds, or
+    in another time zone, lie on one time axis.
+
+    Parameters
+    ----------
+    series : Series of datetime64, DatetimeTZDtype or timedelta64 dtype
+        The column.
+
+    Returns
+    -------
+    values : ndarray of shape (n,), float64
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = series.to_numpy()
+    values = values.astype(f"{values.dtype.str[1:2]}8[ns]", copy=False)
+    out = values.view("int64").astype(np.float64)
+    out[pd.isna(values)] = np.nan
+    return out
+
+
 def to_array(frame):
     """``frame`` as an ndarray that the caller may write to.
 

@@ -17,6 +17,7 @@ from mlpipe.utils._dataframe import (
     NUMERIC,
     column_kind,
     describe_columns,
+    time_ns,
 )
 from mlpipe.utils._scalar import python_scalar
 from mlpipe.validation._report import COLUMN, ERROR, ROW, WARNING, Failure, ValidationReport
@@ -463,18 +464,8 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
 
 def _as_float(value, col):
     if col.kind == DATETIME:
-        return float(_datetime_ns(pd.Series([value]))[0])
+        return float(time_ns(pd.Series([value]))[0])
     return float(value)
-
-
-def _datetime_ns(s):
-    """Datetimes as float nanoseconds (in UTC when tz-aware); NaT is NaN."""
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = s.to_numpy(dtype="datetime64[ns]")
-    out = values.astype("int64").astype("float64")
-    out[np.isnat(values)] = np.nan
-    return out
 
 
 def _fmt_datetime(value, col):
@@ -547,7 +538,7 @@ def _check_datetime(out, col, s, valid):
                 "cannot be compared with the training range: one is time zone-aware, the other not",
             )
             return
-        values = _datetime_ns(s)
+        values = time_ns(s)
         present = ~np.isnan(values)
         if not present.any():
             return

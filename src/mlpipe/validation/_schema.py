@@ -26,6 +26,7 @@ from mlpipe.utils._dataframe import (
     OTHER,
     column_kind,
     describe_columns,
+    time_ns,
 )
 from mlpipe.utils._plain import time_from_state, time_state
 from mlpipe.utils._scalar import python_scalar
@@ -639,7 +640,7 @@ def _infer_column(name, s, n):
             col.tail_low, col.tail_high = fit_tail(-values), fit_tail(values)
     elif kind == DATETIME and len(observed):
         col.min, col.max = observed.min(), observed.max()
-        values = _datetime_values(observed)
+        values = time_ns(observed)
         col.tail_low, col.tail_high = fit_tail(-values), fit_tail(values)
     elif kind == CATEGORICAL:
         if isinstance(s.dtype, pd.CategoricalDtype):
@@ -654,12 +655,6 @@ def _infer_column(name, s, n):
             codes = pd.Index(values, dtype=object).get_indexer(observed.to_numpy(dtype=object))
             col.category_counts = np.bincount(codes, minlength=len(values)).tolist()
     return col, had_inf
-
-
-def _datetime_values(s):
-    """Datetimes as float nanoseconds (since the epoch, in UTC when tz-aware)."""
-    values = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
-    return values.to_numpy(dtype="datetime64[ns]").astype("int64").astype("float64")
 
 
 def _encode_value(value):
