@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from mlpipe._report import Report
+from mlpipe._report import Report, html_table, report_html
 from mlpipe.drift._tables import fisher_pvalue
 from mlpipe.utils._optional import import_optional
 
@@ -235,20 +235,15 @@ class DriftReport(Report):
         return f"<DriftReport: {self.summary()}>"
 
     def _repr_html_(self):
-        frame = self.results
-        body = frame.to_html(
-            index=False,
-            border=0,
-            classes="mlpipe-table",
-            na_rep="",
-            float_format=lambda v: f"{v:.4g}",
+        rule = (
+            "A test flags drift when its p-value is at most its threshold (alpha after the "
+            "multiple-testing correction) and its effect size reaches its effect threshold: "
+            "a tiny p-value with a small effect is a real but negligible shift, not drift."
         )
-        colour = "#b00020" if self.drift else "#2e7d32"
-        return (
-            '<div class="mlpipe-report">'
-            f"<strong>{html.escape(self.title)}</strong>"
-            f'<p style="color:{colour}">{html.escape(self.summary())}</p>{body}</div>'
-        )
+        # Drifted tests first, then the rest in the detector's order.
+        rows = self.results.sort_values("drift", ascending=False, kind="stable")
+        body = html_table(rows) + f'<p class="mlpipe-note">{html.escape(rule)}</p>'
+        return report_html(self.title, self.summary(), body, tone="bad" if self.drift else "good")
 
     def plot(self, ax=None, features=None, **kwargs):
         """Plot reference vs batch distributions.

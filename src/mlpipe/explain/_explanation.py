@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlpipe._report import Report
+from mlpipe._report import Report, html_table, report_html
 from mlpipe.utils._optional import import_optional
 from mlpipe.utils._scalar import python_scalar
 
@@ -231,15 +231,9 @@ class Explanation(Report):
         return f"{self.title}: {self.summary()}\n{imp.to_string(index=False)}"
 
     def _repr_html_(self):
-        import html
-
         imp = self.importance().to_frame().reset_index()
-        return (
-            '<div class="mlpipe-report">'
-            f"<strong>{html.escape(self.title)}</strong>"
-            f"<p>{html.escape(self.summary())}</p>"
-            f"{imp.to_html(index=False, border=0, classes='mlpipe-table')}</div>"
-        )
+        table = html_table(imp, caption="Global importance: mean |SHAP value| per raw column")
+        return report_html(self.title, self.summary(), table)
 
     def _row_target(self, row, target):
         if not self.is_multiclass or target is not None:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from mlpipe._report import Report
+from mlpipe._report import Report, html_table, report_html
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
 from mlpipe.fairness._metrics import (
@@ -258,23 +258,18 @@ class FairnessReport(Report):
         return "\n".join(parts)
 
     def _repr_html_(self):
-        def table(frame):
-            return frame.to_html(
-                index=False,
-                border=0,
-                classes="mlpipe-table",
-                float_format="{:.3f}".format,
-                na_rep="",
-            )
-
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return (
-            '<div class="mlpipe-report">'
-            f"<strong>{html.escape(self.title)}</strong>"
-            f"<p>{html.escape(self.summary())}</p>"
-            f"{table(self.to_frame('groups'))}{table(self.to_frame('disparities'))}"
-            f"{f'<ul>{notes}</ul>' if notes else ''}</div>"
+        # Two audits on one page must not share a heading: name the groups.
+        by = " and ".join(str(n).replace("_", " ") for n in self.by_group.index.names)
+        level = round(self.confidence_level * 100)
+        groups = html_table(self.to_frame("groups"), caption="Rates by group")
+        disparities = html_table(
+            self.to_frame("disparities"),
+            caption=f"Disparities between the groups, with {level}% confidence intervals",
         )
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        body = groups + disparities + (f'<ul class="mlpipe-note">{notes}</ul>' if notes else "")
+        tone = {True: "good", False: "bad", None: None}[self.four_fifths_passed]
+        return report_html(f"{self.title} by {by}", self.summary(), body, tone=tone)
 
     def _plot(self, ax, metric="selection_rate"):
         if metric not in _INTERVAL_METRICS:
@@ -293,7 +288,8 @@ class FairnessReport(Report):
             )
             ax.legend()
         ax.set_ylabel(metric.replace("_", " "))
-        ax.set_title(f"{self.title}: {metric.replace('_', ' ')} by group")
+        by = " and ".join(str(n).replace("_", " ") for n in self.by_group.index.names)
+        ax.set_title(f"{self.title}: {metric.replace('_', ' ')} by {by}")
 
 
 @validate_params(

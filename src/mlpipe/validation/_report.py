@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mlpipe._report import Report
+from mlpipe._report import Report, html_table, report_html
 from mlpipe.utils._plain import index_from_state, index_state, time_from_state, time_state
 
 ROW = "row"
@@ -336,6 +336,16 @@ class ValidationReport(Report):
             per line.
         """
         return "\n".join([self.summary()] + [f.line() for f in self.failures])
+
+    def _repr_html_(self):
+        frame = self.to_frame()
+        frame["column"] = frame["column"].map(lambda c: "(columns)" if c is None else c)
+        body = (
+            html_table(frame, formats={"share": "{:.1%}"})
+            if len(frame)
+            else "<p><em>no check failed</em></p>"
+        )
+        return report_html(self.title, self.summary(), body, tone="good" if self.passed else "bad")
 
     def _plot(self, ax, **kwargs):
         labels = [
