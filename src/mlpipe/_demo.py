@@ -304,7 +304,7 @@ def run_demo(out, *, seed=0, automl=False, automl_minutes=1.0, report=None):
         out.html("report", report, anchor="validation")
         bad_rows = sorted({r for col in report.columns for r in report.rows_of(col)})
         passed = batch.X.drop(index=bad_rows)
-        out.say(f"Quarantined {len(bad_rows)} row(s); scoring the {len(passed)} that pass.")
+        out.say(f"{len(bad_rows)} row(s) quarantined; scoring the {len(passed)} that pass.")
         out.html(
             "verdict",
             "Validation",
