@@ -1,4 +1,5 @@
-"""Developer tasks: ``nox -s tests``, ``minimum``, ``lint``, ``bench``, ``docs``, ``notebooks``.
+"""Developer tasks: ``nox -s tests``, ``minimum``, ``lint``, ``bench``, ``docs``, ``notebooks``,
+``report``.
 
 Each session installs mlpipe with every extra into its own virtualenv, so a
 session proves the install as well as the task.
@@ -139,6 +140,32 @@ def notebooks(session):
     """Execute every notebook in notebooks/."""
     _install(session)
     session.run("pytest", "--nbmake", "notebooks", "-o", "addopts=", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def report(session):
+    """The demo's HTML report rendered in headless Chromium: a screenshot and layout checks.
+
+    Runs ``mlpipe demo --report``, then docs/_scripts/check_report.py: nothing
+    wider than the page, no wrapped number, a caption under every image, a
+    summary on top; screenshots go to docs/screenshots/. Needs a Chromium
+    (``$CHROMIUM``, default /usr/bin/chromium), driven by Playwright without a
+    browser download; the pytest suite never needs one.
+    """
+    _install(session)
+    session.install("playwright")
+    page = Path(session.create_tmp()) / "report.html"
+    session.run("mlpipe", "demo", "--report", str(page))
+    session.run(
+        "python",
+        "docs/_scripts/check_report.py",
+        str(page),
+        "--screenshot",
+        "docs/screenshots/report.png",
+        "--top",
+        "docs/screenshots/report-top.png",
+        *session.posargs,
+    )
 
 
 if __name__ == "__main__":

@@ -138,6 +138,20 @@ CHECKS = r"""
 """
 
 
+def _shrink(path):
+    """Re-save a screenshot with a 128-colour palette (a third of the bytes;
+    the page is mostly flat colour), when Pillow is installed."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(
+            colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    small.save(path, optimize=True)
+
+
 def check(report, screenshot=None, top=None, width=1200, top_height=1500):
     """Render ``report``, write the screenshots, return (problems, counts)."""
     from playwright.sync_api import sync_playwright
@@ -162,8 +176,16 @@ def check(report, screenshot=None, top=None, width=1200, top_height=1500):
             page.screenshot(path=screenshot, full_page=True)
         if top:
             Path(top).parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=top, clip={"x": 0, "y": 0, "width": width, "height": top_height})
+            # full_page lets the clip reach below the 900 px window.
+            page.screenshot(
+                path=top,
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": width, "height": top_height},
+            )
         context.close()
+    for path in (screenshot, top):
+        if path:
+            _shrink(path)
     return result["problems"], result["counts"]
 
 
