@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from mlpipe._report import Report
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
+from mlpipe.fairness._intervals import FAMILY_OF, SpreadTest, family_counts, wilson
 from mlpipe.fairness._metrics import (
     TARGET_CONSTRAINTS,
     check_targets,
@@ -68,34 +69,22 @@ def _all_disparities(cells):
     return out
 
 
-def _bootstrap_cells(groups, true, pred, weights, n_boot, rng):
-    """Cells of ``n_boot`` stratified bootstrap replicates, shape (n_boot, n_groups).
-
-    Rows are resampled with replacement within each group, so every group
-    keeps its size. Rows with the same (label, prediction, weight) are
-    interchangeable, so each group's replicate is one multinomial draw over
-    its distinct rows: exact, and fast when there are no weights.
-    """
-    n_groups = groups.n_groups
-    keys = ("n", "pos", "sel", "tp", "correct")
-    out = {k: np.zeros((n_boot, n_groups)) for k in keys}
-    for g in range(n_groups):
-        rows = groups.codes == g
-        table = pd.DataFrame({"t": true[rows], "p": pred[rows], "w": weights[rows]})
-        kinds = table.value_counts(sort=False).reset_index()
-        t = kinds["t"].to_numpy(bool)
-        p = kinds["p"].to_numpy(bool)
-        w = kinds["w"].to_numpy(float)
-        values = np.column_stack([w, w * t, w * p, w * (t & p), w * (t == p)])
-        probs = kinds["count"].to_numpy(float) / rows.sum()
-        step = max(1, int(2_000_000 // max(len(kinds), 1)))
-        for start in range(0, n_boot, step):
-            stop = min(n_boot, start + step)
-            counts = rng.multinomial(int(rows.sum()), probs, size=stop - start)
-            sums = counts @ values
-            for j, k in enumerate(keys):
-                out[k][start:stop, g] = sums[:, j]
+def _interval_counts(cells, cells_sq, n_groups):
+    """(x, n) of each rate family, or None where a group has no trials."""
+    out = {}
+    for family in FAMILY_OF:
+        x, n = family_counts(cells, cells_sq, family)
+        out[family] = (x, n) if n_groups > 1 and np.all(n > 0) else None
     return out
+
+
+def _disparity_interval(name, metric, kind, counts, n_boot, level, seed, point):
+    """Interval of one disparity (see :mod:`mlpipe.fairness._intervals`)."""
+    families = [metric] if metric else ["true_positive_rate", "false_positive_rate"]
+    if any(counts[f] is None for f in families):
+        return np.nan, np.nan
+    test = SpreadTest([counts[f] for f in families], kind == "ratio", n_boot, seed)
+    return test.interval(level)
 
 
 @dataclass
@@ -442,23 +431,22 @@ def audit_fairness(
     if notes:
         warnings.warn(" ".join(notes), FairnessWarning, stacklevel=2)
 
-    alpha = (1 - confidence_level) / 2
-    true, pred = y_true == pos_label, y_pred == pos_label
-    if n_boot:
-        rng = check_random_state(random_state)
-        boot = _bootstrap_cells(groups, true, pred, weights, int(n_boot), rng)
-        boot_disp = _all_disparities(boot)
-
-        def bounds(samples):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return np.nanquantile(samples, [alpha, 1 - alpha], axis=0)
-    else:
-        boot = boot_disp = None
-
+    cells_sq = weighted_cells(
+        groups.codes, groups.n_groups, y_true, y_pred, weights**2, pos_label
+    )
+    counts = _interval_counts(cells, cells_sq, groups.n_groups)
+    rng = check_random_state(random_state)
     rows = []
-    for name, _, _ in _DISPARITIES:
-        low, high = bounds(boot_disp[name]) if n_boot else (np.nan, np.nan)
+    for name, metric, kind in _DISPARITIES:
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        if not n_boot:
+            low = high = np.nan
+        elif groups.n_groups == 1:
+            low = high = point[name]  # one group: no disparity, exactly
+        else:
+            low, high = _disparity_interval(
+                name, metric, kind, counts, int(n_boot), confidence_level, seed, point[name]
+            )
         rows.append(
             {"metric": name, "value": point[name], "ci_low": float(low), "ci_high": float(high)}
         )
@@ -466,10 +454,8 @@ def audit_fairness(
 
     interval_rows = []
     for metric in _INTERVAL_METRICS:
-        if n_boot:
-            low, high = bounds(rates_from_cells(boot, metric))
-        else:
-            low = high = np.full(groups.n_groups, np.nan)
+        x, n = family_counts(cells, cells_sq, metric)
+        low, high = wilson(x, n, confidence_level)
         frame = groups.index.to_frame(index=False)
         frame["metric"] = metric
         frame["ci_low"] = low
