@@ -132,8 +132,9 @@ class SpreadTest:
         observed, rates = self._profiles(theta)
         if not np.isfinite(observed):
             return False  # the data are impossible under theta
-        # p > alpha once this many draws reach the observed deviance
-        needed = int(np.floor(alpha * (self.n_boot + 1)))
+        # p > alpha once this many draws reach the observed deviance (the
+        # least half-integer above alpha * (n_boot + 1) - 1)
+        needed = np.floor(2 * (alpha * (self.n_boot + 1) - 1)) / 2 + 0.5
         if needed <= 0:
             return True
         rng = np.random.default_rng(self.seed)
@@ -141,11 +142,11 @@ class SpreadTest:
             rng.binomial(rows, np.clip(rate, 0, 1), size=(self.n_boot, len(rows))) * (n / rows)
             for rows, rate, (_, n) in zip(self.rows, rates, self.counts)
         ]
-        # ties of a discrete statistic count as reaching it
-        observed -= 1e-9 * max(1.0, observed)
+        # a draw that ties the observed deviance (discrete data) counts half
+        tie = 1e-9 * max(1.0, observed)
         if len(draws) == 1:
             count = _kernels.exceedances(
-                draws[0], self.counts[0][1], theta, self.ratio, observed, needed
+                draws[0], self.counts[0][1], theta, self.ratio, observed, tie, needed
             )
         else:
             count = _kernels.joint_exceedances(
@@ -156,6 +157,7 @@ class SpreadTest:
                 theta,
                 self.ratio,
                 observed,
+                tie,
                 needed,
             )
         return count >= needed

@@ -225,26 +225,32 @@ def joint_deviance(xa, na, xb, nb, theta, ratio):
 
 
 @njit(**_JIT)
-def exceedances(draws, n, theta, ratio, observed, needed):
+def exceedances(draws, n, theta, ratio, observed, tie, needed):
     """How many rows of ``draws`` (replicates x groups) have a
     :func:`deviance` of at least ``observed``, counting stopped at
     ``needed`` (the test's verdict is known by then)."""
-    count = 0
+    count = 0.0
     for r in range(draws.shape[0]):
-        if deviance(draws[r], n, theta, ratio) >= observed:
-            count += 1
-            if count >= needed:
-                break
+        value = deviance(draws[r], n, theta, ratio)
+        if value > observed + tie:
+            count += 1.0
+        elif value >= observed - tie:
+            count += 0.5
+        if count >= needed:
+            break
     return count
 
 
 @njit(**_JIT)
-def joint_exceedances(draws_a, na, draws_b, nb, theta, ratio, observed, needed):
+def joint_exceedances(draws_a, na, draws_b, nb, theta, ratio, observed, tie, needed):
     """:func:`exceedances` of :func:`joint_deviance`."""
-    count = 0
+    count = 0.0
     for r in range(draws_a.shape[0]):
-        if joint_deviance(draws_a[r], na, draws_b[r], nb, theta, ratio) >= observed:
-            count += 1
-            if count >= needed:
-                break
+        value = joint_deviance(draws_a[r], na, draws_b[r], nb, theta, ratio)
+        if value > observed + tie:
+            count += 1.0
+        elif value >= observed - tie:
+            count += 0.5
+        if count >= needed:
+            break
     return count
