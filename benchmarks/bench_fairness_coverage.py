@@ -55,8 +55,10 @@ class Scenario:
     fpr: list
 
     def rates(self):
-        b, t, f = (np.broadcast_to(np.asarray(v, float), len(self.sizes)) for v in
-                   (self.base, self.tpr, self.fpr))
+        b, t, f = (
+            np.broadcast_to(np.asarray(v, float), len(self.sizes))
+            for v in (self.base, self.tpr, self.fpr)
+        )
         return {
             "selection_rate": b * t + (1 - b) * f,
             "true_positive_rate": t,
@@ -76,17 +78,17 @@ class Scenario:
             "equalized_odds_difference": max(
                 diff["true_positive_rate"], diff["false_positive_rate"]
             ),
-            "equalized_odds_ratio": min(
-                ratio["true_positive_rate"], ratio["false_positive_rate"]
-            ),
+            "equalized_odds_ratio": min(ratio["true_positive_rate"], ratio["false_positive_rate"]),
             "accuracy_difference": diff["accuracy"],
         }
 
     def draw(self, rng):
         sizes = np.asarray(self.sizes)
         groups = np.repeat(np.arange(len(sizes)), sizes)
-        b, t, f = (np.broadcast_to(np.asarray(v, float), len(sizes))[groups] for v in
-                   (self.base, self.tpr, self.fpr))
+        b, t, f = (
+            np.broadcast_to(np.asarray(v, float), len(sizes))[groups]
+            for v in (self.base, self.tpr, self.fpr)
+        )
         y_true = rng.random(len(groups)) < b
         y_pred = np.where(y_true, rng.random(len(groups)) < t, rng.random(len(groups)) < f)
         return y_true.astype(int), y_pred.astype(int), groups
@@ -99,13 +101,20 @@ SCENARIOS = [
     Scenario("none, 12/50/200/1000", [12, 50, 200, 1000], 0.4, 0.8, 0.2),
     Scenario("none, rare outcome 3 x 300", [300] * 3, 0.1, 0.6, 0.05),
     Scenario("slight, 2 x 500", [500, 500], 0.5, [0.70, 0.75], [0.30, 0.33]),
-    Scenario("small groups 12/12/40", [12, 12, 40], [0.5, 0.4, 0.6], [0.5, 0.7, 0.8],
-             [0.2, 0.3, 0.4]),
-    Scenario("spread, 5 x 100", [100] * 5, 0.5, [0.5, 0.6, 0.7, 0.8, 0.9],
-             [0.1, 0.15, 0.2, 0.25, 0.3]),
+    Scenario(
+        "small groups 12/12/40", [12, 12, 40], [0.5, 0.4, 0.6], [0.5, 0.7, 0.8], [0.2, 0.3, 0.4]
+    ),
+    Scenario(
+        "spread, 5 x 100", [100] * 5, 0.5, [0.5, 0.6, 0.7, 0.8, 0.9], [0.1, 0.15, 0.2, 0.25, 0.3]
+    ),
     Scenario("large, 2 x 200", [200, 200], [0.3, 0.5], [0.5, 0.9], [0.1, 0.4]),
-    Scenario("near tie, 6 groups 12-400", [12, 25, 50, 100, 200, 400], 0.5,
-             [0.8, 0.78, 0.6, 0.6, 0.6, 0.6], [0.3, 0.3, 0.3, 0.28, 0.2, 0.22]),
+    Scenario(
+        "near tie, 6 groups 12-400",
+        [12, 25, 50, 100, 200, 400],
+        0.5,
+        [0.8, 0.78, 0.6, 0.6, 0.6, 0.6],
+        [0.3, 0.3, 0.3, 0.28, 0.2, 0.22],
+    ),
     Scenario("imbalanced, 30 vs 3000", [30, 3000], [0.6, 0.5], [0.6, 0.75], [0.25, 0.2]),
 ]
 
@@ -145,9 +154,7 @@ def percentile_bootstrap(y_true, y_pred, groups, rng, n_boot=500):
         "equalized_odds_difference": np.fmax(
             diff["true_positive_rate"], diff["false_positive_rate"]
         ),
-        "equalized_odds_ratio": np.fmin(
-            ratio["true_positive_rate"], ratio["false_positive_rate"]
-        ),
+        "equalized_odds_ratio": np.fmin(ratio["true_positive_rate"], ratio["false_positive_rate"]),
         "accuracy_difference": diff["accuracy"],
     }
     a = (1 - LEVEL) / 2
@@ -165,8 +172,12 @@ def run_one(args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = audit_fairness(
-            y_true, y_pred, sensitive_features=groups, n_boot=n_boot,
-            min_group_size=0, random_state=seed,
+            y_true,
+            y_pred,
+            sensitive_features=groups,
+            n_boot=n_boot,
+            min_group_size=0,
+            random_state=seed,
         )
     rows = []
     table = report.disparities
@@ -174,25 +185,39 @@ def run_one(args):
     for metric in DISPARITIES:
         low, high = table.loc[metric, "ci_low"], table.loc[metric, "ci_high"]
         value = truth[metric]
-        for method, (lo, hi) in (("profile likelihood", (low, high)),
-                                 ("percentile bootstrap", old[metric])):
-            rows.append({
-                "scenario": scenario.name, "metric": metric, "method": method,
-                "covered": bool(lo <= value <= hi), "below": bool(value < lo),
-                "above": bool(value > hi), "undefined": bool(np.isnan(lo) or np.isnan(hi)),
-                "width": hi - lo,
-            })
+        for method, (lo, hi) in (
+            ("profile likelihood", (low, high)),
+            ("percentile bootstrap", old[metric]),
+        ):
+            rows.append(
+                {
+                    "scenario": scenario.name,
+                    "metric": metric,
+                    "method": method,
+                    "covered": bool(lo <= value <= hi),
+                    "below": bool(value < lo),
+                    "above": bool(value > hi),
+                    "undefined": bool(np.isnan(lo) or np.isnan(hi)),
+                    "width": hi - lo,
+                }
+            )
     ci = report.intervals
     for metric in GROUP_RATES:
         part = ci[ci["metric"] == metric]
         value = rates[metric]
         lo, hi = part["ci_low"].to_numpy(), part["ci_high"].to_numpy()
-        rows.append({
-            "scenario": scenario.name, "metric": f"{metric} (each group)",
-            "method": "Wilson score", "covered": float(np.mean((lo <= value) & (value <= hi))),
-            "below": float(np.mean(value < lo)), "above": float(np.mean(value > hi)),
-            "undefined": float(np.mean(np.isnan(lo))), "width": float(np.nanmean(hi - lo)),
-        })
+        rows.append(
+            {
+                "scenario": scenario.name,
+                "metric": f"{metric} (each group)",
+                "method": "Wilson score",
+                "covered": float(np.mean((lo <= value) & (value <= hi))),
+                "below": float(np.mean(value < lo)),
+                "above": float(np.mean(value > hi)),
+                "undefined": float(np.mean(np.isnan(lo))),
+                "width": float(np.nanmean(hi - lo)),
+            }
+        )
     return rows
 
 
@@ -206,8 +231,9 @@ def main():
     parser.add_argument("--markdown", default=None)
     args = parser.parse_args()
     sets = 200 if args.quick else args.sets
-    tasks = [(i, s, 10_000 * k + i, args.n_boot) for k, s in enumerate(SCENARIOS)
-             for i in range(sets)]
+    tasks = [
+        (i, s, 10_000 * k + i, args.n_boot) for k, s in enumerate(SCENARIOS) for i in range(sets)
+    ]
     start = time.perf_counter()
     rows = []
     with ProcessPoolExecutor(args.jobs) as pool:
@@ -217,8 +243,14 @@ def main():
     frame = pd.DataFrame(rows)
     summary = (
         frame.groupby(["method", "metric", "scenario"], sort=False)
-        .agg(coverage=("covered", "mean"), below=("below", "mean"), above=("above", "mean"),
-             undefined=("undefined", "mean"), width=("width", "mean"), sets=("covered", "size"))
+        .agg(
+            coverage=("covered", "mean"),
+            below=("below", "mean"),
+            above=("above", "mean"),
+            undefined=("undefined", "mean"),
+            width=("width", "mean"),
+            sets=("covered", "size"),
+        )
         .reset_index()
     )
     if args.out:
@@ -242,8 +274,12 @@ def to_markdown(summary, sets, n_boot, seconds):
         part = summary[summary["method"] == method]
         table = part.pivot(index="metric", columns="scenario", values="coverage")
         table = table.reindex(columns=names).reindex(part["metric"].unique())
-        lines += [f"**{method}**", "", "| metric | " + " | ".join(names) + " |",
-                  "|---|" + "---:|" * len(names)]
+        lines += [
+            f"**{method}**",
+            "",
+            "| metric | " + " | ".join(names) + " |",
+            "|---|" + "---:|" * len(names),
+        ]
         for metric, row in table.iterrows():
             lines.append(f"| {metric} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
         lines += [
