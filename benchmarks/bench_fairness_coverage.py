@@ -164,7 +164,7 @@ def percentile_bootstrap(y_true, y_pred, groups, rng, n_boot=500):
 
 
 def run_one(args):
-    index, scenario, seed, n_boot = args
+    _, scenario, seed, n_boot = args
     rng = np.random.default_rng(seed)
     y_true, y_pred, groups = scenario.draw(rng)
     truth = scenario.truth()

@@ -60,7 +60,9 @@ def test_loglik_matches_scipy_binomial():
     n = rng.integers(1, 50, size=20)
     x = rng.binomial(n, 0.4)
     for p, q in rng.uniform(0.01, 0.99, size=(10, 2)):
-        mine = sum(_kernels.loglik(a, b, p) - _kernels.loglik(a, b, q) for a, b in zip(x, n))
+        mine = sum(
+            _kernels.loglik(a, b, p) - _kernels.loglik(a, b, q) for a, b in zip(x, n, strict=True)
+        )
         assert mine == pytest.approx(_reference.binom_loglik_difference(x, n, p, q), rel=1e-12)
 
 
@@ -109,7 +111,7 @@ def test_joint_deviance_matches_the_twin(ratio):
     draws_a[:, 0] = np.maximum(draws_a[:, 0], 1)
     draws_b[:, 0] = np.maximum(draws_b[:, 0], 1)
     for theta in (0.5, 0.8) if ratio else (0.05, 0.2):
-        for xa, xb in zip(draws_a[:4], draws_b[:4]):
+        for xa, xb in zip(draws_a[:4], draws_b[:4], strict=True):
             assert _kernels.joint_deviance(xa, na, xb, nb, theta, ratio) == pytest.approx(
                 _reference.joint_deviance(xa, na, xb, nb, theta, ratio), abs=1e-6
             )

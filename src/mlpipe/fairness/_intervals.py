@@ -140,7 +140,7 @@ class SpreadTest:
         rng = np.random.default_rng(self.seed)
         draws = [
             rng.binomial(rows, np.clip(rate, 0, 1), size=(self.n_boot, len(rows))) * (n / rows)
-            for rows, rate, (_, n) in zip(self.rows, rates, self.counts)
+            for rows, rate, (_, n) in zip(self.rows, rates, self.counts, strict=True)
         ]
         # a draw that ties the observed deviance (discrete data) counts half
         tie = 1e-9 * max(1.0, observed)

@@ -137,7 +137,9 @@ def exceedances(draws, n, theta, ratio, observed, tie):
 
 
 def joint_exceedances(draws_a, na, draws_b, nb, theta, ratio, observed, tie):
-    values = [joint_deviance(a, na, b, nb, theta, ratio) for a, b in zip(draws_a, draws_b)]
+    values = [
+        joint_deviance(a, na, b, nb, theta, ratio) for a, b in zip(draws_a, draws_b, strict=True)
+    ]
     return _count(values, observed, tie)
 
 
