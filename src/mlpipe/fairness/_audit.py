@@ -1,5 +1,6 @@
-"""audit_fairness: a per-group table, the disparities with bootstrap
-confidence intervals, and the four-fifths rule verdict."""
+"""audit_fairness: a per-group table, the disparities with confidence
+intervals (see :mod:`mlpipe.fairness._intervals`), and the four-fifths rule
+verdict."""
 
 import html
 import warnings
@@ -13,6 +14,7 @@ from sklearn.utils import check_random_state
 from mlpipe._report import Report, html_table, report_html
 from mlpipe.exceptions import FairnessWarning
 from mlpipe.fairness._groups import group_label, make_groups
+from mlpipe.fairness._intervals import FAMILY_OF, SpreadTest, family_counts, wilson
 from mlpipe.fairness._metrics import (
     TARGET_CONSTRAINTS,
     check_targets,
@@ -68,34 +70,22 @@ def _all_disparities(cells):
     return out
 
 
-def _bootstrap_cells(groups, true, pred, weights, n_boot, rng):
-    """Cells of ``n_boot`` stratified bootstrap replicates, shape (n_boot, n_groups).
-
-    Rows are resampled with replacement within each group, so every group
-    keeps its size. Rows with the same (label, prediction, weight) are
-    interchangeable, so each group's replicate is one multinomial draw over
-    its distinct rows: exact, and fast when there are no weights.
-    """
-    n_groups = groups.n_groups
-    keys = ("n", "pos", "sel", "tp", "correct")
-    out = {k: np.zeros((n_boot, n_groups)) for k in keys}
-    for g in range(n_groups):
-        rows = groups.codes == g
-        table = pd.DataFrame({"t": true[rows], "p": pred[rows], "w": weights[rows]})
-        kinds = table.value_counts(sort=False).reset_index()
-        t = kinds["t"].to_numpy(bool)
-        p = kinds["p"].to_numpy(bool)
-        w = kinds["w"].to_numpy(float)
-        values = np.column_stack([w, w * t, w * p, w * (t & p), w * (t == p)])
-        probs = kinds["count"].to_numpy(float) / rows.sum()
-        step = max(1, int(2_000_000 // max(len(kinds), 1)))
-        for start in range(0, n_boot, step):
-            stop = min(n_boot, start + step)
-            counts = rng.multinomial(int(rows.sum()), probs, size=stop - start)
-            sums = counts @ values
-            for j, k in enumerate(keys):
-                out[k][start:stop, g] = sums[:, j]
+def _interval_counts(cells, cells_sq, n_groups):
+    """(x, n) of each rate family, or None where a group has no trials."""
+    out = {}
+    for family in FAMILY_OF:
+        x, n = family_counts(cells, cells_sq, family)
+        out[family] = (x, n) if n_groups > 1 and np.all(n > 0) else None
     return out
+
+
+def _disparity_interval(metric, kind, counts, n_boot, level, seed):
+    """Interval of one disparity (see :mod:`mlpipe.fairness._intervals`)."""
+    families = [metric] if metric else ["true_positive_rate", "false_positive_rate"]
+    if any(counts[f] is None for f in families):
+        return np.nan, np.nan
+    test = SpreadTest([counts[f] for f in families], kind == "ratio", n_boot, seed)
+    return test.interval(level)
 
 
 @dataclass
@@ -103,7 +93,7 @@ class FairnessReport(Report):
     """The result of :func:`audit_fairness`.
 
     A dataclass holding the per-group rates, the disparities between groups
-    with their bootstrap intervals, and the four-fifths rule verdict. Read it
+    with their confidence intervals, and the four-fifths rule verdict. Read it
     with :meth:`to_frame`, :meth:`summary` and :meth:`plot`; ``str(report)``
     prints all of it, and notebooks render it as HTML.
 
@@ -117,11 +107,12 @@ class FairnessReport(Report):
 
     disparities : DataFrame
         One row per disparity (demographic parity, equal opportunity,
-        equalized odds, accuracy) with its ``value`` and bootstrap
-        ``ci_low`` / ``ci_high``.
+        equalized odds, accuracy) with its ``value`` and confidence
+        interval ``ci_low`` / ``ci_high`` (profile likelihood; NaN where a
+        group's rate is undefined).
 
     intervals : DataFrame
-        Bootstrap intervals of the selection, true positive and false
+        Wilson score intervals of the selection, true positive and false
         positive rate of every group (``metric``, ``ci_low``, ``ci_high``).
 
     four_fifths_ratio : float
@@ -138,7 +129,7 @@ class FairnessReport(Report):
         Level of the intervals.
 
     n_boot : int
-        Number of bootstrap replicates.
+        Parametric bootstrap draws per tested disparity value.
 
     See Also
     --------
@@ -162,7 +153,11 @@ class FairnessReport(Report):
     >>> for part in report.summary().split("; "):
     ...     print(part)
     four-fifths rule FAILS (impact ratio 0.25: m vs f)
-    demographic parity difference 0.600 [95% CI 0.195, 1.000]
+    demographic parity difference 0.600 [95% CI 0.000, 0.922]
+
+    Four of five selected against one of five is no proof of a disparity
+    (Fisher's exact test gives p = 0.21), so the interval holds 0; it
+    stops short of 1, which would need every "f" and no "m" selected.
     """
 
     by_group: pd.DataFrame
@@ -318,8 +313,8 @@ def audit_fairness(
     """Audit a classifier's decisions for group fairness.
 
     Computes per-group rates, the disparities between groups (equal to
-    fairlearn's metrics on the same inputs), stratified bootstrap confidence
-    intervals for both, and the four-fifths rule verdict.
+    fairlearn's metrics on the same inputs), confidence intervals for both,
+    and the four-fifths rule verdict.
 
     Parameters
     ----------
@@ -344,17 +339,20 @@ def audit_fairness(
         (a ValueError otherwise, as in scikit-learn's metrics).
 
     n_boot : int, default=500
-        Bootstrap replicates for the intervals; 0 skips them (NaN bounds).
+        Parametric bootstrap draws per disparity value tested while the
+        intervals are built; 0 skips the disparities' intervals (NaN
+        bounds). The Monte Carlo p-value has a resolution of
+        ``1 / (n_boot + 1)``.
 
     confidence_level : float, default=0.95
-        Level of the percentile intervals.
+        Level of the intervals.
 
     min_group_size : int, default=30
         Groups with fewer rows are listed as small and warned about: their
         rates are too noisy to judge.
 
     random_state : int, RandomState instance or None, default=None
-        Seed of the bootstrap.
+        Seed of the parametric bootstrap.
 
     Returns
     -------
@@ -377,10 +375,27 @@ def audit_fairness(
 
     Notes
     -----
-    The intervals come from a bootstrap that resamples rows within each
-    group (so no group vanishes from a replicate) and take the percentiles
-    of each statistic. They describe sampling noise of the audited data, not
-    of the model's training.
+    A disparity is a maximum over groups (highest rate minus lowest, or
+    lowest over highest), so its estimate is biased away from "no
+    disparity" and a percentile bootstrap interval misses the truth most
+    often when the groups are alike. Its interval here is the set of
+    values a likelihood-ratio test does not reject: for each candidate
+    value, the groups' binomial likelihood is profiled under "the disparity
+    is this value", and the test's null distribution comes from a
+    parametric bootstrap at the profiled rates (the Feldman-Cousins
+    construction, which turns from a one-sided to a two-sided interval by
+    itself near "no disparity"). Its simulated coverage stays within 93%
+    to 97% at the 95% level, with no disparity, small groups of 12 rows
+    and 2 to 6 groups (``benchmarks/bench_fairness_coverage.py``, table in
+    the fairness guide). Each group's own rates get Wilson score
+    intervals. Weighted rows count as Kish's effective number of rows,
+    ``(sum w)**2 / sum w**2`` a group (so rescaling the weights changes
+    nothing); that part is an approximation.
+
+    The intervals describe sampling noise of the audited data, not of the
+    model's training. Where a group's rate is undefined (no true
+    favourable label for a true positive rate), the disparities built on
+    it have no interval (NaN).
 
     Examples
     --------
@@ -438,23 +453,20 @@ def audit_fairness(
     if notes:
         warnings.warn(" ".join(notes), FairnessWarning, stacklevel=2)
 
-    alpha = (1 - confidence_level) / 2
-    true, pred = y_true == pos_label, y_pred == pos_label
-    if n_boot:
-        rng = check_random_state(random_state)
-        boot = _bootstrap_cells(groups, true, pred, weights, int(n_boot), rng)
-        boot_disp = _all_disparities(boot)
-
-        def bounds(samples):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return np.nanquantile(samples, [alpha, 1 - alpha], axis=0)
-    else:
-        boot = boot_disp = None
-
+    cells_sq = weighted_cells(groups.codes, groups.n_groups, y_true, y_pred, weights**2, pos_label)
+    counts = _interval_counts(cells, cells_sq, groups.n_groups)
+    rng = check_random_state(random_state)
     rows = []
-    for name, _, _ in _DISPARITIES:
-        low, high = bounds(boot_disp[name]) if n_boot else (np.nan, np.nan)
+    for name, metric, kind in _DISPARITIES:
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        if not n_boot:
+            low = high = np.nan
+        elif groups.n_groups == 1:
+            low = high = point[name]  # one group: no disparity, exactly
+        else:
+            low, high = _disparity_interval(
+                metric, kind, counts, int(n_boot), confidence_level, seed
+            )
         rows.append(
             {"metric": name, "value": point[name], "ci_low": float(low), "ci_high": float(high)}
         )
@@ -462,10 +474,8 @@ def audit_fairness(
 
     interval_rows = []
     for metric in _INTERVAL_METRICS:
-        if n_boot:
-            low, high = bounds(rates_from_cells(boot, metric))
-        else:
-            low = high = np.full(groups.n_groups, np.nan)
+        x, n = family_counts(cells, cells_sq, metric)
+        low, high = wilson(x, n, confidence_level)
         frame = groups.index.to_frame(index=False)
         frame["metric"] = metric
         frame["ci_low"] = low

@@ -1,0 +1,205 @@
+"""Confidence intervals of the disparities and of the group rates.
+
+A disparity is the spread of one rate over the groups (highest minus
+lowest, or lowest over highest): a maximum over groups, whose estimate is
+biased away from "no disparity" and whose percentile bootstrap interval
+therefore misses the truth most often exactly where it matters, when the
+groups are alike. The interval here is the set of spreads that a
+likelihood-ratio test does not reject (a Neyman construction with the
+likelihood-ratio ordering of Feldman and Cousins, 1998), with the nuisance
+rates profiled out and the test's null distribution taken from a
+parametric bootstrap at the profiled rates:
+
+1. for a candidate spread ``theta``, the profile likelihood is the highest
+   binomial likelihood of the groups' rates whose spread is ``theta``
+   (:mod:`mlpipe.fairness._kernels`);
+2. its deviance from the unconstrained likelihood is compared with the
+   deviances of ``n_boot`` data sets drawn from the profiled rates;
+3. ``theta`` is in the interval when its p-value exceeds ``1 - level``;
+   the interval's ends are found by bisection.
+
+At "no disparity" the test is the likelihood-ratio test of equal rates at
+the full level (so the interval starts at 0 as often as it should), far
+from it a two-sided test of the spread: the interval goes from one-sided
+to two-sided by itself, with no rule to switch. The same random numbers
+serve every candidate, so the p-value is a smooth function of ``theta``.
+
+Each group's own rate gets a Wilson score interval.
+
+Weighted rows enter with Kish's effective counts, ``(sum w)^2 / sum w^2``
+rows per group, keeping the weighted rate: an approximation.
+"""
+
+import numpy as np
+from scipy import stats
+
+from mlpipe.fairness import _kernels
+
+# (families, ratio): which rate families a disparity spreads, and how.
+FAMILY_OF = {
+    "selection_rate": ("sel", "n"),
+    "true_positive_rate": ("tp", "pos"),
+    "false_positive_rate": ("fp", "neg"),
+    "accuracy": ("correct", "n"),
+}
+_TOLERANCE = 2e-4  # bisection stops when the bracket is this narrow
+_FLOOR = 1e-6  # smallest ratio tried (a ratio of 0 needs a rate of 0)
+
+
+def family_counts(cells, weights_sq, family):
+    """Successes and trials of one rate family per group, as effective counts.
+
+    ``cells`` are the weighted cells of ``weighted_cells``; ``weights_sq``
+    the same cells summed over squared weights (equal to ``cells`` when
+    every weight is 1). Returns ``(x, n)``, effective counts: Kish's
+    ``(sum w)^2 / sum w^2`` trials at the weighted rate.
+    """
+    success, trials = FAMILY_OF[family]
+    total = _trials(cells, trials)
+    square = _trials(weights_sq, trials)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = _successes(cells, success) / total
+        n_eff = np.where(square > 0, total**2 / square, 0.0)
+    return rate * n_eff, n_eff
+
+
+def _trials(cells, name):
+    if name == "neg":
+        return cells["n"] - cells["pos"]
+    return cells[name]
+
+
+def _successes(cells, name):
+    if name == "fp":
+        return cells["sel"] - cells["tp"]
+    return cells[name]
+
+
+class SpreadTest:
+    """Likelihood-ratio test of "the spread is theta" for one disparity.
+
+    Parameters
+    ----------
+    counts : list of (x, n)
+        One pair of arrays per rate family: one family for most
+        disparities, two (true and false positive rates) for equalized
+        odds, whose spread is the larger of the two.
+    ratio : bool
+        A ratio (lowest over highest) rather than a difference.
+    n_boot : int
+        Parametric bootstrap draws per candidate spread.
+    seed : int
+        Seed of the draws, the same for every candidate.
+    """
+
+    def __init__(self, counts, ratio, n_boot, seed):
+        self.counts = [(np.asarray(x, float), np.asarray(n, float)) for x, n in counts]
+        self.ratio = ratio
+        self.n_boot = n_boot
+        self.seed = seed
+        # Draws are binomial in whole rows; weighted families are rescaled.
+        self.rows = [np.maximum(np.rint(n), 1).astype(np.int64) for _, n in self.counts]
+
+    def estimate(self):
+        spreads = [_kernels._spread(x / n, self.ratio) for x, n in self.counts]
+        return min(spreads) if self.ratio else max(spreads)
+
+    def _profiles(self, theta):
+        """Deviance of the data at ``theta`` and the profiled rates."""
+        parts = []
+        for x, n in self.counts:
+            exact, within = np.empty(len(x)), np.empty(len(x))
+            parts.append(
+                (
+                    _kernels.profile(x, n, theta, self.ratio, True, exact),
+                    exact,
+                    _kernels.profile(x, n, theta, self.ratio, False, within),
+                    within,
+                    _kernels.full_loglik(x, n),
+                )
+            )
+        full = sum(p[4] for p in parts)
+        if len(parts) == 1:
+            return 2 * (full - parts[0][0]), [parts[0][1]]
+        (ea, ra, wa, qa, _), (eb, rb, wb, qb, _) = parts
+        if ea + wb >= wa + eb:
+            return 2 * (full - ea - wb), [ra, qb]
+        return 2 * (full - wa - eb), [qa, rb]
+
+    def accepts(self, theta, alpha):
+        """Whether the test keeps ``theta`` at level ``alpha``: its Monte
+        Carlo p-value ``(1 + exceedances) / (n_boot + 1)`` exceeds alpha."""
+        observed, rates = self._profiles(theta)
+        if not np.isfinite(observed):
+            return False  # the data are impossible under theta
+        # p > alpha once this many draws reach the observed deviance (the
+        # least half-integer above alpha * (n_boot + 1) - 1)
+        needed = np.floor(2 * (alpha * (self.n_boot + 1) - 1)) / 2 + 0.5
+        if needed <= 0:
+            return True
+        rng = np.random.default_rng(self.seed)
+        draws = [
+            rng.binomial(rows, np.clip(rate, 0, 1), size=(self.n_boot, len(rows))) * (n / rows)
+            for rows, rate, (_, n) in zip(self.rows, rates, self.counts, strict=True)
+        ]
+        # a draw that ties the observed deviance (discrete data) counts half
+        tie = 1e-9 * max(1.0, observed)
+        if len(draws) == 1:
+            count = _kernels.exceedances(
+                draws[0], self.counts[0][1], theta, self.ratio, observed, tie, needed
+            )
+        else:
+            count = _kernels.joint_exceedances(
+                draws[0],
+                self.counts[0][1],
+                draws[1],
+                self.counts[1][1],
+                theta,
+                self.ratio,
+                observed,
+                tie,
+                needed,
+            )
+        return count >= needed
+
+    def interval(self, level):
+        """The spreads not rejected at ``1 - level``: ``(low, high)``."""
+        alpha = 1 - level
+        point = self.estimate()
+        if not np.isfinite(point):
+            return np.nan, np.nan
+        if self.ratio:
+            # "no disparity" is a ratio of 1, the far end a ratio of 0
+            high = 1.0 if self.accepts(1.0, alpha) else self._edge(point, 1.0, alpha)
+            if point <= _FLOOR or self.accepts(_FLOOR, alpha):
+                low = 0.0
+            else:
+                low = self._edge(point, _FLOOR, alpha)
+            return low, high
+        low = 0.0 if self.accepts(0.0, alpha) else self._edge(point, 0.0, alpha)
+        high = 1.0 if self.accepts(1.0, alpha) else self._edge(point, 1.0, alpha)
+        return low, high
+
+    def _edge(self, inside, outside, alpha):
+        """Bisection between an accepted and a rejected spread."""
+        while abs(outside - inside) > _TOLERANCE:
+            mid = 0.5 * (inside + outside)
+            if self.accepts(mid, alpha):
+                inside = mid
+            else:
+                outside = mid
+        return 0.5 * (inside + outside)
+
+
+def wilson(x, n, level):
+    """Wilson score interval of each rate ``x / n`` (NaN where ``n == 0``)."""
+    x = np.asarray(x, float)
+    n = np.asarray(n, float)
+    z = stats.norm.isf((1 - level) / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = x / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    return low, high
