@@ -22,6 +22,7 @@ The pages are every Markdown file under docs/ and README.md. On each page:
 import contextlib
 import doctest
 import io
+import logging
 import os
 import re
 import subprocess
@@ -33,7 +34,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 # Pages that fit models or explain them: a few seconds each, still run in CI.
 SLOW = {"cli.md", "guide/automl.md", "guide/explain.md", "guide/fairness.md", "guide/drift.md"}
 MAX_SKIPPED = 8
@@ -129,6 +130,25 @@ def _run_console(block, cwd):
         _check_output("\n".join(want), printed, f"{where}: $ {command}")
 
 
+@contextlib.contextmanager
+def _restored_loggers():
+    """A page may add a logging handler (to print an audit log): removed after it."""
+
+    def handlers():
+        loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+        return {id(lg): (lg, list(lg.handlers)) for lg in loggers if isinstance(lg, logging.Logger)}
+
+    before = handlers()
+    try:
+        yield
+    finally:
+        for key, (logger, now) in handlers().items():
+            kept = before.get(key, (logger, []))[1]
+            for handler in now:
+                if handler not in kept:
+                    logger.removeHandler(handler)
+
+
 def _params():
     return [
         pytest.param(page, id=page_id(page), marks=[pytest.mark.slow] * (page_id(page) in SLOW))
@@ -142,7 +162,7 @@ def test_page_examples_run_and_print_what_the_page_shows(page, tmp_path, monkeyp
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": "__docs__"}
     ran = 0
-    with warnings.catch_warnings():
+    with _restored_loggers(), warnings.catch_warnings():
         for block in blocks_of(page):
             if block.skip is not None or block.lang not in ("python", "console"):
                 continue
