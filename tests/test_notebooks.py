@@ -160,7 +160,7 @@ CHECKS = {
     ],
     "03_drift.ipynb": [
         (
-            "model.predict(X_test)",
+            "holdout_report = monitor.last_report_",
             textwrap.dedent(
                 """\
             assert not holdout_report.drift and not clean_report.drift
