@@ -16,12 +16,14 @@ import nbformat
 from mkdocs.structure.files import File
 
 _ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|obj|exc|term):<code>~?")
+# In a parameter's type, which is shown as code, the role stays raw text.
+_ROLE_IN_CODE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|obj|exc|term):`~?([^`]+)`")
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 RENDERED = {"quickstart.ipynb": "notebooks/quickstart.md"}
 
 
 def on_page_content(html_text, page, config, files):
-    return _ROLE.sub("<code>", html_text)
+    return _ROLE_IN_CODE.sub(r"\1", _ROLE.sub("<code>", html_text))
 
 
 def on_files(files, config):
