@@ -128,18 +128,52 @@ def bench(session):
     )
 
 
+# Notebooks stored with their outputs (rendered into the site by docs/hooks.py).
+STORED_NOTEBOOKS = ("quickstart.ipynb",)
+
+_EXECUTE_NOTEBOOKS = """
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+stored = set(sys.argv[1].split(","))
+for path in sorted(Path("notebooks").glob("*.ipynb")):
+    nb = nbformat.read(path, as_version=4)
+    # Raises CellExecutionError, failing the session, at the first cell that errors.
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": "notebooks"}}
+    ).execute()
+    if path.name in stored:
+        nbformat.write(nb, path)
+    print(f"{path}: every cell ran" + (", outputs stored" if path.name in stored else ""))
+"""
+
+
 @nox.session(python=PYTHON)
 def docs(session):
-    """Build the documentation site with warnings as errors."""
+    """Execute every notebook (failing at the first cell that errors), store the
+    outputs of the quickstart, which the site renders, then build the site with
+    warnings as errors.
+
+    ``nox -s docs -- screenshots`` also shoots a few built pages with headless
+    Chromium into docs/screenshots/ (needs /usr/bin/chromium; not part of the
+    test suite, which never needs a browser).
+    """
     _install(session)
+    session.run("python", "-c", _EXECUTE_NOTEBOOKS, ",".join(STORED_NOTEBOOKS))
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    if "screenshots" in session.posargs:
+        session.run("python", "docs/screenshots.py", "site", "docs/screenshots")
 
 
 @nox.session(python=PYTHON)
 def notebooks(session):
-    """Execute every notebook in notebooks/."""
+    """Execute every notebook in notebooks/ and run the checks of what each shows
+    (tests/test_notebooks.py)."""
     _install(session)
-    session.run("pytest", "--nbmake", "notebooks", "-o", "addopts=", *session.posargs)
+    session.run("pytest", "tests/test_notebooks.py", "-o", "addopts=", *session.posargs)
 
 
 @nox.session(python=PYTHON)
