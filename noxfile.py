@@ -154,8 +154,9 @@ for path in sorted(Path("notebooks").glob("*.ipynb")):
 @nox.session(python=PYTHON)
 def docs(session):
     """Execute every notebook (failing at the first cell that errors), store the
-    outputs of the quickstart, which the site renders, then build the site with
-    warnings as errors.
+    outputs of the quickstart, which the site renders, build the site with
+    warnings as errors, then check the demo's HTML report in headless Chromium
+    (as ``nox -s report``; needs /usr/bin/chromium or ``$CHROMIUM``).
 
     ``nox -s docs -- screenshots`` also shoots a few built pages with headless
     Chromium into docs/screenshots/ (needs /usr/bin/chromium; not part of the
@@ -164,6 +165,7 @@ def docs(session):
     _install(session)
     session.run("python", "-c", _EXECUTE_NOTEBOOKS, ",".join(STORED_NOTEBOOKS))
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    _check_report(session)
     if "screenshots" in session.posargs:
         session.run("python", "docs/screenshots.py", "site", "docs/screenshots")
 
@@ -176,17 +178,10 @@ def notebooks(session):
     session.run("pytest", "tests/test_notebooks.py", "-o", "addopts=", *session.posargs)
 
 
-@nox.session(python=PYTHON)
-def report(session):
-    """The demo's HTML report rendered in headless Chromium: a screenshot and layout checks.
-
-    Runs ``mlpipe demo --report``, then docs/_scripts/check_report.py: nothing
-    wider than the page, no wrapped number, a caption under every image, a
-    summary on top; screenshots go to docs/screenshots/. Needs a Chromium
-    (``$CHROMIUM``, default /usr/bin/chromium), driven by Playwright without a
-    browser download; the pytest suite never needs one.
-    """
-    _install(session)
+def _check_report(session):
+    """``mlpipe demo --report``, then docs/_scripts/check_report.py in headless
+    Chromium: nothing wider than the page, no wrapped number, a caption under
+    every image, a summary on top; screenshots go to docs/screenshots/."""
     session.install("playwright")
     page = Path(session.create_tmp()) / "report.html"
     session.run("mlpipe", "demo", "--report", str(page))
@@ -198,8 +193,19 @@ def report(session):
         "docs/screenshots/report.png",
         "--top",
         "docs/screenshots/report-top.png",
-        *session.posargs,
     )
+
+
+@nox.session(python=PYTHON)
+def report(session):
+    """The demo's HTML report rendered in headless Chromium: a screenshot and layout checks.
+
+    Needs a Chromium (``$CHROMIUM``, default /usr/bin/chromium: Debian's
+    ``chromium`` package), driven by Playwright without a browser download;
+    the pytest suite never needs one. ``nox -s docs`` runs the same check.
+    """
+    _install(session)
+    _check_report(session)
 
 
 if __name__ == "__main__":
