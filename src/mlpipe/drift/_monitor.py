@@ -252,10 +252,10 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             return _passed(X)
         # Checked here, so that a warning about matching columns by position
         # names the monitor (the detector then sees the columns as at fit).
-        self._record(self.detector_.detect(check_frame(self, X, reset=False)), "batch")
+        self._record(self.detector_.detect(check_frame(self, X, reset=False)), "batch", 3)
         return _passed(X)
 
-    def _record(self, report, unit):
+    def _record(self, report, unit, stacklevel):
         self.history_.append(report)
         if self.max_history is not None and len(self.history_) > self.max_history:
             del self.history_[: len(self.history_) - self.max_history]
@@ -265,7 +265,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
                 warnings.warn(
                     f"Drift in {unit} {len(self.history_)}: {report.summary()}",
                     DriftWarning,
-                    stacklevel=3,
+                    stacklevel=stacklevel,
                 )
             for callback in self._callbacks_:
                 callback(report)
@@ -349,11 +349,13 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self.detector_._check_kinds(check_frame(self.detector_, frame, reset=False))
         buffer.checked_dtypes = dtypes
 
-    def _close(self):
+    def _close(self, stacklevel=6):
+        # the warning names the caller of transform (6 frames up: _record,
+        # _close, _feed, transform, set_output's wrapper) or of flush (4)
         frame = self._buffer.take()
         if self._time_position is not None:
             frame = frame.drop(columns=[self.time_column])
-        return self._record(self.detector_.detect(frame), "window")
+        return self._record(self.detector_.detect(frame), "window", stacklevel)
 
     def flush(self):
         """Test the open window now, however few rows it holds.
@@ -373,7 +375,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         buffer = getattr(self, "_buffer", None)
         if buffer is None or buffer.n_rows == 0:
             return None
-        return self._close()
+        return self._close(stacklevel=4)
 
     @property
     def n_buffered_(self):
