@@ -38,6 +38,18 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     issued and every callback is called with the report (for example, to
     trigger retraining or page someone).
 
+    With ``window`` (a row count) and/or ``window_time`` (a time span), the
+    rows are buffered across calls instead, and tested once per window:
+    a service sending one row per call gets one report per window, not a
+    meaningless test of every row. A call that fills the window closes it at
+    exactly ``window`` rows (its remaining rows open the next one; a large
+    batch closes as many windows as it fills); a window also closes, before
+    the row that arrives, when that row comes more than ``window_time``
+    after the window's first row. :meth:`flush` tests the open window on
+    demand; ``n_buffered_`` says how many rows wait in it. The open window
+    is part of the fitted state: it survives saving and loading (a restarted
+    service resumes it).
+
     Put it first in a pipeline to watch raw inputs, or after preprocessing
     to watch what the model sees::
 
@@ -66,17 +78,45 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     max_history : int, default=None
         Keep only the last ``max_history`` reports (all when None).
 
+    window : int, default=None
+        Test every ``window`` rows, however many calls bring them. None
+        tests every batch (unless ``window_time`` is set).
+
+    window_time : timedelta-like or str, default=None
+        Also close a window when a row arrives more than this after the
+        window's first row: a ``datetime.timedelta``, ``numpy.timedelta64``
+        or a string ``pandas.Timedelta`` reads (``"15min"``). The time of a
+        row is that of ``time_column`` when given, else the time of the call
+        that brought it, read from ``clock``.
+
+    time_column : column label, default=None
+        A datetime column of ``X`` holding each row's own time (event time;
+        needs ``window_time``). Windows then follow the data, not the
+        arrival of requests, so a replay of the same rows gives the same
+        windows; rows without a time (NaT) join the open window and never
+        close one. The column is read for windowing and not tested for
+        drift.
+
+    clock : callable, default=None
+        Called with no argument on every ``transform``, it returns the
+        current time in seconds (``time.time`` when None). Give a fake clock
+        in tests; a monitor saved with one needs it trusted on load.
+
     Attributes
     ----------
     detector_ : drift detector
         The fitted detector.
 
     history_ : list of DriftReport
-        The reports of the batches transformed since fit, oldest first.
+        The reports of the batches (or closed windows) since fit, oldest
+        first.
 
     n_drifted_ : int
-        How many batches drifted since fit (including any dropped from
-        ``history_``).
+        How many batches or windows drifted since fit (including any
+        dropped from ``history_``).
+
+    n_buffered_ : int
+        Rows waiting in the open window (0 without a window).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -100,6 +140,16 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     True
     >>> len(monitor.history_), alerts[0].drifted_features[:2]
     (1, ['duration', 'age'])
+
+    One row per call, one test per 100 rows:
+
+    >>> windowed = DriftMonitor(window=100, warn=False).fit(X_ref)
+    >>> for i in range(250):
+    ...     _ = windowed.transform(batch.iloc[[i]])
+    >>> len(windowed.history_), windowed.n_buffered_
+    (2, 50)
+    >>> windowed.flush().n_batch, windowed.n_buffered_
+    (50, 0)
     """
 
     _parameter_constraints = {
@@ -228,8 +278,10 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         return callbacks
 
     def transform(self, X):
-        """Check ``X`` for drift, or add it to the open window, and return it
-        unchanged.
+        """Check ``X`` for drift (or add it to the window) and return it.
+
+        Without a window, ``X`` is tested now; with one, its rows join the
+        open window, which is tested when it closes.
 
         Parameters
         ----------
@@ -331,12 +383,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         dtypes (and for every object column, whose kind is in its values)."""
         buffer = self._buffer
         dtypes = [a.dtype for a in arrays]
-        known = buffer.checked_dtypes
-        if (
-            known is not None
-            and all(a is b or a == b for a, b in zip(dtypes, known, strict=True))
-            and not any(isinstance(d, np.dtype) and d.kind == "O" for d in dtypes)
-        ):
+        if dtypes == buffer.checked_dtypes:  # a list compares by identity first
             return
         position = self._time_position
         if position is not None:
@@ -347,7 +394,8 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
                 )
             frame = frame.drop(columns=[self.time_column])
         self.detector_._check_kinds(check_frame(self.detector_, frame, reset=False))
-        buffer.checked_dtypes = dtypes
+        if not any(isinstance(d, np.dtype) and d.kind == "O" for d in dtypes):
+            buffer.checked_dtypes = dtypes
 
     def _close(self, stacklevel=6):
         # the warning names the caller of transform (6 frames up: _record,
