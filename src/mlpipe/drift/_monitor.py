@@ -1,21 +1,27 @@
-"""DriftMonitor: a pass-through pipeline step that watches every batch."""
+"""DriftMonitor: a pass-through pipeline step that watches every batch, or
+every window of rows."""
 
+import datetime
+import time
 import warnings
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detectors import DriftDetector
+from mlpipe.drift._window import WindowBuffer, column_arrays
 from mlpipe.exceptions import DriftWarning
-from mlpipe.utils._dataframe import check_frame
+from mlpipe.utils._dataframe import check_frame, time_ns
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
+    InvalidParameterError,
     check_is_fitted,
     fit_context,
 )
@@ -31,6 +37,18 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     when a batch drifted, a :class:`~mlpipe.exceptions.DriftWarning` is
     issued and every callback is called with the report (for example, to
     trigger retraining or page someone).
+
+    With ``window`` (a row count) and/or ``window_time`` (a time span), the
+    rows are buffered across calls instead, and tested once per window:
+    a service sending one row per call gets one report per window, not a
+    meaningless test of every row. A call that fills the window closes it at
+    exactly ``window`` rows (its remaining rows open the next one; a large
+    batch closes as many windows as it fills); a window also closes, before
+    the row that arrives, when that row comes more than ``window_time``
+    after the window's first row. :meth:`flush` tests the open window on
+    demand; ``n_buffered_`` says how many rows wait in it. The open window
+    is part of the fitted state: it survives saving and loading (a restarted
+    service resumes it).
 
     Put it first in a pipeline to watch raw inputs, or after preprocessing
     to watch what the model sees::
@@ -60,17 +78,45 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     max_history : int, default=None
         Keep only the last ``max_history`` reports (all when None).
 
+    window : int, default=None
+        Test every ``window`` rows, however many calls bring them. None
+        tests every batch (unless ``window_time`` is set).
+
+    window_time : timedelta-like or str, default=None
+        Also close a window when a row arrives more than this after the
+        window's first row: a ``datetime.timedelta``, ``numpy.timedelta64``
+        or a string ``pandas.Timedelta`` reads (``"15min"``). The time of a
+        row is that of ``time_column`` when given, else the time of the call
+        that brought it, read from ``clock``.
+
+    time_column : column label, default=None
+        A datetime column of ``X`` holding each row's own time (event time;
+        needs ``window_time``). Windows then follow the data, not the
+        arrival of requests, so a replay of the same rows gives the same
+        windows; rows without a time (NaT) join the open window and never
+        close one. The column is read for windowing and not tested for
+        drift.
+
+    clock : callable, default=None
+        Called with no argument on every ``transform``, it returns the
+        current time in seconds (``time.time`` when None). Give a fake clock
+        in tests; a monitor saved with one needs it trusted on load.
+
     Attributes
     ----------
     detector_ : drift detector
         The fitted detector.
 
     history_ : list of DriftReport
-        The reports of the batches transformed since fit, oldest first.
+        The reports of the batches (or closed windows) since fit, oldest
+        first.
 
     n_drifted_ : int
-        How many batches drifted since fit (including any dropped from
-        ``history_``).
+        How many batches or windows drifted since fit (including any
+        dropped from ``history_``).
+
+    n_buffered_ : int
+        Rows waiting in the open window (0 without a window).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -94,6 +140,16 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     True
     >>> len(monitor.history_), alerts[0].drifted_features[:2]
     (1, ['duration', 'age'])
+
+    One row per call, one test per 100 rows:
+
+    >>> windowed = DriftMonitor(window=100, warn=False).fit(X_ref)
+    >>> for i in range(250):
+    ...     _ = windowed.transform(batch.iloc[[i]])
+    >>> len(windowed.history_), windowed.n_buffered_
+    (2, 50)
+    >>> windowed.flush().n_batch, windowed.n_buffered_
+    (50, 0)
     """
 
     _parameter_constraints = {
@@ -101,13 +157,32 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         "callbacks": "no_validation",
         "warn": ["boolean"],
         "max_history": [Interval(Integral, 1, None, closed="left"), None],
+        "window": [Interval(Integral, 1, None, closed="left"), None],
+        "window_time": [datetime.timedelta, np.timedelta64, str, None],
+        "time_column": "no_validation",
+        "clock": [callable, None],
     }
 
-    def __init__(self, *, detector=None, callbacks=None, warn=True, max_history=None):
+    def __init__(
+        self,
+        *,
+        detector=None,
+        callbacks=None,
+        warn=True,
+        max_history=None,
+        window=None,
+        window_time=None,
+        time_column=None,
+        clock=None,
+    ):
         self.detector = detector
         self.callbacks = callbacks
         self.warn = warn
         self.max_history = max_history
+        self.window = window
+        self.window_time = window_time
+        self.time_column = time_column
+        self.clock = clock
 
     @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -127,20 +202,71 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             The fitted monitor.
         """
         callbacks = self._callbacks()
+        span = self._window_span()
         detector = DriftDetector() if self.detector is None else clone(self.detector)
         if not isinstance(detector, _BaseDrift):
             raise TypeError(
                 f"detector must be an mlpipe drift detector, got {type(detector).__name__}."
             )
-        detector.fit(X)
+        frame = check_frame(self, X, reset=True)
+        columns = list(frame.columns)
+        time_position = None
+        if self.time_column is not None:
+            time_position = self._time_position(frame, columns)
+            frame = frame.drop(columns=[self.time_column])
+        detector.fit(frame if time_position is not None else X)
         self.detector_ = detector
-        self.n_features_in_ = detector.n_features_in_
-        if hasattr(detector, "feature_names_in_"):
-            self.feature_names_in_ = detector.feature_names_in_
         self.history_ = []
         self.n_drifted_ = 0
         self._callbacks_ = callbacks
+        windowed = self.window is not None or span is not None
+        self._buffer = WindowBuffer(columns) if windowed else None
+        self._span = span
+        self._time_position = time_position
         return self
+
+    def _window_span(self):
+        """``window_time`` as seconds (clock) or nanoseconds (time column)."""
+        if self.window_time is None:
+            if self.time_column is not None:
+                raise InvalidParameterError(
+                    "time_column is only read to close time windows: set window_time too "
+                    f"(time_column={self.time_column!r}, window_time=None)."
+                )
+            return None
+        try:
+            span = pd.Timedelta(self.window_time)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                "The 'window_time' parameter of DriftMonitor must be a time span such as "
+                f"datetime.timedelta(minutes=5) or '5min'; got {self.window_time!r}."
+            ) from exc
+        if span is pd.NaT or span <= pd.Timedelta(0):
+            raise InvalidParameterError(
+                f"The 'window_time' parameter of DriftMonitor must be positive; got "
+                f"{self.window_time!r}."
+            )
+        if self.time_column is not None and self.clock is not None:
+            raise InvalidParameterError(
+                "Give the window's clock once: time_column (the rows' own times) or clock "
+                "(the time each call arrives), not both."
+            )
+        return int(span.value) if self.time_column is not None else span.total_seconds()
+
+    def _time_position(self, frame, columns):
+        if self.time_column not in columns:
+            raise ValueError(
+                f"time_column={self.time_column!r} is not a column of X; its columns are "
+                f"{columns[:10]}."
+            )
+        series = frame[self.time_column]
+        if not ptypes.is_datetime64_any_dtype(series.dtype):
+            raise TypeError(
+                f"time_column {self.time_column!r} must hold datetimes, got dtype {series.dtype}."
+            )
+        if frame.shape[1] == 1:
+            raise ValueError(f"X has no column to watch besides time_column {self.time_column!r}.")
+        return columns.index(self.time_column)
 
     def _callbacks(self):
         if self.callbacks is None:
@@ -152,7 +278,10 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         return callbacks
 
     def transform(self, X):
-        """Check ``X`` for drift and return it unchanged.
+        """Check ``X`` for drift (or add it to the window) and return it.
+
+        Without a window, ``X`` is tested now; with one, its rows join the
+        open window, which is tested when it closes.
 
         Parameters
         ----------
@@ -166,12 +295,19 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             its data (so that ``set_output`` naming the output's columns
             cannot rename the caller's frame), a list of rows as an ndarray.
         """
-        check_is_fitted(self, "detector_")
+        if not hasattr(self, "detector_"):  # check_is_fitted takes ~10 us
+            check_is_fitted(self, "detector_")
         if monitoring_suspended():
+            return _passed(X)
+        if getattr(self, "_buffer", None) is not None:
+            self._feed(X)
             return _passed(X)
         # Checked here, so that a warning about matching columns by position
         # names the monitor (the detector then sees the columns as at fit).
-        report = self.detector_.detect(check_frame(self, X, reset=False))
+        self._record(self.detector_.detect(check_frame(self, X, reset=False)), "batch", 3)
+        return _passed(X)
+
+    def _record(self, report, unit, stacklevel):
         self.history_.append(report)
         if self.max_history is not None and len(self.history_) > self.max_history:
             del self.history_[: len(self.history_) - self.max_history]
@@ -179,13 +315,122 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             self.n_drifted_ += 1
             if self.warn:
                 warnings.warn(
-                    f"Drift in batch {len(self.history_)}: {report.summary()}",
+                    f"Drift in {unit} {len(self.history_)}: {report.summary()}",
                     DriftWarning,
-                    stacklevel=2,
+                    stacklevel=stacklevel,
                 )
             for callback in self._callbacks_:
                 callback(report)
-        return _passed(X)
+        return report
+
+    # -- windows -----------------------------------------------------------
+
+    def _feed(self, X):
+        """Add the rows of ``X`` to the open window, closing it at
+        ``window`` rows or when its time span is exceeded (as many times as
+        the rows fill)."""
+        buffer = self._buffer
+        if isinstance(X, pd.DataFrame) and buffer.labelled_as_fit(X):
+            frame = X  # check_frame would return it as it is
+        else:
+            frame = check_frame(self, X, reset=False)
+        arrays = column_arrays(frame)
+        self._check_chunk(frame, arrays)
+        n = frame.shape[0]
+        times = None
+        now = None
+        if self._span is not None:
+            if self._time_position is not None:
+                times = time_ns(pd.Series(arrays[self._time_position], copy=False))
+            else:
+                now = float((time.time if self.clock is None else self.clock)())
+                if buffer.n_rows and now - buffer.start > self._span:
+                    self._close()
+        window = self.window
+        pos = 0
+        while pos < n:
+            stop = n if window is None else min(n, pos + window - buffer.n_rows)
+            closes = window is not None and buffer.n_rows + stop - pos == window
+            if buffer.n_rows == 0 and now is not None:
+                buffer.start = now
+            if times is not None:
+                stop, late = self._before_late_row(times, pos, stop)
+                closes = closes or late
+            buffer.append(arrays, pos, stop, copy=not closes)
+            pos = stop
+            if closes:
+                self._close()
+
+    def _before_late_row(self, times, pos, stop):
+        """Where the open window ends among the rows ``pos:stop`` by the
+        time column: before the first row more than ``window_time`` after
+        the window's first timed row (missing times never close a window)."""
+        buffer = self._buffer
+        segment = times[pos:stop]
+        timed = ~np.isnan(segment)
+        if buffer.start is None:
+            if not timed.any():
+                return stop, False
+            buffer.start = float(segment[np.argmax(timed)])
+        late = timed & (segment - buffer.start > self._span)
+        if not late.any():
+            return stop, False
+        return pos + int(np.argmax(late)), True
+
+    def _check_chunk(self, frame, arrays):
+        """Refuse a batch whose column kinds changed since fit now, rather
+        than when its window closes. The check runs once per new set of
+        dtypes (and for every object column, whose kind is in its values)."""
+        buffer = self._buffer
+        dtypes = [a.dtype for a in arrays]
+        if dtypes == buffer.checked_dtypes:  # a list compares by identity first
+            return
+        position = self._time_position
+        if position is not None:
+            if not ptypes.is_datetime64_any_dtype(dtypes[position]):
+                raise TypeError(
+                    f"time_column {self.time_column!r} must hold datetimes, got dtype "
+                    f"{dtypes[position]}."
+                )
+            frame = frame.drop(columns=[self.time_column])
+        self.detector_._check_kinds(check_frame(self.detector_, frame, reset=False))
+        if not any(isinstance(d, np.dtype) and d.kind == "O" for d in dtypes):
+            buffer.checked_dtypes = dtypes
+
+    def _close(self, stacklevel=6):
+        # the warning names the caller of transform (6 frames up: _record,
+        # _close, _feed, transform, set_output's wrapper) or of flush (4)
+        frame = self._buffer.take()
+        if self._time_position is not None:
+            frame = frame.drop(columns=[self.time_column])
+        return self._record(self.detector_.detect(frame), "window", stacklevel)
+
+    def flush(self):
+        """Test the open window now, however few rows it holds.
+
+        Its report is recorded (``history_``, warning, callbacks) as a closed
+        window's is; tests without enough rows say so in their ``status``
+        (``"too_few_rows"``), as the detector reports them in a small batch.
+
+        Returns
+        -------
+        report : DriftReport or None
+            The report of the window, or None when no rows were waiting (or
+            the monitor tests every batch: ``window`` and ``window_time``
+            None).
+        """
+        check_is_fitted(self, "detector_")
+        buffer = getattr(self, "_buffer", None)
+        if buffer is None or buffer.n_rows == 0:
+            return None
+        return self._close(stacklevel=4)
+
+    @property
+    def n_buffered_(self):
+        """Rows waiting in the open window (0 without a window)."""
+        check_is_fitted(self, "detector_")
+        buffer = getattr(self, "_buffer", None)
+        return 0 if buffer is None else buffer.n_rows
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit on ``X`` and return it unchanged.
