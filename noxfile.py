@@ -82,7 +82,6 @@ SHOWN = (
     "configspace",
     "fairlearn",
     "pandera",
-    "skops",
     "hypothesis",
     "pytest",
 )
