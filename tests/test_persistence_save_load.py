@@ -37,6 +37,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 import mlpipe
 from mlpipe._persistence import MANIFEST_NAME, mlpipe_types
+from mlpipe.cli import main
 from mlpipe.datasets import load_credit
 from mlpipe.drift import DriftMonitor
 from mlpipe.exceptions import UntrustedTypesError, VersionMismatchWarning
@@ -568,3 +569,15 @@ def test_column_selectors_are_not_trusted_by_default(tmp_path):
     with pytest.raises(UntrustedTypesError, match=selector):
         mlpipe.load(path)
     assert mlpipe.load(path, trusted=[selector]).predict(X).tobytes() == pipe.predict(X).tobytes()
+
+
+def test_mlpipe_inspect_prints_the_manifest_and_names_a_bad_file(tmp_path, capsys):
+    path = _saved(tmp_path)
+    assert main(["inspect", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out) == mlpipe.read_manifest(path)
+    _text(path)
+    assert main(["inspect", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlpipe inspect: error: ") and str(path) in err
+    assert main(["inspect", str(tmp_path / "nowhere.skops")]) == 2
+    assert "No model file at" in capsys.readouterr().err
