@@ -83,7 +83,6 @@ SHOWN = (
     "configspace",
     "fairlearn",
     "pandera",
-    "skops",
     "hypothesis",
     "pytest",
 )

@@ -22,53 +22,19 @@ import skops.io as sio
 from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal, assert_series_equal
 from sklearn.base import clone
-from sklearn.compose import make_column_selector, make_column_transformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from mlpipe.datasets import make_credit_batch
 from mlpipe.impute import GroupImputer, TypedImputer
 from mlpipe.validation import SchemaValidator
 from tests._bad_input import clean_frame
-from tests._registry import all_estimators, make_instance
+from tests._fitted import PARAMS, fit, later_batch, outputs
+from tests._registry import all_estimators
 
 # Modules whose types a test may trust when loading: mlpipe's own classes and
 # those of numpy and scikit-learn. Never pandas, never an arbitrary object.
 TRUSTED_MODULES = ("mlpipe.", "numpy.", "sklearn.")
-
-
-def _fair_inner():
-    encode = make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
-        remainder=StandardScaler(),
-    )
-    return make_pipeline(TypedImputer(), encode, LogisticRegression(max_iter=1000))
-
-
-# The registry's arguments, except where the credit frame needs others: the
-# fairness wrappers take their groups from the "sex" column (the registry's
-# callable lives in tests/, a module a saved model must not depend on); KS
-# compares the numeric columns only; the validator warns, so that its report
-# of the defective batch is kept.
-PARAMS = {
-    "SchemaValidator": {"on_error": "warn"},
-    "GroupImputer": {"by": "job"},
-    "KSDrift": {"columns": ["credit_amount", "duration", "age"]},
-    "ReweighingClassifier": {"sensitive_feature": "sex"},
-    "GroupThresholdClassifier": {"sensitive_feature": "sex"},
-}
-NEEDS_ESTIMATOR = {"ReweighingClassifier", "GroupThresholdClassifier"}
 ESTIMATORS = all_estimators()
-
-
-def _instance(name, cls):
-    if name not in PARAMS:
-        return clone(make_instance(cls))
-    params = dict(PARAMS[name])
-    if name in NEEDS_ESTIMATOR:
-        params["estimator"] = _fair_inner()
-    return cls(**params)
+_batch = later_batch
+_outputs = outputs
 
 
 def _data():
@@ -77,44 +43,9 @@ def _data():
     return X, y
 
 
-def _batch(X):
-    """A later batch, drifted and with a few defects, labelled like the caller's."""
-    return make_credit_batch(len(X), drift=True, random_state=0).X[X.columns]
-
-
 def _fit(name, cls):
     X, y = _data()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = _instance(name, cls).fit(X, y)
-        # What fit leaves plus what serving leaves: reports of a batch, and
-        # the report tables read (a DriftReport builds its frame on first use).
-        if hasattr(est, "transform") and not hasattr(est, "detect"):
-            try:
-                est.transform(_batch(X))
-            except ValueError:  # a validator refusing the drifted batch
-                est.transform(X)
-        for report in getattr(est, "history_", []):
-            report.to_frame()
-        if getattr(est, "last_report_", None) is not None:
-            est.last_report_.to_frame()
-    return est, X
-
-
-def _outputs(est, X):
-    """What the estimator gives on ``X``, by method."""
-    out = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if hasattr(est, "detect"):
-            out["detect"] = est.detect(X).to_frame()
-            out["score"] = est.score(X)
-        elif hasattr(est, "transform"):
-            out["transform"] = est.transform(X)
-        for method in ("predict", "predict_proba", "decision_function"):
-            if hasattr(est, method):
-                out[method] = getattr(est, method)(X)
-    return out
+    return fit(name, cls, X, y), X
 
 
 def _assert_same(a, b):

@@ -247,6 +247,15 @@ def _validate(args, out):
     return EXIT_OK if report.passed else EXIT_FOUND
 
 
+def _inspect(args, out):
+    try:
+        manifest = mlpipe.read_manifest(args.file)
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    out.write(json.dumps(manifest, indent=2) + "\n")
+    return EXIT_OK
+
+
 def build_parser():
     """The argument parser of the ``mlpipe`` command."""
     parser = _Parser(
@@ -352,6 +361,16 @@ def build_parser():
         "--format", choices=["table", "csv", "json"], default="table", help="output format"
     )
     validate.set_defaults(func=_validate)
+
+    inspect = sub.add_parser(
+        "inspect",
+        help="print the manifest of a model file written by mlpipe.save, without loading it",
+        description="Print, as JSON, the manifest of FILE (a model written by "
+        "mlpipe.save): package versions, training-data fingerprint, schemas and steps. "
+        "Nothing of the model is loaded, so an untrusted file can be inspected.",
+    )
+    inspect.add_argument("file", metavar="FILE", help="a model file (.skops)")
+    inspect.set_defaults(func=_inspect)
 
     versions = sub.add_parser("versions", help="print the versions of mlpipe and its dependencies")
     versions.set_defaults(func=lambda args, out: mlpipe.show_versions() or EXIT_OK)

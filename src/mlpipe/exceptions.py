@@ -10,6 +10,8 @@ __all__ = [
     "DriftWarning",
     "FairnessWarning",
     "MissingExtraError",
+    "UntrustedTypesError",
+    "VersionMismatchWarning",
 ]
 
 
@@ -166,3 +168,72 @@ class DataQualityWarning(UserWarning):
     >>> [w.category.__name__ for w in caught]
     ['DataQualityWarning']
     """
+
+
+class UntrustedTypesError(TypeError):
+    """A model file names types that loading does not trust.
+
+    Raised by :func:`mlpipe.load` before any object of the file is built:
+    the file would create a type that is neither mlpipe's own nor in skops'
+    default trusted set (scikit-learn's estimators, numpy's and scipy's
+    types), nor passed as ``trusted``. It is a ``TypeError``, like skops'
+    ``UntrustedTypesFoundException``.
+
+    Parameters
+    ----------
+    message : str
+        Names the file and every untrusted type, and how to trust one.
+
+    types : list of str, default=None
+        The full names of the untrusted types, also kept as ``types``.
+
+    See Also
+    --------
+    mlpipe.load : Loads a model file, trusting only known types.
+
+    Examples
+    --------
+    >>> from mlpipe.exceptions import UntrustedTypesError
+    >>> error = UntrustedTypesError("model.skops holds ['os.system']", ["os.system"])
+    >>> isinstance(error, TypeError), error.types
+    (True, ['os.system'])
+    """
+
+    def __init__(self, message, types=None):
+        super().__init__(message)
+        self.types = list(types or [])
+
+
+class VersionMismatchWarning(UserWarning):
+    """A model file was saved under other package versions than the running ones.
+
+    Issued by :func:`mlpipe.load` when mlpipe, scikit-learn, numpy, scipy,
+    pandas or skops run at another version than the file's manifest records.
+    The model still loads; its outputs may differ from those it gave when
+    saved. It is a ``UserWarning``.
+
+    Parameters
+    ----------
+    message : str
+        Names each package, its saved version and its running version.
+
+    versions : dict, default=None
+        ``{package: (saved version, running version)}`` of the packages that
+        differ, also kept as ``versions``.
+
+    See Also
+    --------
+    mlpipe.load : Issues it.
+    mlpipe.read_manifest : The versions a file was saved under.
+
+    Examples
+    --------
+    >>> from mlpipe.exceptions import VersionMismatchWarning
+    >>> warning = VersionMismatchWarning("saved under numpy 1.26.4", {"numpy": ("1.26.4", "2.4.1")})
+    >>> warning.versions["numpy"]
+    ('1.26.4', '2.4.1')
+    """
+
+    def __init__(self, message, versions=None):
+        super().__init__(message)
+        self.versions = dict(versions or {})
