@@ -229,7 +229,21 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default=None)
     parser.add_argument("--markdown", default=None)
+    parser.add_argument(
+        "--from-csv",
+        default=None,
+        help="only print the tables of a saved --out file (its sets and seconds as given)",
+    )
+    parser.add_argument("--seconds", type=float, default=0.0, help="with --from-csv")
     args = parser.parse_args()
+    if args.from_csv:
+        summary = pd.read_csv(args.from_csv)
+        markdown = to_markdown(summary, int(summary["sets"].iloc[0]), args.n_boot, args.seconds)
+        print(markdown)
+        if args.markdown:
+            with open(args.markdown, "w") as f:
+                f.write(markdown)
+        return
     sets = 200 if args.quick else args.sets
     tasks = [
         (i, s, 10_000 * k + i, args.n_boot) for k, s in enumerate(SCENARIOS) for i in range(sets)
@@ -262,26 +276,45 @@ def main():
             f.write(markdown)
 
 
+SHORT = {
+    "demographic_parity_difference": "DP diff",
+    "demographic_parity_ratio": "DP ratio",
+    "equal_opportunity_difference": "EOpp diff",
+    "equal_opportunity_ratio": "EOpp ratio",
+    "equalized_odds_difference": "EOdds diff",
+    "equalized_odds_ratio": "EOdds ratio",
+    "accuracy_difference": "acc diff",
+    "selection_rate (each group)": "selection rate",
+    "true_positive_rate (each group)": "TPR",
+    "false_positive_rate (each group)": "FPR",
+}
+
+
 def to_markdown(summary, sets, n_boot, seconds):
+    """One table per method: a row per scenario, a column per metric (so
+    the table fits a page)."""
     names = [s.name for s in SCENARIOS]
     lines = [
         f"Simulated coverage of the 95% intervals: {sets} data sets a scenario, "
         f"n_boot={n_boot}, {seconds:.0f} s. Monte Carlo standard error of a coverage "
-        f"near 0.95: {np.sqrt(0.95 * 0.05 / sets):.3f}.",
+        f"near 0.95: {np.sqrt(0.95 * 0.05 / sets):.3f}. DP: demographic parity, EOpp: "
+        "equal opportunity, EOdds: equalized odds, acc: accuracy; TPR and FPR: true and "
+        "false positive rate of each group.",
         "",
     ]
     for method in summary["method"].unique():
         part = summary[summary["method"] == method]
-        table = part.pivot(index="metric", columns="scenario", values="coverage")
-        table = table.reindex(columns=names).reindex(part["metric"].unique())
+        metrics = list(part["metric"].unique())
+        table = part.pivot(index="scenario", columns="metric", values="coverage")
+        table = table.reindex(index=names, columns=metrics)
         lines += [
             f"**{method}**",
             "",
-            "| metric | " + " | ".join(names) + " |",
-            "|---|" + "---:|" * len(names),
+            "| scenario | " + " | ".join(SHORT.get(m, m) for m in metrics) + " |",
+            "|---|" + "---:|" * len(metrics),
         ]
-        for metric, row in table.iterrows():
-            lines.append(f"| {metric} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+        for scenario, row in table.iterrows():
+            lines.append(f"| {scenario} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
         lines += [
             "",
             f"range {part['coverage'].min():.3f} to {part['coverage'].max():.3f}",
