@@ -22,7 +22,6 @@ import tempfile
 import warnings
 import zipfile
 import zlib
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from skops.io.exceptions import UNTRUSTED_TYPE_REASONS, UntrustedTypesFoundException
 
 import mlpipe
+from mlpipe._show_versions import _get_deps_info
 from mlpipe.exceptions import UntrustedTypesError, VersionMismatchWarning
 from mlpipe.utils._sklearn_compat import check_is_fitted, validate_params
 from mlpipe.validation import Schema
@@ -84,12 +84,7 @@ def mlpipe_types():
 
 
 def _versions():
-    out = {}
-    for name in VERSIONED:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
+    out = _get_deps_info(VERSIONED)
     out["mlpipe"] = mlpipe.__version__
     return out
 

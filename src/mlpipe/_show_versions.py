@@ -19,9 +19,10 @@ _DEPENDENCIES = (
 )
 
 
-def _get_deps_info():
+def _get_deps_info(names=_DEPENDENCIES):
+    """The installed version of each distribution in ``names`` (None if absent)."""
     info = {}
-    for name in _DEPENDENCIES:
+    for name in names:
         try:
             info[name] = version(name)
         except PackageNotFoundError:
