@@ -31,6 +31,18 @@ from mlpipe.validation._stats import (
 
 _N_EXAMPLES = 3
 
+# What a failing row is told (ValidationReport.row_reasons), by check; the
+# range checks say their range.
+_REASONS = {
+    "nulls": "missing, where a value is required",
+    "inf": "infinite",
+    "non_integer": "not a whole number",
+    "unseen_category": "unseen category",
+    "duplicate": "repeats the value of an earlier row",
+    "duplicate_key": "repeats the key of an earlier row",
+    "out_of_range": "out of range",
+}
+
 
 class _Collector:
     """Gathers failures and the union of failing rows of one batch."""
@@ -75,13 +87,24 @@ class _Collector:
         )
 
     def from_mask(
-        self, column, check, mask, values, message, level=ROW, severity=ERROR, p_value=None
+        self,
+        column,
+        check,
+        mask,
+        values,
+        message,
+        level=ROW,
+        severity=ERROR,
+        p_value=None,
+        reason=None,
     ):
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
         first = idx[:_N_EXAMPLES]
         examples = [python_scalar(v) for v in values.iloc[first].tolist()]
+        if reason is None:
+            reason = _REASONS.get(check, f"fails {check}")
         rows = [python_scalar(v) for v in self.X.index[first].tolist()]
         self.failures.append(
             Failure(
@@ -96,6 +119,8 @@ class _Collector:
                 mask if level == ROW else None,
                 severity=severity,
                 p_value=p_value,
+                reason=reason,
+                values=values.iloc[idx].to_numpy(dtype=object) if level == ROW else None,
             )
         )
         # Only errors refuse rows; a warned row passes.
@@ -266,7 +291,16 @@ def _check_learned_nulls(out, col, s, null, n_null):
         f"rows were ({k / n_train:.1%}); p = {p:.2g} (Fisher's exact test)"
     )
     if k == 0:
-        out.from_mask(col.name, "nulls", null, s, message, severity=severity, p_value=p)
+        out.from_mask(
+            col.name,
+            "nulls",
+            null,
+            s,
+            message,
+            severity=severity,
+            p_value=p,
+            reason="missing, where no training row was",
+        )
     else:
         out.column_level(col.name, "null_rate", n_null, message, severity=severity, p_value=p)
 
@@ -358,6 +392,7 @@ def _check_numeric(out, col, s, valid):
             f"outside the allowed range [{_fmt(low)}, {_fmt(high)}] "
             f"(training range [{_fmt(col.min)}, {_fmt(col.max)}], "
             f"tolerance {col.tolerance:g})",
+            reason=f"out of range [{_fmt(low)}, {_fmt(high)}]",
         )
 
 
@@ -440,15 +475,23 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
                 "negative, where every training value was >= 0 (a rule: learned bounds "
                 "never cross zero)",
                 p_value=0.0,
+                reason=f"negative, out of range [{fmt(col.min, col)}, {fmt(col.max, col)}]",
             )
         error &= ~law
         warn &= ~law
     p = min(p_values) if p_values else None
     where = "; ".join(parts)
     training = f"training range [{fmt(col.min, col)}, {fmt(col.max, col)}]"
+    reason = f"out of range [{fmt(col.min, col)}, {fmt(col.max, col)}]"
     if error.any():
         out.from_mask(
-            name, "out_of_range", error, s, f"{where} ({training}); p = {p:.2g}", p_value=p
+            name,
+            "out_of_range",
+            error,
+            s,
+            f"{where} ({training}); p = {p:.2g}",
+            p_value=p,
+            reason=reason,
         )
     if warn.any():
         out.from_mask(
@@ -459,6 +502,7 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
             f"{where} ({training}); p = {p:.2g}",
             severity=WARNING,
             p_value=p,
+            reason=reason,
         )
 
 
@@ -570,6 +614,7 @@ def _check_datetime(out, col, s, valid):
         outside,
         s,
         f"outside the allowed range [{low}, {high}]",
+        reason=f"out of range [{low}, {high}]",
     )
 
 
@@ -595,6 +640,7 @@ def _check_regex(out, col, s, valid):
         _scatter(out.n, valid, ~matched),
         s,
         f"do not match the pattern {col.regex!r}",
+        reason=f"does not match the pattern {col.regex!r}",
     )
 
 

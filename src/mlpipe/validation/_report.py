@@ -7,6 +7,7 @@ import pandas as pd
 
 from mlpipe._report import Report, html_table, report_html
 from mlpipe.utils._plain import index_from_state, index_state, time_from_state, time_state
+from mlpipe.utils._scalar import python_scalar
 
 ROW = "row"
 COLUMN = "column"
@@ -80,6 +81,15 @@ class Failure:
         For a learned check, the probability of a batch at least this extreme
         under what was learned; None for a rule.
 
+    reason : str, default=""
+        For a row-level failure, what a failing row is told, without its
+        value (e.g. ``"out of range [19, 75]"``); see
+        :meth:`ValidationReport.row_reasons`.
+
+    values : ndarray of object, default=None
+        For a row-level failure, the failing values, in row order (one per
+        row of ``mask``). Not kept when the report is saved.
+
     See Also
     --------
     ValidationReport : The report that holds the failures of a batch.
@@ -108,20 +118,46 @@ class Failure:
     mask: object = field(default=None, compare=False, repr=False)
     severity: str = ERROR
     p_value: float | None = None
+    reason: str = ""
+    values: object = field(default=None, compare=False, repr=False)
 
     def __getstate__(self):
         # Failing values and row labels may be pandas Timestamps, which skops
-        # cannot save: a saved failure keeps them as numpy values.
+        # cannot save: a saved failure keeps them as numpy values. The values
+        # of every failing row (an object array of anything) are not saved;
+        # a loaded report's row reasons then omit the values.
         state = self.__dict__.copy()
         for name in ("examples", "rows"):
             state[name] = [time_state(v) for v in state[name]]
+        state["values"] = None
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
+        state = {"reason": "", "values": None, **state}
         for name in ("examples", "rows"):
             state[name] = [time_from_state(v) for v in state[name]]
         self.__dict__.update(state)
+
+    def row_reason(self, value=None):
+        """Return what a row failing this check is told.
+
+        Parameters
+        ----------
+        value : object, default=None
+            The row's value; left out when None or missing.
+
+        Returns
+        -------
+        reason : str
+            ``"<column> <reason>: <value>"``, e.g.
+            ``"age out of range [19, 75]: 999"``.
+        """
+        where = "(columns)" if self.column is None else str(self.column)
+        text = f"{where} {self.reason or self.check}"
+        if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+            return text
+        shown = repr(value) if isinstance(value, str) else str(value)
+        return f"{text}: {shown}"
 
     def line(self):
         """Return the failure as one readable line.
@@ -272,6 +308,76 @@ class ValidationReport(Report):
                 mask |= f.mask
         return index[mask]
 
+    @property
+    def batch_errors(self):
+        """The errors that belong to no row, and so refuse every row.
+
+        A missing column, a dtype change, a missing share too high for the
+        batch's size: dropping rows cannot repair them.
+        """
+        return [f for f in self.errors if f.level != ROW or f.mask is None]
+
+    def row_reasons(self):
+        """Why each row of the batch is refused, aligned with its index.
+
+        What a service answers one request at a time with: a row that passed
+        can be predicted, a refused one gets its reasons. Only errors refuse
+        (a warned row passes). An error that belongs to no row
+        (:attr:`batch_errors`) refuses every row: ``batch_passed`` is False
+        and its line, prefixed ``"batch: "``, ends every row's reasons.
+
+        Returns
+        -------
+        reasons : DataFrame
+            One row per row of the batch, with the batch's index (repeated
+            labels and all), and the columns ``passed`` (bool), ``reasons``
+            (str: the row's failures, ``"; "``-joined, ``""`` when it passed;
+            each ``"<column> <reason>: <value>"``) and ``batch_passed``
+            (bool, the same on every row).
+
+        See Also
+        --------
+        SchemaValidator.row_reasons : Check a batch and return this frame.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlpipe.validation import Schema
+        >>> schema = Schema.infer(pd.DataFrame({"age": [25, 40, 31]})).as_rules()
+        >>> report = schema.validate(pd.DataFrame({"age": [30, -1, None]}, index=[7, 8, 9]))
+        >>> report.row_reasons()
+           passed                                 reasons  batch_passed
+        7    True                                                  True
+        8   False         age out of range [25, 40]: -1.0          True
+        9   False  age missing, where a value is required          True
+        """
+        index = getattr(self, "_index", None)
+        if index is None:
+            index = pd.RangeIndex(self.n_rows)
+        n = len(index)
+        by_row = {}
+        refused = np.zeros(n, dtype=bool)
+        for f in self.errors:
+            if f.level != ROW or f.mask is None:
+                continue
+            positions = np.flatnonzero(f.mask)
+            refused[positions] = True
+            values = f.values if f.values is not None else [None] * len(positions)
+            for position, value in zip(positions.tolist(), values, strict=True):
+                by_row.setdefault(position, []).append(f.row_reason(_plain(value)))
+        batch = [f"batch: {f.line()[2:]}" for f in self.batch_errors]
+        reasons = np.full(n, "; ".join(batch), dtype=object)
+        for position, texts in by_row.items():
+            reasons[position] = "; ".join(texts + batch)
+        batch_passed = not batch
+        return pd.DataFrame(
+            {
+                "passed": ~refused & batch_passed,
+                "reasons": pd.Series(reasons, dtype="str"),
+                "batch_passed": np.full(n, batch_passed),
+            }
+        ).set_axis(index, axis=0)
+
     def to_frame(self):
         """One row per failed check.
 
@@ -358,3 +464,8 @@ class ValidationReport(Report):
         ax.set_xlabel("failing rows")
         ax.set_title(self.title)
         return ax
+
+
+def _plain(value):
+    """A failing value as a plain Python scalar (numpy values print as such)."""
+    return python_scalar(value) if value is not None else None

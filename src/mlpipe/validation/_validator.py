@@ -281,6 +281,50 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             return frame.loc[keep]
         return to_array(frame.loc[keep])
 
+    def row_reasons(self, X):
+        """Check ``X`` and say, row by row, which rows are refused and why.
+
+        For a service that answers every request of a batch: predict the
+        rows that passed and answer the others with their reasons. Nothing is
+        raised or warned whatever ``on_error`` is, and ``last_report_`` is
+        left as it is; ``X`` is not modified.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            The batch.
+
+        Returns
+        -------
+        reasons : DataFrame
+            :meth:`ValidationReport.row_reasons` of the batch's report: one
+            row per row of ``X``, with its index, and the columns ``passed``,
+            ``reasons`` and ``batch_passed``.
+
+        See Also
+        --------
+        ValidationReport.row_reasons : The same frame from a report, e.g. the
+            ``last_report_`` after ``on_error="drop_rows"`` or the ``report``
+            of a :class:`~mlpipe.exceptions.DataValidationError`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from mlpipe.datasets import load_credit
+        >>> from mlpipe.validation import SchemaValidator
+        >>> X, y = load_credit(return_X_y=True)
+        >>> validator = SchemaValidator().fit(X)
+        >>> requests = X.iloc[:3].copy()
+        >>> requests.loc[1, "age"] = 999
+        >>> validator.row_reasons(requests)
+           passed                         reasons  batch_passed
+        0    True                                          True
+        1   False  age out of range [19, 75]: 999          True
+        2    True                                          True
+        """
+        check_is_fitted(self)
+        return self._run_checks(self._as_frame(X)).row_reasons()
+
     def _run_checks(self, frame):
         return run_checks(self.schema_, frame, alpha=self.alpha, warn_alpha=self.warn_alpha)
 
