@@ -2,7 +2,8 @@
 
 Each benchmark may tag itself ``benchmark.extra_info["role"] = "mlpipe"`` or
 ``"peer"``; at the end of the run a table gives, per group, every benchmark's
-median and its ratio to mlpipe's (peer median / mlpipe median: above 1 means
+median, mean (the amortized cost, for steps that work once per window) and
+99th percentile, and its median's ratio to mlpipe's (peer median / mlpipe median: above 1 means
 mlpipe is faster), so a speed claim always comes with the peer it beat in
 the same run.
 """
@@ -29,6 +30,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for b in benches:
             role = b.extra_info.get("role", "")
             ratio = f"{b.stats.median / base:8.2f}x" if base else ""
+            data = sorted(b.stats.data)
+            p99 = data[min(len(data) - 1, int(0.99 * len(data)))] * 1e3
             terminalreporter.write_line(
-                f"    {b.name:<60} {role:<7} median {b.stats.median * 1e3:10.2f} ms {ratio}"
+                f"    {b.name:<60} {role:<7} median {b.stats.median * 1e3:10.3f} ms"
+                f"  mean {b.stats.mean * 1e3:10.3f} ms  p99 {p99:10.3f} ms {ratio}"
             )
