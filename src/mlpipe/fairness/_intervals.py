@@ -34,13 +34,14 @@ import numpy as np
 from scipy import stats
 
 from mlpipe.fairness import _kernels
+from mlpipe.fairness._metrics import rates_from_cells
 
-# (families, ratio): which rate families a disparity spreads, and how.
+# The rate families a disparity spreads, each with the cell counting its trials.
 FAMILY_OF = {
-    "selection_rate": ("sel", "n"),
-    "true_positive_rate": ("tp", "pos"),
-    "false_positive_rate": ("fp", "neg"),
-    "accuracy": ("correct", "n"),
+    "selection_rate": "n",
+    "true_positive_rate": "pos",
+    "false_positive_rate": "neg",
+    "accuracy": "n",
 }
 _TOLERANCE = 2e-4  # bisection stops when the bracket is this narrow
 _FLOOR = 1e-6  # smallest ratio tried (a ratio of 0 needs a rate of 0)
@@ -54,24 +55,16 @@ def family_counts(cells, weights_sq, family):
     every weight is 1). Returns ``(x, n)``, effective counts: Kish's
     ``(sum w)^2 / sum w^2`` trials at the weighted rate.
     """
-    success, trials = FAMILY_OF[family]
-    total = _trials(cells, trials)
-    square = _trials(weights_sq, trials)
+    total = _trials(cells, FAMILY_OF[family])
+    square = _trials(weights_sq, FAMILY_OF[family])
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = _successes(cells, success) / total
         n_eff = np.where(square > 0, total**2 / square, 0.0)
-    return rate * n_eff, n_eff
+    return rates_from_cells(cells, family) * n_eff, n_eff
 
 
 def _trials(cells, name):
     if name == "neg":
         return cells["n"] - cells["pos"]
-    return cells[name]
-
-
-def _successes(cells, name):
-    if name == "fp":
-        return cells["sel"] - cells["tp"]
     return cells[name]
 
 
@@ -106,6 +99,11 @@ class SpreadTest:
 
     def _profiles(self, theta):
         """Deviance of the data at ``theta`` and the profiled rates."""
+        if len(self.counts) == 1:
+            x, n = self.counts[0]
+            rates = np.empty(len(x))
+            exact = _kernels.profile(x, n, theta, self.ratio, True, rates)
+            return 2 * (_kernels.full_loglik(x, n) - exact), [rates]
         parts = []
         for x, n in self.counts:
             exact, within = np.empty(len(x)), np.empty(len(x))
@@ -119,8 +117,6 @@ class SpreadTest:
                 )
             )
         full = sum(p[4] for p in parts)
-        if len(parts) == 1:
-            return 2 * (full - parts[0][0]), [parts[0][1]]
         (ea, ra, wa, qa, _), (eb, rb, wb, qb, _) = parts
         if ea + wb >= wa + eb:
             return 2 * (full - ea - wb), [ra, qb]

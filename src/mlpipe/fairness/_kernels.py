@@ -225,17 +225,24 @@ def joint_deviance(xa, na, xb, nb, theta, ratio):
 
 
 @njit(**_JIT)
+def _tally(value, observed, tie):
+    """1 for a deviance above ``observed``, 1/2 for a tie (within ``tie``:
+    the mid-p convention for a discrete statistic), else 0."""
+    if value > observed + tie:
+        return 1.0
+    if value >= observed - tie:
+        return 0.5
+    return 0.0
+
+
+@njit(**_JIT)
 def exceedances(draws, n, theta, ratio, observed, tie, needed):
     """How many rows of ``draws`` (replicates x groups) have a
     :func:`deviance` of at least ``observed``, counting stopped at
     ``needed`` (the test's verdict is known by then)."""
     count = 0.0
     for r in range(draws.shape[0]):
-        value = deviance(draws[r], n, theta, ratio)
-        if value > observed + tie:
-            count += 1.0
-        elif value >= observed - tie:
-            count += 0.5
+        count += _tally(deviance(draws[r], n, theta, ratio), observed, tie)
         if count >= needed:
             break
     return count
@@ -246,11 +253,7 @@ def joint_exceedances(draws_a, na, draws_b, nb, theta, ratio, observed, tie, nee
     """:func:`exceedances` of :func:`joint_deviance`."""
     count = 0.0
     for r in range(draws_a.shape[0]):
-        value = joint_deviance(draws_a[r], na, draws_b[r], nb, theta, ratio)
-        if value > observed + tie:
-            count += 1.0
-        elif value >= observed - tie:
-            count += 0.5
+        count += _tally(joint_deviance(draws_a[r], na, draws_b[r], nb, theta, ratio), observed, tie)
         if count >= needed:
             break
     return count
