@@ -166,7 +166,7 @@ def docs(session):
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
     _check_report(session)
     if "screenshots" in session.posargs:
-        session.run("python", "docs/screenshots.py", "site", "docs/screenshots")
+        session.run("python", "docs/_scripts/screenshots.py", "site", "docs/screenshots")
 
 
 @nox.session(python=PYTHON)

@@ -1,6 +1,6 @@
 """Screenshots of built documentation pages, with headless Chromium.
 
-    python docs/screenshots.py SITE_DIR OUT_DIR
+    python docs/_scripts/screenshots.py SITE_DIR OUT_DIR
 
 Run by ``nox -s docs -- screenshots`` after the build. Needs a Chromium
 binary (``/usr/bin/chromium``, or ``$CHROMIUM``); the test suite never does.
@@ -13,23 +13,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from check_report import FLAGS as CHROMIUM_FLAGS
+
 PAGES = {
     "guide-drift.png": "guide/drift/index.html",
     "api-drift.png": "api/drift/index.html",
     "notebook-quickstart.png": "notebooks/quickstart/index.html",
 }
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--window-size=1280,2000",
-]
+# The launch flags this machine's closed network needs, shared with the
+# report check (run as a script, this folder is on sys.path).
+FLAGS = [*CHROMIUM_FLAGS, "--hide-scrollbars", "--window-size=1280,2000"]
 
 
 def main(site, out):
