@@ -67,8 +67,8 @@ def test_reasons_rank_by_size_and_filter_by_direction():
     r = e.reasons(1, n=2)
     assert r["feature"].tolist() == ["city", "income"]
     assert r["contribution"].tolist() == [-0.4, 0.3]
-    assert r["reason"].iloc[0] == "city = 'Rome' lowers the probability of 1 by 0.4"
-    assert r["reason"].iloc[1] == "income = missing raises the probability of 1 by 0.3"
+    assert r["reason"].iloc[0] == "city = 'Rome' lowers the probability of class 1 by 0.4"
+    assert r["reason"].iloc[1] == "income = missing raises the probability of class 1 by 0.3"
     assert e.reasons(1, n=3, direction="down")["feature"].tolist() == ["city"]
     assert e.reasons(1, n=3, direction="up")["feature"].tolist() == ["income"]
     # a raw integer stays an integer beside a missing value

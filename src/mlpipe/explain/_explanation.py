@@ -281,9 +281,11 @@ class Explanation(Report):
             order = [i for i in order if contrib[i] < 0]
         order = list(order)[:n]
         name = python_scalar(target if target is not None else self.output_names[0])
+        # A class named by a number reads "class 1", not "the probability of 1".
+        label = f"{name!r}" if isinstance(name, str) else f"class {name!r}"
         what = {
-            "probability": f"the probability of {name!r}",
-            "log_odds": f"the decision score of {name!r}",
+            "probability": f"the probability of {label}",
+            "log_odds": f"the decision score of {label}",
             "predict": "the prediction",
         }[self.output]
         lines = []
