@@ -49,20 +49,56 @@ def column_kind(series):
     >>> column_kind(pd.Series(["a", None]))
     'categorical'
     """
-    dtype = series.dtype
+    kind = dtype_kind(series.dtype)
+    if kind is not None:
+        return kind
+    return NUMERIC if _holds_only_numbers(series) else CATEGORICAL
+
+
+# dtype_kind's answers: the checks of a one-row batch ask it for every
+# column, and each answer costs several pandas dtype tests.
+_KIND_OF_DTYPE = {}
+
+
+def dtype_kind(dtype):
+    """The kind :func:`column_kind` gives every column of ``dtype``.
+
+    Parameters
+    ----------
+    dtype : numpy or pandas dtype
+        A column's dtype.
+
+    Returns
+    -------
+    kind : {"numeric", "boolean", "categorical", "datetime", "other"} or None
+        None for the object dtype, whose kind depends on the values.
+    """
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Not kept: a CategoricalDtype without categories equals every other.
+        return BOOLEAN if ptypes.is_bool_dtype(dtype) else CATEGORICAL
+    try:
+        return _KIND_OF_DTYPE[dtype]
+    except KeyError:
+        pass
+    kind = _dtype_kind(dtype)
+    if len(_KIND_OF_DTYPE) >= 256:
+        _KIND_OF_DTYPE.clear()
+    _KIND_OF_DTYPE[dtype] = kind
+    return kind
+
+
+def _dtype_kind(dtype):
     if ptypes.is_bool_dtype(dtype):
         return BOOLEAN
-    if isinstance(dtype, pd.CategoricalDtype):
-        return CATEGORICAL
     if ptypes.is_complex_dtype(dtype):
         return OTHER
     if ptypes.is_numeric_dtype(dtype):
         return NUMERIC
     if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
         return DATETIME
-    if ptypes.is_object_dtype(dtype) and _holds_only_numbers(series):
-        return NUMERIC
-    if ptypes.is_string_dtype(dtype) or ptypes.is_object_dtype(dtype):
+    if ptypes.is_object_dtype(dtype):
+        return None
+    if ptypes.is_string_dtype(dtype):
         return CATEGORICAL
     return OTHER
 
