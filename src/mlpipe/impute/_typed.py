@@ -296,16 +296,14 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         dtypes = X.dtypes.tolist()
         if [dtype_kind(dtype) for dtype in dtypes] != kinds:
             return None  # object columns, kinds to convert or to refuse
-        rows = [X.iloc[0].tolist()] if n == 1 else X.to_numpy(dtype=object).tolist()
-        missing = {}
+        values = np.array([X.iloc[0].tolist()], dtype=object) if n == 1 else X.to_numpy(object)
+        gaps = pd.isna(values)
         for j, dtype in enumerate(dtypes):
-            mask = np.array([pd.isna(row[j]) for row in rows])
-            present = [row[j] for row, gap in zip(rows, mask, strict=True) if not gap]
-            if len(present) < n:
-                missing[j] = mask
-            float_numbers = kinds[j] == NUMERIC and ptypes.is_float_dtype(dtype)
-            if float_numbers and any(math.isinf(v) for v in present):
-                return None  # refused by the general way
+            if kinds[j] == NUMERIC and ptypes.is_float_dtype(dtype):
+                present = values[~gaps[:, j], j].tolist()
+                if any(math.isinf(v) for v in present):
+                    return None  # refused by the general way
+        missing = {j: gaps[:, j] for j in np.flatnonzero(gaps.any(axis=0)).tolist()}
         out = X.copy()
         for j, mask in missing.items():
             out.isetitem(j, fill(X[names[j]], self.statistics_[j], mask=mask))
