@@ -78,7 +78,12 @@ def test_every_credit_row_alone_is_filled_by_the_small_batch_path(monkeypatch, X
     imputer = imputers["default"]
     whole = imputer.transform(X)
     calls = []
-    monkeypatch.setattr(_typed, "check_kinds", lambda *a: calls.append(a))
+
+    def check_kinds(estimator, frame, kinds):
+        calls.append(frame.index.tolist())
+        return frame
+
+    monkeypatch.setattr(_typed, "check_kinds", check_kinds)
     for i in range(len(X)):
         row = X.iloc[[i]]
         out = imputer.transform(row)
