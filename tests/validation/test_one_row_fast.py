@@ -322,3 +322,38 @@ def test_a_saved_validator_keeps_no_plan_and_checks_alike(tmp_path, X):
             _outcome(loaded, X.iloc[[i]]),
             _outcome(validator, X.iloc[[i]]),
         )
+
+
+def test_dtype_kind_is_the_kind_of_every_column_of_the_dtype():
+    """The small-batch paths read a column's kind from its dtype (kept per
+    dtype); it is column_kind's for every dtype but object, asked twice."""
+    import decimal
+
+    from mlpipe.utils._dataframe import column_kind, dtype_kind
+
+    columns = [
+        pd.Series([True, False], dtype="category"),
+        pd.Series(pd.Categorical(["x"])),
+        pd.Series(pd.Categorical([1, 2])),
+        pd.Series(["a"]),
+        pd.Series(["a"], dtype="string"),
+        pd.Series([1]),
+        pd.Series([1], dtype="uint8"),
+        pd.Series([1.0], dtype="float32"),
+        pd.Series([1], dtype="Int64"),
+        pd.Series([1.5], dtype="Float64"),
+        pd.Series([True]),
+        pd.Series([True], dtype="boolean"),
+        pd.Series([1 + 1j]),
+        pd.Series(pd.to_datetime(["2020"])),
+        pd.Series(pd.to_datetime(["2020"]).tz_localize("UTC")),
+        pd.Series(pd.to_timedelta(["1D"])),
+        pd.Series(pd.period_range("2020", periods=1, freq="M")),
+        pd.Series(pd.interval_range(0, 1)),
+        pd.Series(pd.arrays.SparseArray([0, 1])),
+    ]
+    for s in columns:
+        assert dtype_kind(s.dtype) == column_kind(s) == dtype_kind(s.dtype), s.dtype
+    for s in [pd.Series(["a"], dtype=object), pd.Series([decimal.Decimal(1)])]:
+        assert dtype_kind(s.dtype) is None
+        assert column_kind(s) in ("categorical", "numeric")

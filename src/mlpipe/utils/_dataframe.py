@@ -56,8 +56,11 @@ def column_kind(series):
 
 
 # dtype_kind's answers: the checks of a one-row batch ask it for every
-# column, and each answer costs several pandas dtype tests.
+# column, and each answer costs several pandas dtype tests. Categorical dtypes
+# are kept by identity (one without categories equals every other).
 _KIND_OF_DTYPE = {}
+_KIND_OF_CATEGORICAL = {}
+_MAX_KEPT = 256
 
 
 def dtype_kind(dtype):
@@ -74,17 +77,25 @@ def dtype_kind(dtype):
         None for the object dtype, whose kind depends on the values.
     """
     if isinstance(dtype, pd.CategoricalDtype):
-        # Not kept: a CategoricalDtype without categories equals every other.
-        return BOOLEAN if ptypes.is_bool_dtype(dtype) else CATEGORICAL
-    try:
-        return _KIND_OF_DTYPE[dtype]
-    except KeyError:
-        pass
-    kind = _dtype_kind(dtype)
-    if len(_KIND_OF_DTYPE) >= 256:
-        _KIND_OF_DTYPE.clear()
-    _KIND_OF_DTYPE[dtype] = kind
+        known = _KIND_OF_CATEGORICAL.get(id(dtype))
+        if known is not None and known[0] is dtype:
+            return known[1]
+        kind = BOOLEAN if ptypes.is_bool_dtype(dtype) else CATEGORICAL
+        _keep(_KIND_OF_CATEGORICAL, id(dtype), (dtype, kind))
+        return kind
+    kind = _KIND_OF_DTYPE.get(dtype)
+    if kind is None:
+        kind = _dtype_kind(dtype)
+        if kind is None:
+            return None  # object: not kept, None is "not known" here
+        _keep(_KIND_OF_DTYPE, dtype, kind)
     return kind
+
+
+def _keep(cache, key, value):
+    if len(cache) >= _MAX_KEPT:
+        cache.clear()
+    cache[key] = value
 
 
 def _dtype_kind(dtype):
