@@ -39,6 +39,12 @@ from mlpipe.utils._sklearn_compat import (
 
 # Largest batch that transform reads row by row (see _fill_small_batch).
 MAX_SMALL_BATCH = 16
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _copy_on_write():
+    """Whether pandas copies shared data before a write (always from pandas 3)."""
+    return _PANDAS_3 or pd.get_option("mode.copy_on_write") is True
 
 
 class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
@@ -304,7 +310,9 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
                 if any(math.isinf(v) for v in present):
                     return None  # refused by the general way
         missing = {j: gaps[:, j] for j in np.flatnonzero(gaps.any(axis=0)).tolist()}
-        out = X.copy()
+        # The general way builds a new frame; under copy-on-write a shallow
+        # copy is as independent of X (a write to either copies first).
+        out = X.copy(deep=not _copy_on_write())
         for j, mask in missing.items():
             out.isetitem(j, fill(X[names[j]], self.statistics_[j], mask=mask))
         return out
