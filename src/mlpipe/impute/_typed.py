@@ -1,8 +1,11 @@
 """TypedImputer: one step that imputes each column by a strategy picked from
 its dtype."""
 
+import math
+
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from mlpipe.impute._base import (
@@ -21,6 +24,7 @@ from mlpipe.utils._dataframe import (
     check_frame,
     check_kinds,
     describe_columns,
+    dtype_kind,
     reject_infinite,
     to_array,
 )
@@ -32,6 +36,15 @@ from mlpipe.utils._sklearn_compat import (
     check_is_fitted,
     fit_context,
 )
+
+# Largest batch that transform reads row by row (see _fill_small_batch).
+MAX_SMALL_BATCH = 16
+_PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _copy_on_write():
+    """Whether pandas copies shared data before a write (always from pandas 3)."""
+    return _PANDAS_3 or pd.get_option("mode.copy_on_write") is True
 
 
 class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
@@ -245,6 +258,9 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
             ``X`` itself is never modified.
         """
         check_is_fitted(self)
+        small = self._fill_small_batch(X)
+        if small is not None:
+            return small
         was_frame = isinstance(X, pd.DataFrame)
         labels = X.columns if was_frame else None
         X = check_frame(self, X, reset=False)
@@ -268,6 +284,38 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
                 indicators.columns = range(X.shape[1], X.shape[1] + mask.shape[1])
             out = pd.concat([out, indicators], axis=1)
         return out if was_frame else to_array(out)
+
+    def _fill_small_batch(self, X):
+        """``transform`` of a DataFrame of a few rows labelled as at fit, in
+        columns of their kind of fit and without infinity (a service's one
+        row), read once row by row instead of column by column; None for any
+        other input, which ``transform`` takes the general way. The result is
+        the general way's: the columns without a missing value copied, the
+        others filled by the same :func:`~mlpipe.impute._base.fill`."""
+        n = len(X) if isinstance(X, pd.DataFrame) else 0
+        if not 0 < n <= MAX_SMALL_BATCH or len(self.indicator_features_) or X.attrs:
+            return None
+        names = getattr(self, "feature_names_in_", None)
+        if names is None or X.columns.tolist() != names.tolist():
+            return None
+        kinds = [self.kinds_[name] for name in names]
+        dtypes = X.dtypes.tolist()
+        if [dtype_kind(dtype) for dtype in dtypes] != kinds:
+            return None  # object columns, kinds to convert or to refuse
+        values = np.array([X.iloc[0].tolist()], dtype=object) if n == 1 else X.to_numpy(object)
+        gaps = pd.isna(values)
+        for j, dtype in enumerate(dtypes):
+            if kinds[j] == NUMERIC and ptypes.is_float_dtype(dtype):
+                present = values[~gaps[:, j], j].tolist()
+                if any(math.isinf(v) for v in present):
+                    return None  # refused by the general way
+        missing = {j: gaps[:, j] for j in np.flatnonzero(gaps.any(axis=0)).tolist()}
+        # The general way builds a new frame; under copy-on-write a shallow
+        # copy is as independent of X (a write to either copies first).
+        out = X.copy(deep=not _copy_on_write())
+        for j, mask in missing.items():
+            out.isetitem(j, fill(X[names[j]], self.statistics_[j], mask=mask))
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the output columns: the inputs, then the indicators.

@@ -49,20 +49,67 @@ def column_kind(series):
     >>> column_kind(pd.Series(["a", None]))
     'categorical'
     """
-    dtype = series.dtype
+    kind = dtype_kind(series.dtype)
+    if kind is not None:
+        return kind
+    return NUMERIC if _holds_only_numbers(series) else CATEGORICAL
+
+
+# dtype_kind's answers: the checks of a one-row batch ask it for every
+# column, and each answer costs several pandas dtype tests. Categorical dtypes
+# are kept by identity (one without categories equals every other).
+_KIND_OF_DTYPE = {}
+_KIND_OF_CATEGORICAL = {}
+_MAX_KEPT = 256
+
+
+def dtype_kind(dtype):
+    """The kind :func:`column_kind` gives every column of ``dtype``.
+
+    Parameters
+    ----------
+    dtype : numpy or pandas dtype
+        A column's dtype.
+
+    Returns
+    -------
+    kind : {"numeric", "boolean", "categorical", "datetime", "other"} or None
+        None for the object dtype, whose kind depends on the values.
+    """
+    if isinstance(dtype, pd.CategoricalDtype):
+        known = _KIND_OF_CATEGORICAL.get(id(dtype))
+        if known is not None and known[0] is dtype:
+            return known[1]
+        kind = BOOLEAN if ptypes.is_bool_dtype(dtype) else CATEGORICAL
+        _keep(_KIND_OF_CATEGORICAL, id(dtype), (dtype, kind))
+        return kind
+    kind = _KIND_OF_DTYPE.get(dtype)
+    if kind is None:
+        kind = _dtype_kind(dtype)
+        if kind is None:
+            return None  # object: not kept, None is "not known" here
+        _keep(_KIND_OF_DTYPE, dtype, kind)
+    return kind
+
+
+def _keep(cache, key, value):
+    if len(cache) >= _MAX_KEPT:
+        cache.clear()
+    cache[key] = value
+
+
+def _dtype_kind(dtype):
     if ptypes.is_bool_dtype(dtype):
         return BOOLEAN
-    if isinstance(dtype, pd.CategoricalDtype):
-        return CATEGORICAL
     if ptypes.is_complex_dtype(dtype):
         return OTHER
     if ptypes.is_numeric_dtype(dtype):
         return NUMERIC
     if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
         return DATETIME
-    if ptypes.is_object_dtype(dtype) and _holds_only_numbers(series):
-        return NUMERIC
-    if ptypes.is_string_dtype(dtype) or ptypes.is_object_dtype(dtype):
+    if ptypes.is_object_dtype(dtype):
+        return None
+    if ptypes.is_string_dtype(dtype):
         return CATEGORICAL
     return OTHER
 

@@ -21,6 +21,7 @@ from mlpipe.utils._dataframe import (
 )
 from mlpipe.utils._scalar import python_scalar
 from mlpipe.validation._report import COLUMN, ERROR, ROW, WARNING, Failure, ValidationReport
+from mlpipe.validation._small_batch import MAX_ROWS, small_batch_report
 from mlpipe.validation._stats import (
     batch_tail_pvalue,
     exceedance_pvalue,
@@ -136,7 +137,15 @@ def run_checks(schema, X, alpha=0.01, warn_alpha=0.1):
     (Bonferroni). Returns a :class:`ValidationReport`; its ``failing_rows``
     holds the labels of rows failing a row-level error, and ``_row_mask`` the
     same as a boolean array (used to drop them).
+
+    A batch of a few rows is first read row by row
+    (:func:`~mlpipe.validation._small_batch.small_batch_report`); only one
+    that may fail a check goes through the checks below.
     """
+    if len(X) <= MAX_ROWS:
+        report = small_batch_report(schema, X, alpha, warn_alpha)
+        if report is not None:
+            return report
     n_learned = max(schema.n_learned_checks(), 1)
     out = _Collector(X, alpha / n_learned, warn_alpha / n_learned)
     n = out.n

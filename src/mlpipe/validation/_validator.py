@@ -8,7 +8,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
-from mlpipe.utils._dataframe import as_frame, check_frame, label_like_fit, to_array
+from mlpipe.utils._dataframe import (
+    as_frame,
+    check_frame,
+    has_feature_names,
+    label_like_fit,
+    to_array,
+)
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
 from mlpipe.utils._sklearn_compat import (
@@ -20,6 +26,7 @@ from mlpipe.utils._sklearn_compat import (
 from mlpipe.validation._checks import run_checks
 from mlpipe.validation._report import COLUMN
 from mlpipe.validation._schema import Schema
+from mlpipe.validation._small_batch import MAX_ROWS, small_batch_report
 
 
 class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -247,8 +254,10 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             Its ``report`` attribute holds the :class:`ValidationReport`.
         """
         check_is_fitted(self)
-        frame = self._as_frame(X)
-        report = self._run_checks(frame)
+        frame, report = None, self._small_batch_report(X)
+        if report is None:
+            frame = self._as_frame(X)
+            report = self._run_checks(frame)
         # Batches that are not production traffic (an explainer's perturbed
         # rows) are checked as usual but do not replace the last report.
         if not monitoring_suspended():
@@ -324,6 +333,16 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         """
         check_is_fitted(self)
         return self._run_checks(self._as_frame(X)).row_reasons()
+
+    def _small_batch_report(self, X):
+        """The report of a clean DataFrame of a few rows labelled as at fit
+        (the one row of a service), read without the general checks' costs;
+        None for any other input, checked the general way."""
+        if not isinstance(X, pd.DataFrame) or len(X) > MAX_ROWS:
+            return None
+        if has_feature_names(X) == self._positional():
+            return None  # label_like_fit would relabel it, with a warning
+        return small_batch_report(self.schema_, X, self.alpha, self.warn_alpha)
 
     def _run_checks(self, frame):
         return run_checks(self.schema_, frame, alpha=self.alpha, warn_alpha=self.warn_alpha)
