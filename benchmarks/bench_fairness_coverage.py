@@ -13,7 +13,7 @@ The same data sets are also given the percentile bootstrap that
 audit_fairness used before (rows resampled within groups, percentiles of
 the disparity), as the baseline.
 
-Run (about 15 minutes on 2 cores)::
+Run (15 to 50 minutes on 2 cores, depending on load)::
 
     python benchmarks/bench_fairness_coverage.py \\
         --out benchmarks/results/fairness_coverage.csv \\
