@@ -137,6 +137,21 @@ def numeric_columns(X, cols):
     return [numeric_values(X[c]) for c in cols]
 
 
+def numeric_block(X, cols):
+    """``numeric_values`` of the columns ``cols`` of frame ``X`` as the rows
+    of a new C-contiguous (len(cols), len(X)) float64 array, which its
+    caller may sort in place: one copy, from the frame's array when every
+    column is float64."""
+    if cols and all(dtype == np.float64 for dtype in X.dtypes.tolist()):
+        position = {c: i for i, c in enumerate(X.columns.tolist())}
+        rows = np.array([position[c] for c in cols], dtype=np.intp)
+        return np.ascontiguousarray(X.to_numpy().T[rows])
+    block = np.empty((len(cols), len(X)))
+    for f, c in enumerate(cols):
+        block[f] = numeric_values(X[c])
+    return block
+
+
 # --------------------------------------------------------------------------
 # categories (shared by chi-square and PSI)
 # --------------------------------------------------------------------------

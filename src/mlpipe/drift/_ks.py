@@ -22,6 +22,7 @@ from scipy import special, stats
 from mlpipe.drift import _kernels
 from mlpipe.drift._columns import (
     MIN_PARALLEL_VALUES,
+    numeric_block,
     numeric_columns,
     run_threads,
     sorted_block,
@@ -50,7 +51,7 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
     cols = ref.ks_columns
     if not cols:
         return {}
-    values = numeric_columns(X, cols)
+    values = numeric_block(X, cols)
     bat_sorted, bat_counts, d, _ = ks_statistics(
         ref.ks_sorted,
         ref.ks_counts,
@@ -116,36 +117,46 @@ def ks_index(ref_sorted, step=None):
 
 def ks_statistics(ref_sorted, ref_counts, index, step, values, n_rows, alternative, threads):
     """Sort each batch column and compare it with its reference row
-    (kernel ``ks_statistic_one``) in the same worker, the columns shared
-    among ``threads`` threads.
+    (kernel ``ks_statistics_range``), the columns shared among ``threads``
+    threads.
 
-    ``values`` are the batch columns (1-D float64, NaN for missing, any
-    order), ``index`` is :func:`ks_index` of ``ref_sorted`` with step
-    ``step``, ``alternative`` a code of ``ALTERNATIVES``. Returns
-    ``(bat_sorted, bat_counts, d, sign)``: the batch as a sorted block, the
-    statistic of each column and +1 when the reference ECDF is above the
-    batch's at the maximum (-1 below).
+    ``values`` are the batch columns: a (k, n_rows) float64 block the
+    function may sort in place (:func:`~mlpipe.drift._columns.numeric_block`)
+    or a list of 1-D float64 arrays (NaN for missing, any order); ``index``
+    is :func:`ks_index` of ``ref_sorted`` with step ``step``,
+    ``alternative`` a code of ``ALTERNATIVES``. Returns ``(bat_sorted,
+    bat_counts, d, sign)``: the batch as a sorted block, the statistic of
+    each column and +1 when the reference ECDF is above the batch's at the
+    maximum (-1 below).
     """
     nf = len(values)
-    bat = np.empty((nf, n_rows))
+    if isinstance(values, np.ndarray):
+        bat = values
+    else:
+        bat = np.empty((nf, n_rows))
+        for f in range(nf):
+            bat[f] = values[f]
     counts = np.zeros(nf, dtype=np.int64)
     d = np.empty(nf)
     sign = np.empty(nf, dtype=np.int8)
+    ref_counts = np.asarray(ref_counts, dtype=np.int64)
+    big = nf * n_rows >= MIN_PARALLEL_VALUES
+    workers = min(threads, nf) if big else 1
+    if workers <= 1:
+        bat.sort(axis=1)  # NaN last
+        _kernels.ks_statistics_range(
+            ref_sorted, ref_counts, index, step, bat, alternative, 0, nf, 1, counts, d, sign
+        )
+        return bat, counts, d, sign
 
     def work(t, workers):
         for f in range(t, nf, workers):
-            row = bat[f]
-            row[:] = values[f]
-            row.sort()
-            nb = int(np.searchsorted(row, np.nan)) if n_rows else 0  # NaN sort last
-            counts[f] = nb
-            nr = int(ref_counts[f])
-            d[f], sign[f] = _kernels.ks_statistic_one(
-                ref_sorted[f], nr, index[f], -(-nr // step), step, row, nb, alternative
-            )
+            bat[f].sort()  # releases the GIL
+        _kernels.ks_statistics_range(
+            ref_sorted, ref_counts, index, step, bat, alternative, t, nf, workers, counts, d, sign
+        )
 
-    big = nf * n_rows >= MIN_PARALLEL_VALUES
-    run_threads(work, min(threads, nf) if big else 1)
+    run_threads(work, workers)
     return bat, counts, d, sign
 
 
