@@ -14,9 +14,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from mlpipe.drift import KSDrift, _kernels, _reference
+from mlpipe.drift import KSDrift, _kernels, _ks, _reference
 from mlpipe.drift._columns import numeric_block, sorted_block
 from mlpipe.drift._ks import ks_index, ks_statistics
+
+ALTS = {0: "two-sided", 1: "less", 2: "greater"}
 
 
 def _block_with_holes(rng, n_rows, n_cols, shift=0.0):
@@ -109,3 +111,49 @@ def test_stream_of_fresh_windows_equals_scipy_exact():
         np.testing.assert_allclose(
             ks.loc[cols, "p_value"], [e.pvalue for e in expected], rtol=1e-10, atol=0
         )
+
+
+def _bits(a):
+    return np.asarray(a, dtype=np.float64).view(np.int64)
+
+
+@pytest.mark.parametrize("alternative", [0, 1, 2])
+@pytest.mark.parametrize("sizes", [(2000, 300), (400, 400), (999, 100)])
+def test_neighbour_filled_cache_changes_no_result(alternative, sizes):
+    # a miss fills the statistics around it: every later value, a hit or
+    # not, is bit-identical to the kernel's without a cache
+    n_ref, n_bat = sizes
+    rng = np.random.default_rng(n_ref + 7 * n_bat + alternative)
+    ref = rng.normal(size=(n_ref, 6))
+    cache = _ks.ExactPValueCache(neighbours=4)
+    counts, n_bat_ = np.full(6, n_ref), np.full(6, n_bat)
+    met = set()
+    for _ in range(15):
+        window = rng.normal(0.1, 1.0, size=(n_bat, 6))
+        d = np.array(
+            [
+                stats.ks_2samp(ref[:, f], window[:, f], alternative=ALTS[alternative]).statistic
+                for f in range(6)
+            ]
+        )
+        met.update(_ks._exact_keys(counts, n_bat_, d, alternative, 1))
+        plain = _ks.ks_pvalues(counts, n_bat_, d, alternative, 1, cache=None)
+        cached = _ks.ks_pvalues(counts, n_bat_, d, alternative, 1, cache=cache)
+        for a, b in zip(plain, cached, strict=True):
+            np.testing.assert_array_equal(_bits(a), _bits(b))
+    # each filled entry is what the kernel gives for its key
+    lcm = (n_ref // np.gcd(n_ref, n_bat)) * n_bat
+    for (n1, n2, h, alt), value in list(cache._values.items())[:40]:
+        direct = _ks.ks_pvalues([n1], [n2], [h / lcm], alt, 1, cache=None)
+        assert _bits([value[0], value[1]]).tolist() == _bits([direct[0][0], direct[1][0]]).tolist()
+        assert value[2] == direct[2][0]
+    assert len(cache) > len(met - {None})  # more than the statistics met: neighbours
+
+
+def test_neighbours_stay_within_the_lattice():
+    cache = _ks.ExactPValueCache(neighbours=10)
+    n1, n2 = np.array([20]), np.array([10])  # lcm 20: h in 1..20
+    _ks.ks_pvalues(n1, n2, np.array([19 / 20]), 0, 1, cache=cache)
+    _ks.ks_pvalues(n1, n2, np.array([1 / 20]), 0, 1, cache=cache)
+    hs = sorted(key[2] for key in cache._values)
+    assert hs == list(range(1, 21))
