@@ -3,12 +3,14 @@
 A service sends the monitor one row at a time; concatenating DataFrames on
 every call, or even once per window over a thousand one-row frames
 (``pd.concat`` spends ~0.1 ms per frame), would cost more than the model.
-The buffer keeps, per call, the column arrays pandas already holds (an
-ndarray, or an extension array for categorical, string, nullable and
-zone-aware datetime columns: whatever the batch's dtypes are), and builds
-one DataFrame from them when the window closes, column by column, with the
-dtype rules of ``pd.concat``: a column whose chunks share one dtype keeps it,
-one whose chunks differ becomes what ``pd.concat`` makes of them.
+The buffer reads each call's column arrays (those pandas already holds) and
+copies the rows of consecutive calls with one set of dtypes (a run) into
+growing per-column arrays: an ndarray column into one of its dtype, a
+categorical column's codes into one of theirs, other extension arrays as one
+copied piece per call. When the window closes it builds one DataFrame from
+them, column by column, with the dtype rules of ``pd.concat``: a column
+whose runs share one dtype keeps it, one whose runs differ becomes what
+``pd.concat`` makes of them.
 
 For saving (skops, pickle) the buffered rows are written as the plain data
 of :func:`mlpipe.utils._plain.frame_state`: numpy arrays and builtins.
