@@ -413,7 +413,7 @@ def test_numba_threads_setting_is_honoured(monkeypatch):
     import mlpipe
     from mlpipe.drift import _kernels
 
-    ran = {"ks_statistic_one": set(), "bin_counts_one": set()}
+    ran = {"ks_statistics_range": set(), "bin_counts_one": set()}
     for name in ran:
         kernel = getattr(_kernels, name)
 
@@ -435,7 +435,7 @@ def test_numba_threads_setting_is_honoured(monkeypatch):
             psi = PSIDrift().fit(ref).detect(bat).to_frame()
         for name, seen in ran.items():
             assert len(seen) == min(threads, most), (name, threads, len(seen))
-        assert threading.get_ident() in ran["ks_statistic_one"]  # the caller works too
+        assert threading.get_ident() in ran["ks_statistics_range"]  # the caller works too
         frames[threads] = (ks, psi)
     for one, two in zip(frames[1], frames[2], strict=True):
         pd.testing.assert_frame_equal(one, two)

@@ -309,8 +309,10 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
                     statistics.score_statistics(ref, X, tested, settings, threads, distributions)
                 )
         ordered = [rows[col] for col in ref.columns]
-        # KS and numeric PSI columns counted their non-missing values already
+        # KS, chi-square and numeric PSI columns counted their non-missing
+        # values already
         counted = set(ref.ks_columns) | set(ref.psi_numeric)
+        counted.update(col for col in ref.columns if ref.tests[col] == "chi2")
         known = {col: len(X) - rows[col]["n_batch"] for col in counted}
         ordered += missing_rows(ref, X, settings, known)
         return build_report(ordered, settings, ref.n_rows, len(X), distributions)

@@ -137,6 +137,21 @@ def numeric_columns(X, cols):
     return [numeric_values(X[c]) for c in cols]
 
 
+def numeric_block(X, cols):
+    """``numeric_values`` of the columns ``cols`` of frame ``X`` as the rows
+    of a new C-contiguous (len(cols), len(X)) float64 array, which its
+    caller may sort in place: one copy, from the frame's array when every
+    column is float64."""
+    if cols and all(dtype == np.float64 for dtype in X.dtypes.tolist()):
+        position = {c: i for i, c in enumerate(X.columns.tolist())}
+        rows = np.array([position[c] for c in cols], dtype=np.intp)
+        return np.ascontiguousarray(X.to_numpy().T[rows])
+    block = np.empty((len(cols), len(X)))
+    for f, c in enumerate(cols):
+        block[f] = numeric_values(X[c])
+    return block
+
+
 # --------------------------------------------------------------------------
 # categories (shared by chi-square and PSI)
 # --------------------------------------------------------------------------
@@ -176,6 +191,18 @@ def reference_categories(series):
         return list(observed)
 
 
+def _same_labels(index, labels):
+    """Whether ``index`` holds ``labels`` in order, each of the same type
+    (``Index.get_indexer`` would then map each to its own position)."""
+    if len(index) != len(labels):
+        return False
+    return all(type(a) is type(b) and a == b for a, b in zip(index.tolist(), labels, strict=True))
+
+
+def _index(categories):
+    return pd.Index(categories) if len(categories) else pd.Index([], dtype=object)
+
+
 def encode(series, categories):
     """Codes of ``series`` over ``categories``: missing -> -1, values not among
     the categories -> len(categories) (the "unseen" bucket).
@@ -183,14 +210,18 @@ def encode(series, categories):
     Returns the codes and ``{unseen value: count}``.
     """
     values = category_values(series)
-    index = pd.Index(categories) if len(categories) else pd.Index([], dtype=object)
     if isinstance(series.dtype, pd.CategoricalDtype):
-        # map the column's own categories once, then its codes
         own = series.cat.codes.to_numpy()
-        mapping = np.append(index.get_indexer(series.cat.categories), -1)
-        codes = mapping[own].astype(np.int64)  # own == -1 picks the last entry
+        if _same_labels(series.cat.categories, categories):
+            # the reference's categories in their order (a window of rows
+            # of the training dtype): the codes are already the answer
+            codes = own.astype(np.int64)
+        else:
+            # map the column's own categories once, then its codes
+            mapping = np.append(_index(categories).get_indexer(series.cat.categories), -1)
+            codes = mapping[own].astype(np.int64)  # own == -1 picks the last entry
     else:
-        codes = index.get_indexer(pd.Index(values)).astype(np.int64)
+        codes = _index(categories).get_indexer(pd.Index(values)).astype(np.int64)
     missing = pd.isna(series).to_numpy()
     unseen_mask = (codes < 0) & ~missing
     unseen = {}

@@ -1255,6 +1255,30 @@ def ks_statistic_one(ref, nr, index, nq, step, bat, nb, alternative):
 
 
 @njit(**_JIT)
+def ks_statistics_range(
+    ref_sorted, ref_counts, index, step, bat, alternative, start, stop, stride, counts, d, sign
+):
+    """``ks_statistic_one`` of the rows start, start + stride, ... < stop of
+    the sorted blocks ``ref_sorted`` and ``bat`` (NaN last in each row; one
+    worker's share, one call for all of a batch's columns instead of one
+    call each), with ``index`` every ``step``-th value of ``ref_sorted``'s
+    rows. Writes each batch row's non-NaN count into ``counts``, the
+    statistic into ``d``, its sign into ``sign``."""
+    n = bat.shape[1]
+    for f in range(start, stop, stride):
+        row = bat[f]
+        nb = n
+        while nb > 0 and np.isnan(row[nb - 1]):
+            nb -= 1
+        counts[f] = nb
+        nr = ref_counts[f]
+        nq = -(-nr // step)
+        d[f], sign[f] = ks_statistic_one(
+            ref_sorted[f], nr, index[f], nq, step, row, nb, alternative
+        )
+
+
+@njit(**_JIT)
 def ks_pvalues_range(n_ref, n_bat, d, alternative, method, start, stop, stride, stat, p, outcome):
     """scipy's p-value step (``ks_2samp_pvalue``) for the features start,
     start + stride, ... < stop, written into stat, p and outcome (one

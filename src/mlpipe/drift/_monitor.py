@@ -335,7 +335,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         else:
             frame = check_frame(self, X, reset=False)
         arrays = column_arrays(frame)
-        self._check_chunk(frame, arrays)
+        dtypes = self._check_chunk(frame, arrays)
         n = frame.shape[0]
         times = None
         now = None
@@ -356,7 +356,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             if times is not None:
                 stop, late = self._before_late_row(times, pos, stop)
                 closes = closes or late
-            buffer.append(arrays, pos, stop, copy=not closes)
+            buffer.append(arrays, dtypes, pos, stop, copy=not closes)
             pos = stop
             if closes:
                 self._close()
@@ -380,11 +380,12 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     def _check_chunk(self, frame, arrays):
         """Refuse a batch whose column kinds changed since fit now, rather
         than when its window closes. The check runs once per new set of
-        dtypes (and for every object column, whose kind is in its values)."""
+        dtypes (and for every object column, whose kind is in its values).
+        Returns the dtypes of ``arrays``."""
         buffer = self._buffer
         dtypes = [a.dtype for a in arrays]
         if dtypes == buffer.checked_dtypes:  # a list compares by identity first
-            return
+            return dtypes
         position = self._time_position
         if position is not None:
             if not ptypes.is_datetime64_any_dtype(dtypes[position]):
@@ -396,6 +397,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self.detector_._check_kinds(check_frame(self.detector_, frame, reset=False))
         if not any(isinstance(d, np.dtype) and d.kind == "O" for d in dtypes):
             buffer.checked_dtypes = dtypes
+        return dtypes
 
     def _close(self, stacklevel=6):
         # the warning names the caller of transform (6 frames up: _record,

@@ -29,7 +29,8 @@ _METHODS = ("auto", "exact", "asymp")
 
 
 def ks_statistic(ref, bat, alternative):
-    """Twin of ``_kernels.ks_statistic_one``: the KS statistic of the
+    """Twin of ``_kernels.ks_statistic_one`` (and, column by column, of
+    ``_kernels.ks_statistics_range``): the KS statistic of the
     non-missing values of two samples (any order) and its sign, as
     ``scipy.stats.ks_2samp`` computes them (``alternative`` as its code);
     (NaN, 0) when a side has no values."""
