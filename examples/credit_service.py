@@ -127,7 +127,7 @@ class Scorer:
                     "probability_good_risk": round(proba, 4),
                     # the explainer names classes by label; label 1 is good risk
                     "reasons": [
-                        r.replace("probability of 1", "probability of good risk")
+                        r.replace("probability of class 1", "probability of good risk")
                         for r in reasons["reason"]
                     ],
                 }
