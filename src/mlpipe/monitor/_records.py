@@ -1,0 +1,149 @@
+"""The rows a record writes: what a report, a prediction batch or a set of
+metrics becomes in the store's child tables.
+
+Pure functions of their input (no database here), so what is stored can be
+tested against the reports' own ``to_frame`` without a store.
+"""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import type_of_target
+
+from mlpipe.utils._scalar import python_scalar
+
+# Quantile levels recorded for a regression's predictions.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def label_text(label):
+    """A column, class or group label as the store's TEXT (None stays NULL)."""
+    label = python_scalar(label)
+    if label is None or isinstance(label, str):
+        return label
+    if isinstance(label, float) and math.isnan(label):
+        return None
+    return str(label)
+
+
+def _json(values):
+    return json.dumps([python_scalar(v) for v in values], default=str)
+
+
+def _real(value):
+    value = python_scalar(value)
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def validation_rows(report):
+    """``validation_failures`` rows of a ValidationReport, in report order."""
+    return [
+        (
+            position,
+            label_text(f.column),
+            str(f.check),
+            str(f.severity),
+            str(f.level),
+            int(f.n_failed),
+            _real(f.share),
+            _real(f.p_value),
+            str(f.message),
+            _json(f.examples),
+            _json(f.rows),
+        )
+        for position, f in enumerate(report.failures)
+    ]
+
+
+def column_rows(X):
+    """``column_stats`` rows (the null count of every column) of a DataFrame."""
+    if not isinstance(X, pd.DataFrame):
+        return []
+    missing = X.isna().sum().to_numpy().tolist()
+    return [
+        (position, label_text(name), len(X), int(n))
+        for position, (name, n) in enumerate(zip(X.columns, missing, strict=True))
+    ]
+
+
+DRIFT_COLUMNS = (
+    "feature",
+    "test",
+    "statistic",
+    "p_value",
+    "threshold",
+    "drift",
+    "status",
+    "effect_size",
+    "effect_threshold",
+    "n_reference",
+    "n_batch",
+    "note",
+)
+_DRIFT_REALS = ("statistic", "p_value", "threshold", "effect_size", "effect_threshold")
+
+
+def drift_rows(report):
+    """``drift_tests`` rows of a DriftReport, one per test, in report order."""
+    frame = report.results
+    columns = {name: frame[name].tolist() for name in DRIFT_COLUMNS}
+    for name in _DRIFT_REALS:
+        columns[name] = [None if v != v else float(v) for v in columns[name]]
+    columns["feature"] = [label_text(v) for v in columns["feature"]]
+    columns["drift"] = [int(bool(v)) for v in columns["drift"]]
+    columns["n_reference"] = [int(v) for v in columns["n_reference"]]
+    columns["n_batch"] = [int(v) for v in columns["n_batch"]]
+    columns["note"] = [None if v is None or v != v else str(v) for v in columns["note"]]
+    return [(i, *row) for i, row in enumerate(zip(*columns.values(), strict=True))]
+
+
+def prediction_task(y_pred, task):
+    """``"classification"`` or ``"regression"`` (``task="auto"``: by
+    scikit-learn's ``type_of_target``, continuous values are a regression)."""
+    if task != "auto":
+        return task
+    kind = type_of_target(y_pred, input_name="y_pred")
+    return "regression" if kind in ("continuous", "continuous-multioutput") else "classification"
+
+
+def prediction_rows(y_pred, task, quantiles=QUANTILES):
+    """``prediction_stats`` rows: the rate of each class, or the quantiles,
+    mean and missing count of a regression's predictions."""
+    values = pd.Series(np.asarray(y_pred).ravel())
+    n = len(values)
+    rows = []
+    if task == "classification":
+        counts = values.value_counts(dropna=False, sort=False)
+        order = sorted(counts.index, key=lambda v: (v != v, str(type(v)), v if v == v else 0))
+        for label in order:
+            count = int(counts[label])
+            rows.append(("rate", label_text(label), None, count / n, count))
+    else:
+        floats = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
+        present = floats[~np.isnan(floats)]
+        for level in quantiles:
+            value = float(np.quantile(present, level)) if present.size else None
+            rows.append(("quantile", None, float(level), value, int(present.size)))
+        mean = float(present.mean()) if present.size else None
+        rows.append(("mean", None, None, mean, int(present.size)))
+        rows.append(("missing", None, None, float(n - present.size), n))
+    return [(i, *row) for i, row in enumerate(rows)]
+
+
+def group_rows(y_pred, groups, sensitive):
+    """``group_rates`` rows: in each group, the rate of each predicted class
+    (the selection rate of the positive class among them)."""
+    frame = pd.DataFrame({"y": np.asarray(y_pred).ravel(), "g": np.asarray(groups).ravel()})
+    classes = sorted(frame["y"].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+    rows = []
+    for group, part in frame.groupby("g", dropna=False, sort=True):
+        n_group = len(part)
+        for label in classes:
+            rate = float((part["y"] == label).mean())
+            rows.append((sensitive, label_text(group), label_text(label), n_group, rate))
+    return [(i, *row) for i, row in enumerate(rows)]
