@@ -94,6 +94,69 @@ RULE_COLUMNS = {
     "detail": "str",
 }
 
+# The columns of every child-table query start with its run's.
+_RUN_HEAD = {
+    "started_at": TIME,
+    "run_id": "str",
+    "model_id": "str",
+    "step": "str",
+    "window": "Int64",
+}
+_HEAD_SQL = "r.started_at, r.run_id, r.model_id, r.step, r.window"
+
+FAILURE_COLUMNS = {
+    **_RUN_HEAD,
+    "column": "str",
+    "check": "str",
+    "severity": "str",
+    "level": "str",
+    "n_failed": "int64",
+    "share": "float64",
+    "p_value": "float64",
+    "message": "str",
+    "examples": "str",
+    "rows": "str",
+}
+NULL_COLUMNS = {
+    **_RUN_HEAD,
+    "column": "str",
+    "n_rows": "int64",
+    "n_missing": "int64",
+    "null_rate": "float64",
+}
+PREDICTION_COLUMNS = {
+    **_RUN_HEAD,
+    "statistic": "str",
+    "label": "str",
+    "level": "float64",
+    "value": "float64",
+    "n": "Int64",
+}
+GROUP_COLUMNS = {
+    **_RUN_HEAD,
+    "sensitive": "str",
+    "group": "str",
+    "label": "str",
+    "n_group": "int64",
+    "rate": "float64",
+}
+METRIC_COLUMNS = {**_RUN_HEAD, "metric": "str", "value": "float64"}
+
+_CHILD_SQL = {
+    "validation_failures": (
+        "c.column_name, c.check_name, c.severity, c.level, c.n_failed, c.share, c.p_value,"
+        " c.message, c.examples, c.rows",
+        "c.position",
+    ),
+    "column_stats": (
+        "c.column_name, c.n_rows, c.n_missing, CAST(c.n_missing AS REAL) / NULLIF(c.n_rows, 0)",
+        "c.position",
+    ),
+    "prediction_stats": ("c.statistic, c.label, c.level, c.value, c.n", "c.position"),
+    "group_rates": ("c.sensitive, c.grp, c.label, c.n_group, c.rate", "c.position"),
+    "metrics": ("c.name, c.value", "c.name"),
+}
+
 _FILTER = [str, list, tuple, None]
 _TIME = [datetime.datetime, datetime.timedelta, str, None]
 
@@ -269,6 +332,174 @@ class QueryMixin:
             + " ORDER BY r.started_at, r.rowid, d.position"
         )
         return frame(self._query(sql, params), HISTORY_COLUMNS)
+
+    def _child(self, table, spec, model, since, until, column=None, value=None):
+        columns, order = _CHILD_SQL[table]
+        clauses, params = [], []
+        self._model_clause(clauses, params, model)
+        _times(clauses, params, "r.started_at", since, until)
+        if column is not None:
+            _where(clauses, params, column, value)
+        sql = (
+            f"SELECT {_HEAD_SQL}, {columns} FROM {table} c JOIN runs r ON r.run_id = c.run_id"
+            " LEFT JOIN models m ON m.model_id = r.model_id"
+            + _sql_where(clauses)
+            + f" ORDER BY r.started_at, r.rowid, {order}"
+        )
+        return frame(self._query(sql, params), spec)
+
+    @validate_params(
+        {"column": _FILTER, "model": _FILTER, "since": _TIME, "until": _TIME},
+        prefer_skip_nested_validation=True,
+    )
+    def failures(self, *, column=None, model=None, since=None, until=None):
+        """Return the validation failures recorded, one row per failed check.
+
+        The rows of :meth:`ValidationReport.to_frame
+        <mlpipe.validation.ValidationReport.to_frame>` of every recorded
+        validation run, oldest first; an empty frame when none matches.
+
+        Parameters
+        ----------
+        column : str or list of str, default=None
+            The columns (as ``str``); all when None.
+
+        model : str or list of str, default=None
+            Model ids or names.
+
+        since, until : datetime, timedelta or str, default=None
+            Runs started in ``[since, until)`` (naive: UTC; a timedelta
+            counts back from now).
+
+        Returns
+        -------
+        failures : DataFrame
+            Columns ``started_at``, ``run_id``, ``model_id``, ``step``,
+            ``window``, then ``column`` (missing for a failure of the
+            column order), ``check``, ``severity``, ``level``,
+            ``n_failed``, ``share``, ``p_value``, ``message``, ``examples``
+            and ``rows`` (both JSON lists).
+        """
+        return self._child(
+            "validation_failures", FAILURE_COLUMNS, model, since, until, "c.column_name", column
+        )
+
+    @validate_params(
+        {"column": _FILTER, "model": _FILTER, "since": _TIME, "until": _TIME},
+        prefer_skip_nested_validation=True,
+    )
+    def null_rates(self, *, column=None, model=None, since=None, until=None):
+        """Return the missing values of every column of each validated batch.
+
+        Recorded by :meth:`record_validation` when ``X`` is a DataFrame.
+
+        Parameters
+        ----------
+        column : str or list of str, default=None
+            The columns (as ``str``); all when None.
+
+        model : str or list of str, default=None
+            Model ids or names.
+
+        since, until : datetime, timedelta or str, default=None
+            Runs started in ``[since, until)``.
+
+        Returns
+        -------
+        null_rates : DataFrame
+            Columns ``started_at``, ``run_id``, ``model_id``, ``step``,
+            ``window``, ``column``, ``n_rows``, ``n_missing`` and
+            ``null_rate``.
+        """
+        return self._child(
+            "column_stats", NULL_COLUMNS, model, since, until, "c.column_name", column
+        )
+
+    @validate_params(
+        {"model": _FILTER, "since": _TIME, "until": _TIME},
+        prefer_skip_nested_validation=True,
+    )
+    def predictions(self, *, model=None, since=None, until=None):
+        """Return the prediction summaries recorded, one row per statistic.
+
+        Parameters
+        ----------
+        model : str or list of str, default=None
+            Model ids or names.
+
+        since, until : datetime, timedelta or str, default=None
+            Runs started in ``[since, until)``.
+
+        Returns
+        -------
+        predictions : DataFrame
+            Columns ``started_at``, ``run_id``, ``model_id``, ``step``,
+            ``window``, ``statistic`` (``"rate"`` of a class, or
+            ``"quantile"``, ``"mean"``, ``"missing"`` for a regression),
+            ``label`` (the class, as ``str``), ``level`` (the quantile's),
+            ``value`` (the rate, quantile, mean or missing count) and ``n``
+            (the rows it counts).
+        """
+        return self._child("prediction_stats", PREDICTION_COLUMNS, model, since, until)
+
+    @validate_params(
+        {"sensitive": _FILTER, "model": _FILTER, "since": _TIME, "until": _TIME},
+        prefer_skip_nested_validation=True,
+    )
+    def selection_rates(self, *, sensitive=None, model=None, since=None, until=None):
+        """Return the rate of each predicted class in each sensitive group.
+
+        For the positive class, the rate is the group's selection rate
+        (fairlearn's ``selection_rate`` on the group's rows).
+
+        Parameters
+        ----------
+        sensitive : str or list of str, default=None
+            The sensitive columns' names (``"sensitive"`` when the groups
+            were given as an array); all when None.
+
+        model : str or list of str, default=None
+            Model ids or names.
+
+        since, until : datetime, timedelta or str, default=None
+            Runs started in ``[since, until)``.
+
+        Returns
+        -------
+        selection_rates : DataFrame
+            Columns ``started_at``, ``run_id``, ``model_id``, ``step``,
+            ``window``, ``sensitive``, ``group`` and ``label`` (as ``str``),
+            ``n_group`` (the group's rows) and ``rate``.
+        """
+        return self._child(
+            "group_rates", GROUP_COLUMNS, model, since, until, "c.sensitive", sensitive
+        )
+
+    @validate_params(
+        {"metric": _FILTER, "model": _FILTER, "since": _TIME, "until": _TIME},
+        prefer_skip_nested_validation=True,
+    )
+    def performance(self, *, metric=None, model=None, since=None, until=None):
+        """Return the realized performance recorded, one row per metric and run.
+
+        Parameters
+        ----------
+        metric : str or list of str, default=None
+            The metrics' names; all when None.
+
+        model : str or list of str, default=None
+            Model ids or names.
+
+        since, until : datetime, timedelta or str, default=None
+            Runs started in ``[since, until)``.
+
+        Returns
+        -------
+        performance : DataFrame
+            Columns ``started_at``, ``run_id``, ``model_id``, ``step``,
+            ``window``, ``metric`` and ``value``.
+        """
+        return self._child("metrics", METRIC_COLUMNS, model, since, until, "c.name", metric)
 
     @validate_params({"key": [str]}, prefer_skip_nested_validation=True)
     def has_batch(self, key):

@@ -107,7 +107,11 @@ def prediction_task(y_pred, task):
     scikit-learn's ``type_of_target``, continuous values are a regression)."""
     if task != "auto":
         return task
-    kind = type_of_target(y_pred, input_name="y_pred")
+    values = np.asarray(y_pred)
+    if values.dtype.kind == "f":
+        # Missing predictions do not decide the task (type_of_target refuses NaN).
+        values = values[~np.isnan(values)]
+    kind = type_of_target(values, input_name="y_pred") if values.size else "continuous"
     return "regression" if kind in ("continuous", "continuous-multioutput") else "classification"
 
 
