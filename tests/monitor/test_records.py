@@ -166,9 +166,9 @@ def test_performance_metrics_and_events(store):
 
 def test_bad_input_to_records_gets_clear_errors(store, detector, drifted_batch):
     report = detector.detect(drifted_batch)
-    with pytest.raises(ValueError, match="No model 'nope' in .*add_model"):
+    with pytest.raises(ValueError, match=r"No model 'nope' in .*add_model"):
         store.record_drift(report, model="nope")
-    with pytest.raises(ValueError, match="No run 'nope' .* parent run"):
+    with pytest.raises(ValueError, match=r"No run 'nope' .* parent run"):
         store.record_drift(report, parent="nope")
     with pytest.raises(ValueError, match="must be a dict with a 'sha256'"):
         store.record_drift(report, X={"rows": 3})
@@ -184,7 +184,7 @@ def test_bad_input_to_records_gets_clear_errors(store, detector, drifted_batch):
         store.record_performance({"auc": "high"})
     with pytest.raises(ValueError, match="started_at must be a datetime"):
         store.record_drift(report, started_at="yesterday-ish")
-    with pytest.raises(ValueError, match="a manifest returned by mlpipe.save"):
+    with pytest.raises(ValueError, match=r"a manifest returned by mlpipe.save"):
         store.add_model({"estimator": "x"})
     with pytest.raises(FileNotFoundError):
         store.add_model("/nonexistent/model.skops")

@@ -1174,3 +1174,12 @@ class RunStore(QueryMixin):
                     "run of it is not kept."
                 ) from err
             raise
+
+
+# The queries RunStore inherits are its own methods: name them so, for the
+# errors of validate_params ("The 'model' parameter of RunStore.runs ...").
+for _name, _member in vars(QueryMixin).items():
+    if callable(_member) and not _name.startswith("__"):
+        for _func in (_member, getattr(_member, "__wrapped__", None)):
+            if _func is not None:
+                _func.__qualname__ = f"RunStore.{_name}"
