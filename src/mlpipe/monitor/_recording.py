@@ -200,12 +200,14 @@ class RecordingMixin:
             pointer = self._pointer(value, "X" if role == "input" else role)
             if pointer is not None:
                 pointers[role] = pointer
+        rows = _records.drift_rows(report)
+        drifted = _records.drifted_features(rows)
         extra = {
             "alpha": report.alpha,
             "correction": report.correction,
             "drift_share": report.drift_share,
             "n_reference": int(report.n_reference),
-            "drifted_features": [_records.label_text(f) for f in report.drifted_features],
+            "drifted_features": drifted,
             **(detail or {}),
         }
         n_columns = pointers["input"].get("columns") if "input" in pointers else None
@@ -222,10 +224,10 @@ class RecordingMixin:
             window_end=window_end,
             n_rows=report.n_batch,
             n_columns=None if n_columns is None else len(n_columns),
-            summary=report.summary(),
+            summary=_records.drift_summary(report, rows, drifted),
             detail=extra,
             pointers=pointers,
-            children=[("drift_tests", _records.drift_rows(report))],
+            children=[("drift_tests", rows)],
         )
 
     @validate_params(
@@ -277,8 +279,9 @@ class RecordingMixin:
         task : {"auto", "classification", "regression"}, default="auto"
             A classification records the rate of each class, a regression
             the 5, 25, 50, 75 and 95% quantiles, the mean and the missing
-            count. ``"auto"``: a regression when scikit-learn's
-            ``type_of_target`` says continuous.
+            count. ``"auto"``: a regression when the predictions are floats
+            not all whole numbers (scikit-learn's ``type_of_target`` calls
+            them continuous).
 
         model : str, default=None
             The id (or name) of the model, from :meth:`add_model`.

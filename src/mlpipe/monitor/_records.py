@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.multiclass import type_of_target
 
 from mlpipe.utils._scalar import python_scalar
 
@@ -102,33 +101,65 @@ def drift_rows(report):
     return [(i, *row) for i, row in enumerate(zip(*columns.values(), strict=True))]
 
 
+def drifted_features(rows):
+    """The drifted features of ``drift_rows``, most drifted first (as
+    ``DriftReport.drifted_features``: by effect size, stable)."""
+    drifted = [(r[1], r[8]) for r in rows if r[6]]
+    drifted.sort(key=lambda item: -item[1])
+    return list(dict.fromkeys(feature for feature, _ in drifted))
+
+
+def drift_summary(report, rows, drifted):
+    """A one-line verdict of a drift record (``DriftReport.summary`` builds
+    frames per feature, which costs more than writing the record)."""
+    n_features = len({r[1] for r in rows})
+    head = "DRIFT" if report.drift else "no drift"
+    text = f"{head}: {len(drifted)} of {n_features} features drifted"
+    if drifted:
+        text += ": " + ", ".join(map(str, drifted))
+    return f"{text}; {report.n_batch} batch rows vs {report.n_reference} reference rows"
+
+
 def prediction_task(y_pred, task):
-    """``"classification"`` or ``"regression"`` (``task="auto"``: by
-    scikit-learn's ``type_of_target``, continuous values are a regression)."""
+    """``"classification"`` or ``"regression"``: with ``task="auto"``, floats
+    that are not all whole numbers are a regression (what scikit-learn's
+    ``type_of_target`` calls continuous), anything else a classification."""
     if task != "auto":
         return task
     values = np.asarray(y_pred)
-    if values.dtype.kind == "f":
-        # Missing predictions do not decide the task (type_of_target refuses NaN).
-        values = values[~np.isnan(values)]
-    kind = type_of_target(values, input_name="y_pred") if values.size else "continuous"
-    return "regression" if kind in ("continuous", "continuous-multioutput") else "classification"
+    if values.dtype.kind != "f":
+        return "classification"
+    present = values[~np.isnan(values)]
+    return (
+        "regression"
+        if present.size == 0 or np.any(present != np.round(present))
+        else "classification"
+    )
+
+
+def _codes(values):
+    """Integer codes of ``values`` and their labels, sorted where they can be
+    (missing values last, as a label of their own)."""
+    try:
+        codes, labels = pd.factorize(values, sort=True, use_na_sentinel=False)
+    except TypeError:  # labels of types that do not compare
+        codes, labels = pd.factorize(values, use_na_sentinel=False)
+    return codes, list(labels)
 
 
 def prediction_rows(y_pred, task, quantiles=QUANTILES):
     """``prediction_stats`` rows: the rate of each class, or the quantiles,
     mean and missing count of a regression's predictions."""
-    values = pd.Series(np.asarray(y_pred).ravel())
+    values = np.asarray(y_pred).ravel()
     n = len(values)
     rows = []
     if task == "classification":
-        counts = values.value_counts(dropna=False, sort=False)
-        order = sorted(counts.index, key=lambda v: (v != v, str(type(v)), v if v == v else 0))
-        for label in order:
-            count = int(counts[label])
+        codes, labels = _codes(values)
+        counts = np.bincount(codes, minlength=len(labels)).tolist()
+        for label, count in zip(labels, counts, strict=True):
             rows.append(("rate", label_text(label), None, count / n, count))
     else:
-        floats = pd.to_numeric(values, errors="raise").to_numpy(dtype=np.float64)
+        floats = pd.to_numeric(pd.Series(values), errors="raise").to_numpy(dtype=np.float64)
         present = floats[~np.isnan(floats)]
         for level in quantiles:
             value = float(np.quantile(present, level)) if present.size else None
@@ -142,12 +173,15 @@ def prediction_rows(y_pred, task, quantiles=QUANTILES):
 def group_rows(y_pred, groups, sensitive):
     """``group_rates`` rows: in each group, the rate of each predicted class
     (the selection rate of the positive class among them)."""
-    frame = pd.DataFrame({"y": np.asarray(y_pred).ravel(), "g": np.asarray(groups).ravel()})
-    classes = sorted(frame["y"].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+    y_codes, classes = _codes(np.asarray(y_pred).ravel())
+    g_codes, names = _codes(np.asarray(groups).ravel())
+    n_classes = len(classes)
+    table = np.bincount(g_codes * n_classes + y_codes, minlength=len(names) * n_classes)
+    table = table.reshape(len(names), n_classes)
+    sizes = table.sum(axis=1).tolist()
     rows = []
-    for group, part in frame.groupby("g", dropna=False, sort=True):
-        n_group = len(part)
-        for label in classes:
-            rate = float((part["y"] == label).mean())
-            rows.append((sensitive, label_text(group), label_text(label), n_group, rate))
+    for g, group in enumerate(names):
+        for c, label in enumerate(classes):
+            rate = table[g, c] / sizes[g]
+            rows.append((sensitive, label_text(group), label_text(label), sizes[g], float(rate)))
     return [(i, *row) for i, row in enumerate(rows)]
