@@ -1,7 +1,9 @@
 """Several processes write to one store file at once and lose nothing."""
 
+import json
 import multiprocessing
 import sqlite3
+import threading
 
 import pytest
 
@@ -69,3 +71,38 @@ def test_concurrent_writers_lose_no_record(tmp_path, detector, drifted_batch):
         assert len(store.runs(kind="alarm")) == 1
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_threads_sharing_one_store_lose_nothing_and_keep_their_own_batch(tmp_path):
+    # A service's request threads (or a background writer) share one RunStore.
+    store = RunStore(tmp_path / "threads.db")
+    n_threads, n_records = 4, 40
+    errors = []
+
+    def write(t):
+        try:
+            if t == 0:
+                with store.batch("batch-of-thread-0") as run:
+                    for i in range(n_records):
+                        store.record_event("alarm", status="alarm", detail={"t": t, "i": i})
+                results["batch"] = run
+            else:
+                for i in range(n_records):
+                    store.record_event("alarm", status="alarm", detail={"t": t, "i": i})
+        except Exception as err:  # reported by the assertion below
+            errors.append(err)
+
+    results = {}
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    runs = store.runs(kind="alarm")
+    assert len(runs) == n_threads * n_records and runs["run_id"].is_unique
+    thread_of = runs["detail"].map(lambda d: json.loads(d)["t"])
+    # Only thread 0's records belong to its batch.
+    assert (runs.loc[thread_of == 0, "parent_id"] == results["batch"]).all()
+    assert runs.loc[thread_of != 0, "parent_id"].isna().all()
+    store.close()
