@@ -6,7 +6,8 @@ linked to the model that served it and, by fingerprint, to the data it read.
 Writing a record is one transaction; the file is in WAL mode with a busy
 timeout, so several processes serving the same model append to one file
 without losing a record. The records are written by the methods of
-:mod:`mlpipe.monitor._recording`, read by those of :mod:`mlpipe.monitor._queries`.
+:mod:`mlpipe.monitor._recording`, read by those of :mod:`mlpipe.monitor._queries` and
+:mod:`mlpipe.monitor._lineage`.
 """
 
 import contextlib
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import mlpipe
 from mlpipe.monitor import _schema
+from mlpipe.monitor._lineage import LineageMixin
 from mlpipe.monitor._queries import QueryMixin
 from mlpipe.monitor._recording import STATUSES, RecordingMixin
 from mlpipe.monitor._time import now_text, utc_text
@@ -152,7 +154,7 @@ def _manifest_id(manifest):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class RunStore(RecordingMixin, QueryMixin):
+class RunStore(RecordingMixin, QueryMixin, LineageMixin):
     """An append-only record of every guarded event, in one SQLite file.
 
     Each record is a *run* (MLTRACE's "component run"): which model (the
@@ -632,7 +634,7 @@ class RunStore(RecordingMixin, QueryMixin):
 
 # The records and queries RunStore inherits are its own methods: name them so, for the
 # errors of validate_params ("The 'model' parameter of RunStore.runs ...").
-for _base in (RecordingMixin, QueryMixin):
+for _base in (RecordingMixin, QueryMixin, LineageMixin):
     for _name, _member in vars(_base).items():
         if callable(_member) and not _name.startswith("__"):
             for _func in (_member, getattr(_member, "__wrapped__", None)):
