@@ -9,7 +9,7 @@ import pytest
 
 import mlpipe
 from mlpipe.drift import DriftDetector
-from mlpipe.monitor import RunStore, batch_key, fingerprint
+from mlpipe.monitor import RunStore, _queries, batch_key, fingerprint
 from mlpipe.monitor._queries import HISTORY_COLUMNS, RUN_COLUMNS
 from mlpipe.utils._sklearn_compat import InvalidParameterError
 from mlpipe.validation import Schema
@@ -37,7 +37,7 @@ def test_runs_filters_and_dtypes(store, saved_model, detector, drifted_batch, cl
     assert len(everything) == 3
     assert everything["started_at"].tolist() == [pd.Timestamp(_at(d)) for d in (1, 2, 3)]
     assert list(everything.columns) == list(RUN_COLUMNS)
-    assert _dtypes(everything) == {k: ("str" if v == "str" else v) for k, v in RUN_COLUMNS.items()}
+    assert _dtypes(everything) == RUN_COLUMNS
     assert store.runs(model=model)["kind"].tolist() == ["drift", "drift"]
     assert store.runs(model="credit")["kind"].tolist() == ["drift", "drift"]  # by name
     assert store.runs(model=["credit", "other"]).shape[0] == 3
@@ -217,3 +217,20 @@ def test_query_parameters_are_validated(store):
         store.runs(kind=["drift", 3])
     with pytest.raises(ValueError, match="since must be a datetime"):
         store.runs(since="not a time")
+
+
+def test_every_query_of_an_empty_store_gives_its_columns_with_no_rows(store):
+    specs = {
+        "runs": RUN_COLUMNS,
+        "history": HISTORY_COLUMNS,
+        "models": _queries.MODEL_COLUMNS,
+        "failures": _queries.FAILURE_COLUMNS,
+        "null_rates": _queries.NULL_COLUMNS,
+        "predictions": _queries.PREDICTION_COLUMNS,
+        "selection_rates": _queries.GROUP_COLUMNS,
+        "performance": _queries.METRIC_COLUMNS,
+    }
+    for name, spec in specs.items():
+        empty = getattr(store, name)()
+        assert list(empty.columns) == list(spec) and len(empty) == 0, name
+        assert _dtypes(empty) == spec, name

@@ -101,6 +101,11 @@ def test_model_fingerprints_equal_the_saved_manifest(store, saved_model):
     assert info["name"] == "credit" and info["version"] == "3"
     assert info["manifest"] == read
     assert info["fitted_at"] == "2026-01-01T00:00:00.000000+00:00"
+    models = store.models()
+    assert models["model_id"].tolist() == [model]
+    assert models.loc[0, "training_sha256"] == training["sha256"]
+    assert models.loc[0, "fitted_at"] == pd.Timestamp("2026-01-01", tz="UTC")
+    assert models.loc[0, "source"] == str(path)
 
 
 def test_the_fingerprint_is_the_manifests_own(saved_model, credit):

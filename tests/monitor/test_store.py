@@ -1,12 +1,16 @@
 """The run store's file: schema versions, migrations, append-only records,
 read-only opening and bad paths."""
 
+import copy
 import io
+import pickle
 import sqlite3
 
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
+from mlpipe.drift import DriftMonitor
 from mlpipe.monitor import RunStore, _schema
 from mlpipe.validation import Schema
 
@@ -153,3 +157,18 @@ def test_memory_store_works_and_is_private(tmp_path):
     with RunStore(":memory:") as a, RunStore(":memory:") as b:
         a.record_event("alarm", status="alarm")
         assert len(a.runs()) == 1 and len(b.runs()) == 0
+
+
+def test_a_store_is_copied_as_itself_and_pickled_as_its_path(tmp_path):
+    with RunStore(tmp_path / "m.db") as store:
+        run = store.record_event("alarm", status="alarm")
+        assert copy.deepcopy(store) is store
+        # A step holding a store (as item 3's store= parameter will) clones.
+        assert clone(DriftMonitor(callbacks=[store])).callbacks[0] is store
+        with pickle.loads(pickle.dumps(store)) as reopened:
+            assert reopened is not store and reopened.path == store.path
+            assert reopened.runs()["run_id"].tolist() == [run]
+            reopened.record_event("alarm", status="alarm")
+        assert len(store.runs()) == 2
+    with RunStore(":memory:") as memory, pytest.raises(TypeError, match="in-memory RunStore"):
+        pickle.dumps(memory)

@@ -46,6 +46,23 @@ _RUN_SELECT = """
     LEFT JOIN io i ON i.run_id = r.run_id AND i.role = 'input'
 """
 
+MODEL_COLUMNS = {
+    "model_id": "str",
+    "name": "str",
+    "version": "str",
+    "estimator": "str",
+    "format_version": "Int64",
+    "mlpipe_version": "str",
+    "saved_at": TIME,
+    "fitted_at": TIME,
+    "training_sha256": "str",
+    "training_n_rows": "Int64",
+    "training_n_columns": "Int64",
+    "target_sha256": "str",
+    "source": "str",
+    "registered_at": TIME,
+}
+
 HISTORY_COLUMNS = {
     "started_at": TIME,
     "run_id": "str",
@@ -190,6 +207,22 @@ class QueryMixin:
         marks = ", ".join("?" * len(models))
         clauses.append(f"(r.model_id IN ({marks}) OR m.name IN ({marks}))")
         params.extend(models + models)
+
+    def models(self):
+        """Return the registered models, in the order they were added.
+
+        Returns
+        -------
+        models : DataFrame
+            Columns ``model_id`` (the manifest's SHA-256), ``name``,
+            ``version``, ``estimator``, ``format_version``,
+            ``mlpipe_version``, ``saved_at``, ``fitted_at``,
+            ``training_sha256``, ``training_n_rows``,
+            ``training_n_columns``, ``target_sha256``, ``source`` (the file
+            the manifest was read from) and ``registered_at``.
+        """
+        sql = f"SELECT {', '.join(MODEL_COLUMNS)} FROM models ORDER BY registered_at, rowid"
+        return frame(self._query(sql), MODEL_COLUMNS)
 
     @validate_params(
         {

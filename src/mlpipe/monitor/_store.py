@@ -149,6 +149,10 @@ def batch_key(path):
     return f"{path.name}:{digest.hexdigest()}"
 
 
+def _reopen(path, read_only, timeout):
+    return RunStore(path, read_only=read_only, timeout=timeout)
+
+
 def _manifest_id(manifest):
     text = json.dumps(manifest, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -248,7 +252,8 @@ class RunStore(RecordingMixin, QueryMixin, LineageMixin):
         self._lock = threading.RLock()
         self._local = threading.local()
         self._models = set()
-        self._connection = self._connect(float(timeout))
+        self._timeout = float(timeout)
+        self._connection = self._connect(self._timeout)
         self.schema_version = self._open_schema()
 
     # -- opening --------------------------------------------------------------
@@ -325,6 +330,22 @@ class RunStore(RecordingMixin, QueryMixin, LineageMixin):
     def __repr__(self):
         mode = ", read_only=True" if self.read_only else ""
         return f"RunStore({self.path!r}{mode})"
+
+    def __deepcopy__(self, memo):
+        # A store is a handle on one file, like a logger: a step holding one
+        # (cloned by scikit-learn's clone, copied by a search) keeps writing
+        # to the same records.
+        return self
+
+    def __reduce__(self):
+        # Pickled (to a joblib or multiprocessing worker), a store is its
+        # path: the worker opens its own connection to the same file.
+        if self.path == ":memory:":
+            raise TypeError(
+                "An in-memory RunStore cannot be sent to another process: its records "
+                "live in this one. Give RunStore a file path to share it."
+            )
+        return (_reopen, (self.path, self.read_only, self._timeout))
 
     # -- writing --------------------------------------------------------------
 
