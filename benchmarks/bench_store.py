@@ -44,7 +44,7 @@ REPEATS = 3
 
 
 def _inputs():
-    X, y = load_credit(return_X_y=True)
+    X, _ = load_credit(return_X_y=True)
     batch = make_credit_batch(500, random_state=3).X
     drift = DriftDetector().fit(X).detect(batch)
     validation = Schema.infer(X).validate(batch)
@@ -107,9 +107,7 @@ def one_process(folder, drift, validation, batch, y_pred):
                 for _ in range(N):
                     record(store)
                 ours.append(time.perf_counter() - t0)
-                statements = _captured(store, lambda store=store: record(store))
-            # validation adds null counts only for a DataFrame X; the same
-            # rows are written by both sides either way.
+                statements = _captured(store, lambda s=store, r=record: r(s))
             plain = folder / f"plain-{name.split()[0]}-{r}.db"
             RunStore(plain).close()
             peer.append(_plain(plain, statements, N))
@@ -161,8 +159,7 @@ def two_processes(folder, drift, batch):
             RunStore(path).close()
             start, done = context.Barrier(3), context.Queue()
             workers = [
-                context.Process(target=target, args=(path, *args, N, start, done))
-                for _ in range(2)
+                context.Process(target=target, args=(path, *args, N, start, done)) for _ in range(2)
             ]
             for w in workers:
                 w.start()
