@@ -172,3 +172,18 @@ def test_a_store_is_copied_as_itself_and_pickled_as_its_path(tmp_path):
         assert len(store.runs()) == 2
     with RunStore(":memory:") as memory, pytest.raises(TypeError, match="in-memory RunStore"):
         pickle.dumps(memory)
+
+
+def test_a_writer_locked_out_past_its_timeout_gets_a_timeout_error(tmp_path):
+    path = tmp_path / "m.db"
+    with RunStore(path, timeout=0.05) as store:
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+        try:
+            with pytest.raises(TimeoutError, match=r"stayed locked .* timeout=0.05 s"):
+                store.record_event("alarm", status="alarm")
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        store.record_event("alarm", status="alarm")
+        assert len(store.runs()) == 1

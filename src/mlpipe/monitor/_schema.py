@@ -18,8 +18,6 @@ checked in Python, not by ``CHECK`` constraints, because SQLite cannot alter a
 constraint without rebuilding the table.
 """
 
-import sqlite3
-
 # "mlp1" as a big-endian 32-bit integer: a store says it is one.
 APPLICATION_ID = 0x6D6C7031
 
@@ -239,9 +237,6 @@ def newer_message(where, version, known):
 
 def read_version(connection):
     """``(user_version, application_id)`` of the file."""
-    try:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        app = connection.execute("PRAGMA application_id").fetchone()[0]
-    except sqlite3.DatabaseError:
-        raise
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    app = connection.execute("PRAGMA application_id").fetchone()[0]
     return version, app

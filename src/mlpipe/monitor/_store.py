@@ -186,7 +186,7 @@ class RunStore(RecordingMixin, QueryMixin, LineageMixin):
 
     timeout : float, default=30.0
         Seconds a write waits for another process's transaction to end before
-        it fails (SQLite's busy timeout).
+        it fails with a ``TimeoutError`` (SQLite's busy timeout).
 
     Attributes
     ----------
@@ -375,6 +375,12 @@ class RunStore(RecordingMixin, QueryMixin, LineageMixin):
                     raise PermissionError(
                         f"{self._where} cannot be written: {err}. Check the permissions "
                         "of the file and its directory."
+                    ) from err
+                if "locked" in str(err) or "busy" in str(err):
+                    raise TimeoutError(
+                        f"{self._where} stayed locked by another writer for more than "
+                        f"timeout={self._timeout:g} s ({err}); the record was not written. "
+                        "A longer timeout waits longer."
                     ) from err
                 raise
 
