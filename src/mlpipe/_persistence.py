@@ -14,7 +14,6 @@ the file is imported to decide that, so a crafted name such as
 import ast
 import datetime
 import functools
-import hashlib
 import io
 import json
 import os
@@ -24,7 +23,6 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import skops.io as sio
 from sklearn.base import BaseEstimator
@@ -36,6 +34,8 @@ from skops.io.exceptions import UNTRUSTED_TYPE_REASONS, UntrustedTypesFoundExcep
 import mlpipe
 from mlpipe._show_versions import _get_deps_info
 from mlpipe.exceptions import UntrustedTypesError, VersionMismatchWarning
+from mlpipe.utils._fingerprint import fingerprint as _fingerprint
+from mlpipe.utils._fingerprint import json_label as _json_label
 from mlpipe.utils._sklearn_compat import check_is_fitted, validate_params
 from mlpipe.validation import Schema
 
@@ -131,39 +131,6 @@ def _walk(est, path=()):
     for name, child in children:
         if isinstance(child, BaseEstimator):
             yield from _walk(child, (*path, name))
-
-
-def _json_label(label):
-    return label if isinstance(label, str | int | float | bool) or label is None else str(label)
-
-
-def _fingerprint(data, what):
-    """Row count, columns and dtypes, and a content hash of ``data``."""
-    if isinstance(data, pd.Series):
-        frame = data.to_frame()
-    elif isinstance(data, pd.DataFrame):
-        frame = data
-    else:
-        array = np.asarray(data)
-        if array.ndim > 2:
-            raise ValueError(f"{what} must be 1- or 2-dimensional, got shape {array.shape}.")
-        frame = pd.DataFrame(array.reshape(len(array), -1) if array.ndim else array.reshape(1, 1))
-    columns = [{"name": _json_label(c), "dtype": str(t)} for c, t in frame.dtypes.items()]
-    digest = hashlib.sha256(json.dumps(columns, default=str).encode())
-    try:
-        rows = pd.util.hash_pandas_object(frame, index=False)
-    except TypeError as err:
-        raise ValueError(
-            f"{what} holds values that cannot be hashed for the manifest's fingerprint: {err}"
-        ) from err
-    digest.update(rows.to_numpy().tobytes())
-    return {
-        "n_rows": len(frame),
-        "columns": columns,
-        "sha256": digest.hexdigest(),
-        "hash": "sha256 of the column names and dtypes (JSON) and of "
-        "pandas.util.hash_pandas_object(frame, index=False)",
-    }
 
 
 def _training_data(estimator, X, y):

@@ -1,0 +1,14 @@
+"""Monitoring over time: a run store that keeps every guarded event.
+
+:class:`RunStore` records each validated batch, drift window, prediction
+batch, realized performance, staleness check, alarm and retraining run in
+an embedded SQLite file, linked to the model that served it and, by
+fingerprint, to the data it read; :meth:`RunStore.runs`,
+:meth:`RunStore.history`, :meth:`RunStore.lineage` and
+:meth:`RunStore.staleness` read it back.
+"""
+
+from mlpipe.monitor._reports import Lineage, StalenessReport
+from mlpipe.monitor._store import RunStore, batch_key, fingerprint
+
+__all__ = ["Lineage", "RunStore", "StalenessReport", "batch_key", "fingerprint"]
