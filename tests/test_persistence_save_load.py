@@ -343,6 +343,8 @@ def test_mlpipe_types_are_the_classes_the_package_defines():
     assert "mlpipe.validation.SchemaValidator" not in names
     assert "mlpipe.datasets._credit.load_credit" not in names
     assert not any(n.startswith(("mlpipe.cli.", "mlpipe._persistence.")) for n in names)
+    # nor the run store: loading a model must not open a database it names
+    assert not any(n.startswith("mlpipe.monitor.") for n in names)
 
 
 def test_load_refuses_trusted_true_and_items_that_are_not_types(tmp_path):

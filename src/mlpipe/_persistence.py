@@ -62,7 +62,8 @@ def mlpipe_types():
 
     Every class defined at the top level of a module of the installed mlpipe
     package (found by parsing its source, so no module is imported), except
-    those of the command line, demo and HTML modules.
+    those of the command line, demo and HTML modules and of the run store
+    (:mod:`mlpipe.monitor`).
 
     Returns
     -------
@@ -76,7 +77,9 @@ def mlpipe_types():
         if parts[-1] == "__init__":
             parts.pop()
         module = ".".join(parts)
-        if module in _NOT_MODEL_MODULES:
+        # The run store is never part of a model: loading a file must not
+        # open a database at a path the file names.
+        if module in _NOT_MODEL_MODULES or module.startswith("mlpipe.monitor"):
             continue
         tree = ast.parse(path.read_bytes(), filename=str(path))
         names += [f"{module}.{n.name}" for n in tree.body if isinstance(n, ast.ClassDef)]
