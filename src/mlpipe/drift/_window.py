@@ -138,10 +138,8 @@ class _Run:
                 out.append(pd.Categorical.from_codes(held[:n], dtype=dtype))
             elif isinstance(held, np.ndarray):
                 out.append(held[:n])
-            elif len(held) == 1:
-                out.append(held[0])
             else:
-                out.append(type(held[0])._concat_same_type(held))
+                out.append(concat_arrays(held))
         return out
 
 
@@ -199,15 +197,23 @@ class WindowBuffer:
 
     def frame(self):
         """The buffered rows as one DataFrame (a RangeIndex)."""
-        if not self.runs:
+        columns = self._joined()
+        if columns is None:
             return None
-        runs = [run.columns() for run in self.runs]
-        columns = [concat_arrays([run[j] for run in runs]) for j in range(len(self.columns))]
-        frame = pd.DataFrame(dict(enumerate(columns)), copy=False)
-        frame.columns = pd.Index(self.columns, dtype=object)
         # the rows are one run from now on: saving twice, or closing after
         # saving, does not join them again
         self._keep(columns)
+        return self._as_frame(columns)
+
+    def _joined(self):
+        if not self.runs:
+            return None
+        runs = [run.columns() for run in self.runs]
+        return [concat_arrays([run[j] for run in runs]) for j in range(len(self.columns))]
+
+    def _as_frame(self, columns):
+        frame = pd.DataFrame(dict(enumerate(columns)), copy=False)
+        frame.columns = pd.Index(self.columns, dtype=object)
         return frame
 
     def _keep(self, columns):
@@ -217,7 +223,8 @@ class WindowBuffer:
 
     def take(self):
         """The buffered rows as one DataFrame; the buffer is then empty."""
-        frame = self.frame()
+        columns = self._joined()
+        frame = None if columns is None else self._as_frame(columns)
         self.runs = []
         self.n_rows = 0
         self.start = None
