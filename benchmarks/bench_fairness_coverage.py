@@ -116,6 +116,17 @@ SCENARIOS = [
         [0.3, 0.3, 0.3, 0.28, 0.2, 0.22],
     ),
     Scenario("imbalanced, 30 vs 3000", [30, 3000], [0.6, 0.5], [0.6, 0.75], [0.25, 0.2]),
+    # added later (appended, so the seeds of the ones above are unchanged):
+    # both rate families equally spread, and many groups on both edges
+    Scenario("tied families, 3 x 40", [40] * 3, 0.5, [0.6, 0.8, 0.7], [0.2, 0.4, 0.3]),
+    Scenario("tied small, 4 x 16", [16] * 4, 0.5, [0.5, 0.7, 0.6, 0.6], [0.3, 0.5, 0.4, 0.4]),
+    Scenario(
+        "two clusters, 6 x 30",
+        [30] * 6,
+        0.5,
+        [0.6, 0.6, 0.6, 0.8, 0.8, 0.8],
+        [0.2, 0.2, 0.2, 0.3, 0.3, 0.3],
+    ),
 ]
 
 

@@ -309,3 +309,69 @@ def test_two_groups_hold_zero_exactly_when_the_g_test_does_not_reject():
         assert (low == 0) == (pvalue > 0.05), (selected, pvalue, low)
         checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize(
+    ("rates", "sizes", "ratio"),
+    [
+        ([0.3, 0.35, 0.4], [8, 8, 30], False),
+        ([0.2, 0.3, 0.3, 0.28, 0.2, 0.22], [6, 12, 25, 50, 100, 200], False),
+        ([0.5, 0.7, 0.8], [6, 6, 20], True),
+    ],
+    ids=["3 groups", "6 groups", "ratio"],
+)
+def test_median_unbiased_spread_is_near_median_unbiased(rates, sizes, ratio):
+    """The null point of equalized odds' second family bounds its spread by a
+    median-unbiased estimate: over 300 data sets it is at least as disparate
+    as the truth 30% to 60% of the time, where the plain estimate (a maximum
+    over groups) is at least as disparate most of the time."""
+    rates, sizes = np.array(rates), np.array(sizes, float)
+    truth = rates.min() / rates.max() if ratio else rates.max() - rates.min()
+    rng = np.random.default_rng(11)
+    unbiased = plain = total = 0
+    for seed in range(300):
+        x = rng.binomial(sizes.astype(int), rates).astype(float)
+        if ratio and x.max() == 0:
+            continue
+        test = SpreadTest([(x, sizes)], ratio, 10, seed)
+        median = test._median_unbiased_spread(0)
+        if ratio:
+            unbiased += median <= truth
+            plain += test.estimate() <= truth
+        else:
+            unbiased += median >= truth
+            plain += test.estimate() >= truth
+        total += 1
+    assert 0.3 <= unbiased / total <= 0.6, unbiased / total
+    assert plain / total >= unbiased / total + 0.2, (plain / total, unbiased / total)
+
+
+@pytest.mark.parametrize("ratio", [False, True], ids=["difference", "ratio"])
+def test_equalized_odds_null_point_keeps_the_second_family_within_theta(ratio):
+    """The family not at spread theta is drawn at rates whose spread is within
+    both theta and its median-unbiased estimate, and at its observed rates
+    when they are already inside both."""
+    rng = np.random.default_rng(5)
+    checked = 0
+    for _ in range(60):
+        xa, na, theta = _random_case(rng, ratio)
+        nb = rng.integers(1, 60, size=len(xa)).astype(float)
+        xb = rng.binomial(nb.astype(int), rng.uniform(0.05, 0.95, size=len(xa))).astype(float)
+        if ratio and xb.max() == 0:
+            continue
+        test = SpreadTest([(xa, na), (xb, nb)], ratio, 10, 0)
+        for k, (x, n) in enumerate(test.counts):
+            q = test._within_rates(k, theta)
+            bound = test._median_spread[k]
+            spread = _kernels._spread(q, ratio)
+            observed = _kernels._spread(x / n, ratio)
+            if ratio:
+                assert spread >= min(1.0, max(theta, bound)) - 1e-9
+                inside = observed >= max(theta, bound)
+            else:
+                assert spread <= max(0.0, min(theta, bound)) + 1e-9
+                inside = observed <= min(theta, bound)
+            if inside:
+                np.testing.assert_allclose(q, x / n)
+            checked += 1
+    assert checked > 50

@@ -24,6 +24,14 @@ from it a two-sided test of the spread: the interval goes from one-sided
 to two-sided by itself, with no rule to switch. The same random numbers
 serve every candidate, so the p-value is a smooth function of ``theta``.
 
+Equalized odds spreads two families (true and false positive rates), and
+"the worse spread is ``theta``" leaves the other family's spread anywhere up
+to ``theta``. Its constrained maximum likelihood rates would sit on that
+bound whenever its observed spread is larger, as it mostly is with small
+groups, and a null drawn there is too extreme (intervals too wide: 97.4%
+coverage at a near tie). Its null point bounds the spread by a
+median-unbiased estimate instead (``SpreadTest._median_unbiased_spread``).
+
 Each group's own rate gets a Wilson score interval.
 
 Weighted rows enter with Kish's effective counts, ``(sum w)^2 / sum w^2``
@@ -92,6 +100,7 @@ class SpreadTest:
         self.seed = seed
         # Draws are binomial in whole rows; weighted families are rescaled.
         self.rows = [np.maximum(np.rint(n), 1).astype(np.int64) for _, n in self.counts]
+        self._median_spread = {}
 
     def estimate(self):
         spreads = [_kernels._spread(x / n, self.ratio) for x, n in self.counts]
@@ -117,10 +126,75 @@ class SpreadTest:
                 )
             )
         full = sum(p[4] for p in parts)
-        (ea, ra, wa, qa, _), (eb, rb, wb, qb, _) = parts
+        (ea, ra, wa, _, _), (eb, rb, wb, _, _) = parts
         if ea + wb >= wa + eb:
-            return 2 * (full - ea - wb), [ra, qb]
-        return 2 * (full - wa - eb), [qa, rb]
+            return 2 * (full - ea - wb), [ra, self._within_rates(1, theta)]
+        return 2 * (full - wa - eb), [self._within_rates(0, theta), rb]
+
+    def _within_rates(self, k, theta):
+        """The null point of the family that is not at spread ``theta``.
+
+        The hypothesis only bounds its spread by ``theta``; its constrained
+        maximum likelihood rates sit on that bound whenever the observed
+        spread exceeds it, which a spread (a maximum over groups, biased
+        away from 0) does most of the time with small groups, although the
+        true spread may be well inside. The null point is therefore its
+        most likely rates with the spread at most its median-unbiased
+        estimate (and at most ``theta``).
+        """
+        x, n = self.counts[k]
+        if k not in self._median_spread:
+            self._median_spread[k] = self._median_unbiased_spread(k)
+        bound = self._median_spread[k]
+        bound = max(theta, bound) if self.ratio else min(theta, bound)
+        rates = np.empty(len(x))
+        _kernels.profile(x, n, bound, self.ratio, False, rates)
+        return rates
+
+    def _median_unbiased_spread(self, k, draws=400, steps=16):
+        """The spread ``t`` at which the observed spread of family ``k`` is
+        the median of spreads drawn at its profiled rates with spread
+        ``t`` (``t`` with ``P_t(spread* >= observed) = 1/2``; for a ratio,
+        ``spread* <= observed``), by bisection on common random numbers:
+        the draws are binomial quantiles of one set of uniforms, so they
+        grow with the rates and the probability is monotone in ``t``."""
+        x, n = self.counts[k]
+        rows = self.rows[k]
+        observed = _kernels._spread(x / n, self.ratio)
+        if not np.isfinite(observed):
+            return _FLOOR if self.ratio else 1.0  # fall back to the bound theta
+        uniforms = np.random.default_rng(self.seed + 1 + k).random((draws, len(rows)))
+        rates = np.empty(len(x))
+
+        def at_least_as_wide(t):
+            _kernels.profile(x, n, t, self.ratio, True, rates)
+            drawn = np.empty(uniforms.shape)
+            for g, (size, rate) in enumerate(zip(rows, np.clip(rates, 0, 1), strict=True)):
+                if size > 2000:  # a table of the CDF would outgrow the draws
+                    drawn[:, g] = stats.binom.ppf(uniforms[:, g], size, rate) / size
+                    continue
+                # the binomial quantile: the first count whose CDF reaches u
+                cdf = stats.binom.cdf(np.arange(size + 1), size, rate)
+                cdf[-1] = 1.0
+                drawn[:, g] = np.searchsorted(cdf, uniforms[:, g]) / size
+            low, top = drawn.min(axis=1), drawn.max(axis=1)
+            if self.ratio:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    spread = np.where(top > 0, low / top, 1.0)
+                return np.mean(spread <= observed) >= 0.5
+            return np.mean(top - low >= observed) >= 0.5
+
+        # "no disparity" (difference 0, ratio 1) to the far end (1, _FLOOR)
+        near, far = (1.0, _FLOOR) if self.ratio else (0.0, 1.0)
+        if at_least_as_wide(near):
+            return near
+        for _ in range(steps):
+            mid = 0.5 * (near + far)
+            if at_least_as_wide(mid):
+                far = mid
+            else:
+                near = mid
+        return 0.5 * (near + far)
 
     def accepts(self, theta, alpha):
         """Whether the test keeps ``theta`` at level ``alpha``: its Monte
