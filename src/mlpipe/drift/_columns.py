@@ -17,7 +17,7 @@ from pandas.api import types as ptypes
 
 from mlpipe._config import get_config
 from mlpipe.drift import _kernels
-from mlpipe.utils._dataframe import time_ns
+from mlpipe.utils._dataframe import column_dtypes, time_ns
 
 # below this many values, one thread is faster than handing work out
 MIN_PARALLEL_VALUES = 200_000
@@ -130,7 +130,7 @@ def numeric_columns(X, cols):
     """
     if not cols:
         return []
-    if all(dtype == np.float64 for dtype in X.dtypes.tolist()):
+    if all(dtype == np.float64 for dtype in column_dtypes(X)):
         block = X.to_numpy()
         position = {c: i for i, c in enumerate(X.columns)}
         return [block[:, position[c]] for c in cols]
@@ -142,7 +142,7 @@ def numeric_block(X, cols):
     of a new C-contiguous (len(cols), len(X)) float64 array, which its
     caller may sort in place: one copy, from the frame's array when every
     column is float64."""
-    if cols and all(dtype == np.float64 for dtype in X.dtypes.tolist()):
+    if cols and all(dtype == np.float64 for dtype in column_dtypes(X)):
         position = {c: i for i, c in enumerate(X.columns.tolist())}
         rows = np.array([position[c] for c in cols], dtype=np.intp)
         return np.ascontiguousarray(X.to_numpy().T[rows])

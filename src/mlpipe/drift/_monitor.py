@@ -13,9 +13,9 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detectors import DriftDetector
-from mlpipe.drift._window import WindowBuffer, column_arrays
+from mlpipe.drift._window import WindowBuffer
 from mlpipe.exceptions import DriftWarning
-from mlpipe.utils._dataframe import check_frame, time_ns
+from mlpipe.utils._dataframe import check_frame, column_arrays, shallow_copy, time_ns
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
 from mlpipe.utils._sklearn_compat import (
@@ -472,7 +472,7 @@ def _passed(X):
         # A new frame sharing the data: set_output(transform="pandas") sets
         # the columns of what transform returns, and must not rename the
         # caller's frame.
-        return X.copy(deep=False)
+        return shallow_copy(X)
     # Other tables (ndarray, polars...) pass as the same object; a plain list
     # of rows becomes the array it stands for.
     return X if hasattr(X, "shape") else np.asarray(X)

@@ -21,25 +21,8 @@ import operator
 import numpy as np
 import pandas as pd
 
+from mlpipe.utils._dataframe import categorical_codes, column_arrays, series_array
 from mlpipe.utils._plain import frame_from_state, frame_state
-
-
-def column_arrays(frame):
-    """The arrays holding the columns of ``frame``, in order, not copied.
-
-    pandas keeps them and hands them out through ``_get_column_array``
-    (~1 us a column); the public ``frame.iloc[:, j].array`` builds a Series
-    first (~10 us a column, as long as the rest of a one-row call) and is the
-    fallback where that method is missing.
-    """
-    get = getattr(frame, "_get_column_array", None)
-    if get is not None:
-        return [get(j) for j in range(frame.shape[1])]
-    return [_array(frame.iloc[:, j]) for j in range(frame.shape[1])]
-
-
-def _array(series):
-    return series.to_numpy() if isinstance(series.dtype, np.dtype) else series.array
 
 
 def same_dtype(a, b):
@@ -75,7 +58,7 @@ def concat_arrays(arrays):
         # the extension-array interface's own concatenation
         return type(first)._concat_same_type(arrays)
     series = [pd.Series(a, copy=False) for a in arrays]
-    return _array(pd.concat(series, ignore_index=True))
+    return series_array(pd.concat(series, ignore_index=True))
 
 
 class _Run:
@@ -111,7 +94,7 @@ class _Run:
         values = self.values
         for j, array in enumerate(arrays):
             if self.categorical[j]:
-                array = array.codes
+                array = categorical_codes(array)  # copied below, never written to
             # slicing an extension array costs ~10 us
             piece = array if whole else array[start:stop]
             held = values[j]

@@ -23,9 +23,12 @@ from mlpipe.utils._dataframe import (
     NUMERIC,
     check_frame,
     check_kinds,
+    column_dtypes,
     describe_columns,
     dtype_kind,
     reject_infinite,
+    row_values,
+    shallow_copy,
     to_array,
 )
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
@@ -257,7 +260,8 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
             fill value fits), an ndarray otherwise; indicator columns last.
             ``X`` itself is never modified.
         """
-        check_is_fitted(self)
+        if not hasattr(self, "statistics_"):  # check_is_fitted takes ~5 us
+            check_is_fitted(self)
         small = self._fill_small_batch(X)
         if small is not None:
             return small
@@ -299,10 +303,10 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         if names is None or X.columns.tolist() != names.tolist():
             return None
         kinds = [self.kinds_[name] for name in names]
-        dtypes = X.dtypes.tolist()
+        dtypes = column_dtypes(X)
         if [dtype_kind(dtype) for dtype in dtypes] != kinds:
             return None  # object columns, kinds to convert or to refuse
-        values = np.array([X.iloc[0].tolist()], dtype=object) if n == 1 else X.to_numpy(object)
+        values = np.array([row_values(X)], dtype=object) if n == 1 else X.to_numpy(object)
         gaps = pd.isna(values)
         for j, dtype in enumerate(dtypes):
             if kinds[j] == NUMERIC and ptypes.is_float_dtype(dtype):
@@ -312,7 +316,7 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         missing = {j: gaps[:, j] for j in np.flatnonzero(gaps.any(axis=0)).tolist()}
         # The general way builds a new frame; under copy-on-write a shallow
         # copy is as independent of X (a write to either copies first).
-        out = X.copy(deep=not _copy_on_write())
+        out = shallow_copy(X) if _copy_on_write() else X.copy()
         for j, mask in missing.items():
             out.isetitem(j, fill(X[names[j]], self.statistics_[j], mask=mask))
         return out

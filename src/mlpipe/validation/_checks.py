@@ -143,7 +143,7 @@ def run_checks(schema, X, alpha=0.01, warn_alpha=0.1):
     that may fail a check goes through the checks below.
     """
     if len(X) <= MAX_ROWS:
-        report = small_batch_report(schema, X, alpha, warn_alpha)
+        report = small_batch_report(schema, X, X.columns.tolist(), alpha, warn_alpha)
         if report is not None:
             return report
     n_learned = max(schema.n_learned_checks(), 1)

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL, NUMERIC, dtype_kind
+from mlpipe.utils._dataframe import (
+    BOOLEAN,
+    CATEGORICAL,
+    NUMERIC,
+    column_dtypes,
+    dtype_kind,
+    row_values,
+)
 from mlpipe.validation._report import ValidationReport
 from mlpipe.validation._stats import null_pvalue
 
@@ -50,10 +57,11 @@ class _ColumnPlan:
     unique: bool
 
 
-def small_batch_report(schema, X, alpha, warn_alpha):
+def small_batch_report(schema, X, labels, alpha, warn_alpha):
     """The report of ``X`` when it passes every check of ``schema``, or None.
 
-    ``X`` is a DataFrame of at most :data:`MAX_ROWS` rows. The report equals
+    ``X`` is a DataFrame of at most :data:`MAX_ROWS` rows, ``labels`` its
+    column labels as a list. The report equals
     what :func:`mlpipe.validation._checks.run_checks` gives a clean batch
     (no failure, no warning). None means that a check may fail, or that the
     batch is outside what this path reads: then run the general checks.
@@ -67,13 +75,10 @@ def small_batch_report(schema, X, alpha, warn_alpha):
     columns, quiet_below, keyed = plan
     if keyed and n > 1:
         return None
-    if X.columns.tolist() != [c.name for c in columns]:
+    if labels != [c.name for c in columns]:
         return None
-    dtypes = X.dtypes.tolist()
-    if n == 1:
-        by_column = [(v,) for v in X.iloc[0].tolist()]
-    else:
-        by_column = X.to_numpy(dtype=object).T.tolist()
+    dtypes = column_dtypes(X)
+    by_column = [(v,) for v in row_values(X)] if n == 1 else X.to_numpy(dtype=object).T.tolist()
     for col, dtype, values in zip(columns, dtypes, by_column, strict=True):
         if not _passes(col, dtype, values, n, quiet_below):
             return None
