@@ -193,7 +193,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_simulated_coverage_is_near_95_percent(scenario):
     """300 data sets: every metric's coverage within 3.5 standard errors of
-    0.95 (the benchmark shows 1,000 a scenario over 11 scenarios)."""
+    0.95 (the benchmark shows 1,000 a scenario over 14 scenarios)."""
     sizes, base, tpr, fpr = SCENARIOS[scenario]
     truth = _truth(base, tpr, fpr, len(sizes))
     rng = np.random.default_rng(2026)
