@@ -129,7 +129,7 @@ class _Collector:
             self.row_mask |= mask
 
 
-def run_checks(schema, X, alpha=0.01, warn_alpha=0.1):
+def run_checks(schema, X, alpha=0.01, warn_alpha=0.1, small_batch=True):
     """Run every check of ``schema`` on the DataFrame ``X``.
 
     ``alpha`` and ``warn_alpha`` are the batch-wide false-alarm rates of the
@@ -140,9 +140,10 @@ def run_checks(schema, X, alpha=0.01, warn_alpha=0.1):
 
     A batch of a few rows is first read row by row
     (:func:`~mlpipe.validation._small_batch.small_batch_report`); only one
-    that may fail a check goes through the checks below.
+    that may fail a check goes through the checks below; ``small_batch=False``
+    skips that reading (for a caller that has just done it).
     """
-    if len(X) <= MAX_ROWS:
+    if small_batch and len(X) <= MAX_ROWS:
         report = small_batch_report(schema, X, X.columns.tolist(), alpha, warn_alpha)
         if report is not None:
             return report

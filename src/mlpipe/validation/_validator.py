@@ -255,10 +255,14 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         """
         if not hasattr(self, "schema_"):  # check_is_fitted takes ~5 us
             check_is_fitted(self)
-        frame, report = None, self._small_batch_report(X)
+        frame, report, labels = None, None, self._small_batch_labels(X)
+        if labels is not None:
+            report = small_batch_report(self.schema_, X, labels, self.alpha, self.warn_alpha)
         if report is None:
             frame = self._as_frame(X)
-            report = self._run_checks(frame)
+            # a batch already read row by row and found not clean goes
+            # straight to the general checks
+            report = self._run_checks(frame, small_batch=labels is None)
         # Batches that are not production traffic (an explainer's perturbed
         # rows) are checked as usual but do not replace the last report.
         if not monitoring_suspended():
@@ -335,19 +339,25 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         check_is_fitted(self)
         return self._run_checks(self._as_frame(X)).row_reasons()
 
-    def _small_batch_report(self, X):
-        """The report of a clean DataFrame of a few rows labelled as at fit
-        (the one row of a service), read without the general checks' costs;
-        None for any other input, checked the general way."""
+    def _small_batch_labels(self, X):
+        """The column labels of a DataFrame of a few rows labelled as at fit
+        (the one row of a service), which the small-batch path reads as it
+        is, without the general checks' costs; None for any other input."""
         if not isinstance(X, pd.DataFrame) or len(X) > MAX_ROWS:
             return None
         labels = X.columns.tolist()  # read once: ~8 us for string labels
         if (bool(labels) and all(isinstance(c, str) for c in labels)) == self._positional():
             return None  # label_like_fit would relabel it, with a warning
-        return small_batch_report(self.schema_, X, labels, self.alpha, self.warn_alpha)
+        return labels
 
-    def _run_checks(self, frame):
-        return run_checks(self.schema_, frame, alpha=self.alpha, warn_alpha=self.warn_alpha)
+    def _run_checks(self, frame, small_batch=True):
+        return run_checks(
+            self.schema_,
+            frame,
+            alpha=self.alpha,
+            warn_alpha=self.warn_alpha,
+            small_batch=small_batch,
+        )
 
     def _error_message(self, report, frame):
         name = type(self).__name__
