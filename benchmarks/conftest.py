@@ -36,3 +36,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                 f"    {b.name:<60} {role:<7} median {b.stats.median * 1e3:10.3f} ms"
                 f"  mean {b.stats.mean * 1e3:10.3f} ms  p99 {p99:10.3f} ms {ratio}"
             )
+            for key, value in b.extra_info.items():
+                if key != "role":
+                    terminalreporter.write_line(f"        {key}: {value}")

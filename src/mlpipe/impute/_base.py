@@ -20,8 +20,10 @@ from mlpipe.utils._dataframe import (
     DATETIME,
     NUMERIC,
     OTHER,
+    categorical_codes,
     column_kind,
     describe_columns,
+    series_array,
 )
 
 NUMERIC_STRATEGIES = ("median", "mean", "most_frequent", "constant")
@@ -146,6 +148,9 @@ def fill(series, value, mask=None):
         return series
     dtype = series.dtype
     value = _in_zone_of(value, dtype)
+    direct = fill_direct(series_array(series), value, np.asarray(mask))
+    if direct is not None:
+        return pd.Series(direct, index=series.index, name=series.name, copy=False)
     if isinstance(dtype, pd.CategoricalDtype):
         needed = pd.unique(pd.Series(value).dropna()) if isinstance(value, pd.Series) else [value]
         new = [v for v in needed if v not in dtype.categories]
@@ -163,6 +168,37 @@ def fill(series, value, mask=None):
     except (TypeError, ValueError):
         with _no_silent_downcasting():
             return series.astype(object).fillna(value)
+
+
+def fill_direct(array, value, mask):
+    """The array of ``Series(array).fillna(value)`` written into a copy of
+    ``array``, for the two cases a service meets on every row with a gap: a
+    scalar already among a Categorical's categories (its code is written)
+    and a real number into a float64 ndarray. Same values and dtype as
+    ``fillna`` without building a Series (~60 us of a one-row call); None
+    for any other case, which ``fillna`` takes. ``mask`` is a boolean
+    ndarray; ``array`` is not modified."""
+    if isinstance(value, (pd.Series, bool, np.bool_)):
+        return None
+    if isinstance(array, pd.Categorical):
+        try:
+            code = array.categories.get_loc(value)
+        except (KeyError, TypeError, pd.errors.InvalidIndexError):
+            return None
+        if not isinstance(code, (int, np.integer)):
+            return None  # a value matching several categories: fillna decides
+        codes = categorical_codes(array).copy()
+        codes[mask] = code
+        return pd.Categorical.from_codes(codes, dtype=array.dtype, validate=False)
+    if (
+        isinstance(array, np.ndarray)
+        and array.dtype == np.float64
+        and isinstance(value, (int, float, np.integer, np.floating))
+    ):
+        array = array.copy()
+        array[mask] = value
+        return array
+    return None
 
 
 def _in_zone_of(value, dtype):

@@ -12,6 +12,7 @@ from mlpipe.impute._base import (
     CATEGORICAL_STRATEGIES,
     NUMERIC_STRATEGIES,
     fill,
+    fill_direct,
     fit_kinds,
     indicator_name,
     resolve_constant,
@@ -23,6 +24,7 @@ from mlpipe.utils._dataframe import (
     NUMERIC,
     check_frame,
     check_kinds,
+    column_arrays,
     column_dtypes,
     describe_columns,
     dtype_kind,
@@ -317,8 +319,12 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         # The general way builds a new frame; under copy-on-write a shallow
         # copy is as independent of X (a write to either copies first).
         out = shallow_copy(X) if _copy_on_write() else X.copy()
+        arrays = column_arrays(X)
         for j, mask in missing.items():
-            out.isetitem(j, fill(X[names[j]], self.statistics_[j], mask=mask))
+            direct = fill_direct(arrays[j], self.statistics_[j], mask)
+            if direct is None:
+                direct = fill(X[names[j]], self.statistics_[j], mask=mask)
+            out.isetitem(j, direct)
         return out
 
     def get_feature_names_out(self, input_features=None):
