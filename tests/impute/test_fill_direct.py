@@ -29,6 +29,10 @@ CASES = {
     "float64, numpy value": (pd.Series([np.nan, 2.0]), np.float32(0.1)),
     "float64, infinite value": (pd.Series([np.nan, 2.0]), np.inf),
     "one row": (pd.Series([np.nan], index=["r"]), 1e300),
+    "datetime categories, a string value": (
+        pd.Series(pd.Categorical([pd.Timestamp("2020-01-01"), None])),
+        "2020-01-01",
+    ),
 }
 
 
@@ -46,6 +50,8 @@ def test_fill_direct_matches_fillna(case):
     pd.testing.assert_series_equal(fill(series, value), _oracle(series, value), check_exact=True)
 
 
+_INTERVALS = pd.IntervalIndex.from_tuples([(0, 1), (2, 3)])
+
 DECLINED = {
     "value not among the categories": (pd.Series(pd.Categorical(["a", None])), "z"),
     "unhashable value": (pd.Series(pd.Categorical(["a", None])), ["a"]),
@@ -55,6 +61,11 @@ DECLINED = {
     "nullable Float64": (pd.Series([None, 1.0], dtype="Float64"), 0.5),
     "object": (pd.Series(["a", None], dtype=object), "b"),
     "Series value": (pd.Series([np.nan, 1.0]), pd.Series([3.0, 4.0])),
+    # get_loc finds 0.5 in (0, 1]; fillna refuses it as a new category
+    "a point inside an interval category": (
+        pd.Series(pd.Categorical([pd.Interval(0, 1), None], categories=_INTERVALS)),
+        0.5,
+    ),
 }
 
 
@@ -62,3 +73,12 @@ DECLINED = {
 def test_fill_direct_leaves_other_cases_to_fillna(case):
     series, value = DECLINED[case]
     assert fill_direct(series_array(series), value, series.isna().to_numpy()) is None
+
+
+def test_a_point_in_an_interval_category_is_added_as_a_new_category():
+    # 0.5 is not among the categories: fill adds it, as for any new value,
+    # instead of writing the code of the interval holding it
+    series, value = DECLINED["a point inside an interval category"]
+    expected = series.cat.add_categories([value]).fillna(value)
+    pd.testing.assert_series_equal(fill(series, value), expected, check_exact=True)
+    assert fill(series, value).tolist() == [pd.Interval(0, 1), 0.5]

@@ -181,7 +181,11 @@ def fill_direct(array, value, mask):
     if isinstance(value, (pd.Series, bool, np.bool_)):
         return None
     if isinstance(array, pd.Categorical):
+        # pandas' own rule for a fill value: among the categories by ``in``
+        # (``get_loc`` alone would also find 0.5 in an interval category)
         try:
+            if value not in array.categories:
+                return None
             code = array.categories.get_loc(value)
         except (KeyError, TypeError, pd.errors.InvalidIndexError):
             return None
