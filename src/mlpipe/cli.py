@@ -24,81 +24,13 @@ from pathlib import Path
 
 import mlpipe
 from mlpipe.exceptions import MissingExtraError
+from mlpipe.utils._files import DataFileError, one_line, read_table
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
     """A problem with the command line or its files: exit code 2."""
-
-
-def _one_line(exc):
-    """The message of an exception on one line."""
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
-def _looks_like_text(head):
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return b"\0" not in head
-
-
-def read_table(path):
-    """Read a CSV or Parquet file into a DataFrame (by its suffix).
-
-    Raises :class:`UsageError`, with one line naming the file and the problem,
-    when the file is missing, unreadable, empty, has a header but no rows, or
-    holds another format than its suffix says.
-    """
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise UsageError(f"no such file: {path}")
-    if path.is_dir():
-        raise UsageError(f"{path}: is a directory, not a data file")
-    suffix = path.suffix.lower()
-    parquet = suffix in (".parquet", ".pq")
-    if not parquet and suffix not in (".csv", ".txt", ".gz", ".bz2", ".zip"):
-        raise UsageError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
-    if parquet:
-        from mlpipe.utils._optional import import_optional
-
-        import_optional("pyarrow", purpose="reading Parquet files")
-    try:
-        with open(path, "rb") as file:
-            head = file.read(8192)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it: {exc.strerror or _one_line(exc)}") from None
-    if not head:
-        raise UsageError(f"{path}: the file is empty (no header, no rows)")
-    if parquet:
-        if head[:4] != b"PAR1":
-            hint = "; it looks like a CSV file: name it .csv" if _looks_like_text(head) else ""
-            raise UsageError(f"{path}: not a Parquet file (no Parquet magic bytes){hint}")
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several unrelated types
-            raise UsageError(f"{path}: cannot read it as Parquet: {_one_line(exc)}") from None
-    else:
-        if head[:4] == b"PAR1":
-            raise UsageError(f"{path}: this is a Parquet file, not CSV: name it .parquet")
-        if suffix in (".csv", ".txt") and not _looks_like_text(head):
-            raise UsageError(f"{path}: a binary file, not CSV text")
-        try:
-            frame = pd.read_csv(path)
-        except pd.errors.EmptyDataError:
-            raise UsageError(f"{path}: no header and no rows") from None
-        except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as exc:
-            raise UsageError(f"{path}: cannot read it as CSV: {_one_line(exc)}") from None
-    if len(frame) == 0:
-        raise UsageError(
-            f"{path}: no rows to check (a header with {frame.shape[1]} column(s), 0 rows)"
-        )
-    return frame
 
 
 def _probability(text):
@@ -171,11 +103,11 @@ def _drift(args, out):
     try:
         detector.fit(reference[wanted])
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"{args.reference}: {_one_line(exc)}") from None
+        raise UsageError(f"{args.reference}: {one_line(exc)}") from None
     try:
         report = detector.detect(current[wanted])
     except (TypeError, ValueError) as exc:
-        reason = _one_line(exc).removeprefix("DriftDetector: ")
+        reason = one_line(exc).removeprefix("DriftDetector: ")
         raise UsageError(f"{args.current}: {reason}") from None
     frame = report.to_frame()
     if args.format == "table":
@@ -196,7 +128,7 @@ def _load_schema(path):
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the schema: {_one_line(exc)}") from None
+        raise UsageError(f"{path}: cannot read the schema: {one_line(exc)}") from None
     try:
         return Schema.from_json(text)
     except json.JSONDecodeError as exc:
@@ -204,7 +136,7 @@ def _load_schema(path):
     except KeyError as exc:
         raise UsageError(f"{path}: not a valid mlpipe schema: no {exc} entry") from None
     except (TypeError, ValueError, AttributeError) as exc:
-        raise UsageError(f"{path}: not a valid mlpipe schema: {_one_line(exc)}") from None
+        raise UsageError(f"{path}: not a valid mlpipe schema: {one_line(exc)}") from None
 
 
 def _validate(args, out):
@@ -229,7 +161,7 @@ def _validate(args, out):
         try:
             Path(args.save_schema).write_text(schema.to_json())
         except OSError as exc:
-            reason = exc.strerror or _one_line(exc)
+            reason = exc.strerror or one_line(exc)
             raise UsageError(f"{args.save_schema}: cannot write the schema: {reason}") from None
     report = schema.validate(current, alpha=args.alpha, warn_alpha=args.warn_alpha)
     frame = report.to_frame()
@@ -245,6 +177,70 @@ def _validate(args, out):
     if len(frame) or args.format != "table":
         _write_frame(out, frame, args.format)
     return EXIT_OK if report.passed else EXIT_FOUND
+
+
+def _monitor(args, out):
+    from mlpipe.monitor import MonitoringLoop, RunStore
+
+    if args.model is None:
+        if not args.report:
+            raise UsageError("give a MODEL and BATCH files, or --report FILE.html")
+        if not Path(args.store).is_file():
+            raise UsageError(f"no such store: {args.store}")
+    elif not args.batches:
+        raise UsageError(f"give the BATCH files or directories to monitor with {args.model}")
+    code = EXIT_OK
+    model_id = None
+    if args.model is not None:
+        loop = MonitoringLoop(
+            args.model,
+            args.store,
+            name=args.name,
+            version=args.model_version,
+            trusted=args.trust,
+            key=args.key,
+            labels=args.labels,
+            target=args.target,
+            sensitive=args.sensitive,
+            label_coverage=args.label_coverage,
+            baseline_windows=args.baseline_windows,
+            performance_alpha=args.performance_alpha,
+            on_drift=args.on_drift,
+            cooldown=args.cooldown,
+        )
+
+        def echo(line):
+            out.write(line + "\n")
+            out.flush()
+
+        try:
+            loop._check_params()
+            RunStore(args.store).close()
+        except (TypeError, ValueError, OSError) as exc:
+            raise UsageError(one_line(exc)) from None
+        results = loop.run(args.batches, echo=echo)
+        model_id = loop.model_id_
+        found = results["status"].isin(["failed", "drift", "error", "unreadable", "drop"])
+        scored = results["status"].isin(["scored", "drop"])
+        counts = results.loc[~scored, "status"].value_counts()
+        line = f"{int((~scored).sum())} batch(es): " + ", ".join(
+            f"{n} {status}" for status, n in counts.items()
+        )
+        if scored.any():
+            drops = int((results["status"] == "drop").sum())
+            line += f"; {int(scored.sum())} scored by labels ({drops} drop)"
+        out.write(line + "\n")
+        code = EXIT_FOUND if found.any() else EXIT_OK
+    if args.report:
+        with RunStore(args.store, read_only=True) as store:
+            try:
+                path = store.report(model=model_id).save(args.report)
+            except OSError as exc:
+                raise UsageError(
+                    f"{args.report}: cannot write the report: {one_line(exc)}"
+                ) from None
+        out.write(f"report: {path}\n")
+    return code
 
 
 def _inspect(args, out):
@@ -362,6 +358,83 @@ def build_parser():
     )
     validate.set_defaults(func=_validate)
 
+    monitor = sub.add_parser(
+        "monitor",
+        help="validate, score and monitor batch files into a run store; exit 1 on an alarm",
+        description="Read each BATCH file (CSV or Parquet; a directory stands for its files "
+        "in name order) that the store does not hold yet, validate it with the model's "
+        "validators, test it for drift with its drift monitors (the file as one window), "
+        "score it, and record it all in the run store in one transaction; print a line per "
+        "batch. A rerun skips the batches done. With --labels, ground truth joined by --key "
+        "scores each batch and a drop is an alarm. Exit 1 when a batch drifted, failed, "
+        "could not be read or scored, or performance dropped; 2 on usage errors.",
+    )
+    monitor.add_argument(
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        help="a model file written by mlpipe.save, or an MLflow URI (models:/name/1)",
+    )
+    monitor.add_argument("batches", metavar="BATCH", nargs="*", help="batch files or directories")
+    monitor.add_argument(
+        "--store", default="monitor.db", help="the run store file (default: monitor.db)"
+    )
+    monitor.add_argument("--name", help="the model's name in the store (default: file stem)")
+    monitor.add_argument("--model-version", help="the model's version label in the store")
+    monitor.add_argument(
+        "--trust",
+        metavar="TYPE",
+        action="append",
+        help="a type name to trust when loading MODEL (as mlpipe.load(trusted=)); repeatable",
+    )
+    monitor.add_argument("--key", metavar="COLUMN", help="row key column, to join --labels")
+    monitor.add_argument(
+        "--labels",
+        metavar="FILE",
+        action="append",
+        help="ground truth (key and label columns); repeatable",
+    )
+    monitor.add_argument("--target", metavar="COLUMN", help="the label column of --labels")
+    monitor.add_argument(
+        "--sensitive", metavar="COLUMN", help="record selection rates by this column's groups"
+    )
+    monitor.add_argument(
+        "--label-coverage",
+        type=float,
+        default=0.9,
+        metavar="SHARE",
+        help="share of a batch's rows labelled before it is scored (default: 0.9)",
+    )
+    monitor.add_argument(
+        "--baseline-windows",
+        type=int,
+        default=3,
+        metavar="N",
+        help="the first N scored batches are the performance baseline (default: 3)",
+    )
+    monitor.add_argument(
+        "--performance-alpha",
+        type=_probability,
+        default=0.01,
+        help="false-alarm rate of the performance drop test per batch (default: 0.01)",
+    )
+    monitor.add_argument(
+        "--on-drift",
+        metavar="CMD",
+        help="shell command run on a drift or performance alarm (MLPIPE_RUN_ID, "
+        "MLPIPE_DRIFTED_FEATURES... in its environment)",
+    )
+    monitor.add_argument(
+        "--cooldown",
+        default="24h",
+        help="after a retraining run, no other until N batches or a time span passed "
+        "(default: 24h)",
+    )
+    monitor.add_argument(
+        "--report", metavar="FILE.html", help="write the report over time of the store"
+    )
+    monitor.set_defaults(func=_monitor)
+
     inspect = sub.add_parser(
         "inspect",
         help="print the manifest of a model file written by mlpipe.save, without loading it",
@@ -389,16 +462,16 @@ def main(argv=None):
     if args.command == "validate" and args.reference and not args.current:
         args.current, args.reference = args.reference, None
     # drift and validate write their (short) output at the end, so that a
-    # closed pipe cannot hide the verdict; the demo writes as it goes.
-    out = sys.stdout if args.command == "demo" else io.StringIO()
+    # closed pipe cannot hide the verdict; the demo and monitor write as they go.
+    out = sys.stdout if args.command in ("demo", "monitor") else io.StringIO()
     code = EXIT_OK
     try:
         code = args.func(args, out)
         if out is not sys.stdout:
             sys.stdout.write(out.getvalue())
         sys.stdout.flush()
-    except (UsageError, MissingExtraError) as exc:
-        sys.stderr.write(f"mlpipe {args.command}: error: {_one_line(exc)}\n")
+    except (UsageError, DataFileError, MissingExtraError) as exc:
+        sys.stderr.write(f"mlpipe {args.command}: error: {one_line(exc)}\n")
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (``| head``): end quietly, as the Python docs

@@ -46,23 +46,40 @@ def test_a_file_of_a_newer_schema_is_refused_naming_both_versions(tmp_path):
             RunStore(path, read_only=read_only)
 
 
-def test_migrations_bring_a_v1_file_forward_and_keep_its_records(tmp_path):
+def test_migrations_bring_an_older_file_forward_and_keep_its_records(tmp_path):
     path = tmp_path / "m.db"
     with RunStore(path) as store:
         run = store.record_event("alarm", status="alarm", summary="before the migration")
-    v2 = (*_schema.MIGRATIONS, ("ALTER TABLE runs ADD COLUMN note TEXT",))
+    known = _schema.SCHEMA_VERSION
+    newer = (*_schema.MIGRATIONS, ("ALTER TABLE runs ADD COLUMN note TEXT",))
     connection = sqlite3.connect(path, isolation_level=None)
-    assert _schema.migrate(connection, "test", migrations=v2) == 1
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert _schema.migrate(connection, "test", migrations=newer) == known
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == known + 1
     assert connection.execute(
         "SELECT summary, note FROM runs WHERE run_id = ?", (run,)
     ).fetchall() == [("before the migration", None)]
     # Applying again is a no-op at the same version.
-    assert _schema.migrate(connection, "test", migrations=v2) == 2
+    assert _schema.migrate(connection, "test", migrations=newer) == known + 1
     connection.close()
-    # This mlpipe knows version 1 only: the migrated file is refused.
-    with pytest.raises(ValueError, match="schema version 2"):
+    # This mlpipe knows versions up to `known` only: the migrated file is refused.
+    with pytest.raises(ValueError, match=f"schema version {known + 1}"):
         RunStore(path)
+
+
+def test_a_version_1_file_gets_the_scored_rows_table_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "m.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    assert _schema.migrate(connection, "test", migrations=_schema.MIGRATIONS[:1]) == 0
+    connection.execute(
+        "INSERT INTO runs (run_id, kind, step, status, started_at) "
+        "VALUES ('r1', 'alarm', 'alarm', 'alarm', '2026-01-01T00:00:00.000000+00:00')"
+    )
+    connection.close()
+    with RunStore(path) as store:
+        assert store.schema_version == _schema.SCHEMA_VERSION == 2
+        assert store.runs()["run_id"].tolist() == ["r1"]
+        tables = {r[0] for r in store._query("SELECT name FROM sqlite_schema WHERE type='table'")}
+        assert "scored_rows" in tables
 
 
 def test_a_failed_migration_leaves_the_file_at_its_version(tmp_path):
@@ -75,7 +92,7 @@ def test_a_failed_migration_leaves_the_file_at_its_version(tmp_path):
     connection = sqlite3.connect(path, isolation_level=None)
     with pytest.raises(sqlite3.OperationalError):
         _schema.migrate(connection, "test", migrations=broken)
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == _schema.SCHEMA_VERSION
     columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
     assert "note" not in columns
     connection.close()
@@ -89,7 +106,9 @@ def test_every_record_table_refuses_update_and_delete(
     with RunStore(path) as store:
         model = store.add_model(saved_model[0])
         run = store.record_drift(detector.detect(drifted_batch), model=model, X=drifted_batch)
-        store.record_predictions([0, 1, 1], sensitive=["a", "b", "a"], parent=run, model=model)
+        store.record_predictions(
+            [0, 1, 1], sensitive=["a", "b", "a"], keys=[7, 8, 9], parent=run, model=model
+        )
         store.record_performance({"accuracy": 0.5}, parent=run)
         store.staleness(model, max_age="1D", k=1, m=1)
         report = (

@@ -407,6 +407,16 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             frame = frame.drop(columns=[self.time_column])
         return self._record(self.detector_.detect(frame), "window", stacklevel)
 
+    def _detect_batch(self, X):
+        """Test ``X`` as one batch, outside the windows and ``history_``: the
+        unit of :class:`mlpipe.monitor.MonitoringLoop` is a batch file, which
+        records the report itself."""
+        check_is_fitted(self, "detector_")
+        frame = check_frame(self, X, reset=False)
+        if self.time_column is not None:
+            frame = frame.drop(columns=[self.time_column])
+        return self.detector_.detect(frame)
+
     def flush(self):
         """Test the open window now, however few rows it holds.
 

@@ -8,7 +8,8 @@ fingerprint, to the data it read; :meth:`RunStore.runs`,
 :meth:`RunStore.staleness` read it back.
 """
 
+from mlpipe.monitor._loop import MonitoringLoop
 from mlpipe.monitor._reports import Lineage, StalenessReport
 from mlpipe.monitor._store import RunStore, batch_key, fingerprint
 
-__all__ = ["Lineage", "RunStore", "StalenessReport", "batch_key", "fingerprint"]
+__all__ = ["Lineage", "MonitoringLoop", "RunStore", "StalenessReport", "batch_key", "fingerprint"]

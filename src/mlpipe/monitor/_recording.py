@@ -235,6 +235,8 @@ class RecordingMixin:
             "y_pred": ["array-like"],
             "sensitive": ["array-like", str, None],
             "task": [StrOptions({"auto", "classification", "regression"})],
+            "keys": ["array-like", str, None],
+            "scores": ["array-like", None],
             **_COMMON,
             "X": _POINTER,
         },
@@ -247,6 +249,8 @@ class RecordingMixin:
         X=None,
         sensitive=None,
         task="auto",
+        keys=None,
+        scores=None,
         model=None,
         step=None,
         parent=None,
@@ -258,6 +262,10 @@ class RecordingMixin:
         detail=None,
     ):
         """Record a prediction batch: the rate of each class, or quantiles.
+
+        With ``keys``, each prediction is also kept by its row's key, so that
+        ground truth arriving later, joined by the same key, scores this
+        batch (what :class:`MonitoringLoop` does with its ``labels``).
 
         Parameters
         ----------
@@ -282,6 +290,15 @@ class RecordingMixin:
             count. ``"auto"``: a regression when the predictions are floats
             not all whole numbers (scikit-learn's ``type_of_target`` calls
             them continuous).
+
+        keys : array-like of shape (n_samples,) or str, default=None
+            The key of each row (unique within the batch), or the name of its
+            column in ``X``: each prediction is kept with it (as text, with
+            the score) in the table ``scored_rows``.
+
+        scores : array-like of shape (n_samples,), default=None
+            With ``keys``: a score per row to keep with it, such as the
+            probability of the positive class (for a later ROC AUC).
 
         model : str, default=None
             The id (or name) of the model, from :meth:`add_model`.
@@ -338,6 +355,10 @@ class RecordingMixin:
                     "group per prediction."
                 )
             children.append(("group_rates", _records.group_rows(y, groups, name)))
+        if keys is not None:
+            children.append(("scored_rows", _records.scored_rows(y, keys, scores, X)))
+        elif scores is not None:
+            raise ValueError("scores are kept with the rows' keys: give keys too.")
         pointers = {"output": _fingerprint(y, "y_pred")}
         pointer = self._pointer(X, "X")
         if pointer is not None:

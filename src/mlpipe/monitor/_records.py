@@ -185,3 +185,58 @@ def group_rows(y_pred, groups, sensitive):
             rate = table[g, c] / sizes[g]
             rows.append((sensitive, label_text(group), label_text(label), sizes[g], float(rate)))
     return [(i, *row) for i, row in enumerate(rows)]
+
+
+def scored_rows(y_pred, keys, scores, X):
+    """``scored_rows`` rows: ``(position, key, prediction, value, score)``.
+
+    ``keys`` is an array of one key per prediction or the name of a column of
+    ``X``; keys are kept as text (``str`` of the value: ``7`` and ``"7"`` are
+    the same key) and must be unique and not missing. ``value`` is the
+    prediction as a number when it is one.
+    """
+    y = np.asarray(y_pred).ravel()
+    if isinstance(keys, str):
+        if not isinstance(X, pd.DataFrame) or keys not in X.columns:
+            raise ValueError(
+                f"keys={keys!r} names a column of X, but X is not a DataFrame with that "
+                "column; pass the keys as an array instead."
+            )
+        keys = X[keys]
+    keys = pd.Series(np.asarray(keys, dtype=object).ravel())
+    if len(keys) != len(y):
+        raise ValueError(f"keys has {len(keys)} values and y_pred {len(y)}: give one per row.")
+    if keys.isna().any():
+        raise ValueError(
+            f"keys has {int(keys.isna().sum())} missing value(s) (first at position "
+            f"{int(np.flatnonzero(keys.isna())[0])}): every row needs a key."
+        )
+    text = keys.map(key_text)
+    duplicated = text.duplicated(keep=False)
+    if duplicated.any():
+        raise ValueError(
+            f"keys are not unique: {sorted(set(text[duplicated]))[:5]} appear more than "
+            "once; a later label could not tell their rows apart."
+        )
+    if scores is None:
+        score = [None] * len(y)
+    else:
+        score = np.asarray(scores, dtype=float).ravel()
+        if len(score) != len(y):
+            raise ValueError(f"scores has {len(score)} values and y_pred {len(y)}.")
+        score = [None if np.isnan(v) else float(v) for v in score]
+    rows = []
+    for i, (k, p, s) in enumerate(zip(text, y.tolist(), score, strict=True)):
+        value = float(p) if isinstance(p, int | float) and not isinstance(p, bool) else None
+        rows.append((i, k, None if p is None else str(p), value, s))
+    return rows
+
+
+def key_text(value):
+    """A row key as the store keeps it: whole floats as integers (a CSV
+    column of ids with a gap reads as floats), anything else by ``str``."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)

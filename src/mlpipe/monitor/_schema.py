@@ -34,6 +34,7 @@ RECORD_TABLES = (
     "group_rates",
     "metrics",
     "staleness_rules",
+    "scored_rows",
 )
 
 
@@ -185,11 +186,27 @@ _V1 = [
         PRIMARY KEY (run_id, rule)
     ) STRICT, WITHOUT ROWID""",
 ]
-for _table in RECORD_TABLES:
+for _table in RECORD_TABLES[:-1]:
     _V1 += _append_only(_table)
 
+# Version 2: the rows of a prediction batch by their key, so that ground truth
+# arriving later (joined by the same key) scores the batch it belongs to.
+_V2 = [
+    """CREATE TABLE scored_rows (
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        position INTEGER NOT NULL,
+        row_key TEXT NOT NULL,
+        prediction TEXT,
+        value REAL,
+        score REAL,
+        PRIMARY KEY (run_id, position)
+    ) STRICT, WITHOUT ROWID""",
+    "CREATE INDEX scored_rows_key ON scored_rows(row_key)",
+    *_append_only("scored_rows"),
+]
+
 # MIGRATIONS[i] takes a file from version i to version i + 1.
-MIGRATIONS = (tuple(_V1),)
+MIGRATIONS = (tuple(_V1), tuple(_V2))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

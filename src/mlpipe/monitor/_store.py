@@ -44,6 +44,7 @@ _INSERT = {
     "group_rates": 7,
     "metrics": 3,
     "staleness_rules": 6,
+    "scored_rows": 6,
 }
 _SQL = {t: f"INSERT INTO {t} VALUES ({', '.join('?' * n)})" for t, n in _INSERT.items()}
 _HOST = socket.gethostname()
