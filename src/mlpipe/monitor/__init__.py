@@ -11,5 +11,14 @@ fingerprint, to the data it read; :meth:`RunStore.runs`,
 from mlpipe.monitor._loop import MonitoringLoop
 from mlpipe.monitor._reports import Lineage, StalenessReport
 from mlpipe.monitor._store import RunStore, batch_key, fingerprint
+from mlpipe.monitor._timeline import MonitoringReport
 
-__all__ = ["Lineage", "MonitoringLoop", "RunStore", "StalenessReport", "batch_key", "fingerprint"]
+__all__ = [
+    "Lineage",
+    "MonitoringLoop",
+    "MonitoringReport",
+    "RunStore",
+    "StalenessReport",
+    "batch_key",
+    "fingerprint",
+]

@@ -31,6 +31,7 @@ from mlpipe.monitor._lineage import LineageMixin
 from mlpipe.monitor._queries import QueryMixin
 from mlpipe.monitor._recording import STATUSES, RecordingMixin
 from mlpipe.monitor._time import now_text, utc_text
+from mlpipe.monitor._timeline import TimelineMixin
 from mlpipe.utils._fingerprint import fingerprint as _fingerprint
 from mlpipe.utils._sklearn_compat import validate_params
 
@@ -159,7 +160,7 @@ def _manifest_id(manifest):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class RunStore(RecordingMixin, QueryMixin, LineageMixin):
+class RunStore(RecordingMixin, QueryMixin, LineageMixin, TimelineMixin):
     """An append-only record of every guarded event, in one SQLite file.
 
     Each record is a *run* (MLTRACE's "component run"): which model (the

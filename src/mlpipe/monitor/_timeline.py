@@ -80,12 +80,12 @@ _PALETTE = (
 # Null-rate lines drawn at most: the columns with the highest rates.
 MAX_LINES = 10
 # Heatmap bins by effect size / effect threshold: (upper bound, colour, text colour).
-_CALM = ((0.5, "#ffffff", "#1f2328"), (1.0, "#fff1c7", "#1f2328"), (math.inf, "#ffd166", "#1f2328"))
+_CALM = ((0.5, "#ffffff", "#1f2328"), (1.0, "#eef1f4", "#1f2328"), (math.inf, "#ffd166", "#1f2328"))
 _HOT = ((2.0, "#f4a7a7", "#1f2328"), (4.0, "#dc4c4c", "#ffffff"), (math.inf, "#8e0d1d", "#ffffff"))
 
 MONITOR_CSS = """
-.mlpipe-heat{border-collapse:collapse;font-size:.78rem;margin:.4rem 0}
-.mlpipe-heat th,.mlpipe-heat td{border:1px solid #d0d7de;padding:.12rem .3rem;white-space:nowrap}
+.mlpipe-heat{border-collapse:collapse;font-size:.7rem;margin:.4rem 0}
+.mlpipe-heat th,.mlpipe-heat td{border:1px solid #d0d7de;padding:.1rem .18rem;white-space:nowrap}
 .mlpipe-heat thead th{background:#f6f8fa;font-weight:600;text-align:right;
   font-variant-numeric:tabular-nums}
 .mlpipe-heat th.feature{text-align:left;position:sticky;left:0;background:#f6f8fa;z-index:1;
@@ -935,7 +935,7 @@ def _heatmap(runs, history, events, label):
     span = runs["started_at"].max() - runs["started_at"].min()
     stamp = "%m-%d" if span >= pd.Timedelta(days=2) else "%H:%M"
     head = ['<th class="feature" scope="col">window</th>']
-    dates = ['<th class="feature" scope="row">started (UTC)</th>']
+    dates = [f'<th class="feature" scope="row">{"day" if "d" in stamp else "time"} (UTC)</th>']
     for run in columns:
         number = "" if pd.isna(run["window"]) else str(int(run["window"]))
         title = html.escape(f"{_time_text(run['started_at'])} UTC; {run['summary']}")
@@ -963,13 +963,13 @@ def _heatmap(runs, history, events, label):
                 f"{mark}{text}</td>"
             )
         body.append(f"<tr>{''.join(cells_html)}</tr>")
-    totals = ['<th class="feature" scope="row">features drifted</th>']
+    totals = ['<th class="feature" scope="row">drifted</th>']
     for run in columns:
         totals.append(f'<td class="num">{len(drifted.get(run["run_id"], ()))}</td>')
     body.append(f'<tr class="totals">{"".join(totals)}</tr>')
     marks = _event_columns(runs, events)
     if marks:
-        row = ['<th class="feature" scope="row">alarm (A), retraining (R)</th>']
+        row = ['<th class="feature" scope="row" title="alarm (A), retraining run (R)">events</th>']
         for i in range(len(columns)):
             found = marks.get(i, [])
             kinds = sorted({e.kind for e in found})
@@ -985,7 +985,8 @@ def _heatmap(runs, history, events, label):
         f"in {n_drifted}); cell: effect size of the feature's test, \u25b2 and a frame where it "
         "drifted; colour: effect size over its threshold. "
         + (
-            "The last row marks alarms and retraining runs."
+            "The row 'drifted' counts the drifted features of each window; the row 'events' marks "
+            "alarms (A) and retraining runs (R)."
             if marks
             else "No alarm or retraining run."
         )
@@ -1014,7 +1015,7 @@ def _event_columns(runs, events):
 def _heat_legend():
     items = [
         ("#ffffff", "#1f2328", "", "effect < half its threshold"),
-        ("#fff1c7", "#1f2328", "", "up to the threshold"),
+        ("#eef1f4", "#1f2328", "", "up to the threshold"),
         ("#ffd166", "#1f2328", "", "past it, p-value not significant"),
         ("#f4a7a7", "#1f2328", "\u25b2", "drift, effect 1-2x its threshold"),
         ("#dc4c4c", "#ffffff", "\u25b2", "2-4x"),
