@@ -197,14 +197,30 @@ def _check_report(session):
 
 @nox.session(python=PYTHON)
 def report(session):
-    """The demo's HTML report rendered in headless Chromium: a screenshot and layout checks.
+    """The demo's HTML report and the run store's report over time, rendered in
+    headless Chromium: screenshots and layout checks.
 
+    The monitoring report is of a store docs/_scripts/monitor_report.py
+    records (24 windows of the credit data, 20 features, an alarm and a
+    retraining run); its screenshot is docs/screenshots/monitor_report.png.
     Needs a Chromium (``$CHROMIUM``, default /usr/bin/chromium: Debian's
     ``chromium`` package), driven by Playwright without a browser download;
-    the pytest suite never needs one. ``nox -s docs`` runs the same check.
+    the pytest suite never needs one. ``nox -s docs`` runs the demo's check.
     """
     _install(session)
     _check_report(session)
+    folder = Path(session.create_tmp())
+    store, page = folder / "monitor.db", folder / "monitor.html"
+    for old in (store, *folder.glob("monitor.db-*")):
+        old.unlink(missing_ok=True)  # a store of a previous run would grow
+    session.run("python", "docs/_scripts/monitor_report.py", str(store), str(page))
+    session.run(
+        "python",
+        "docs/_scripts/check_report.py",
+        str(page),
+        "--screenshot",
+        "docs/screenshots/monitor_report.png",
+    )
 
 
 if __name__ == "__main__":

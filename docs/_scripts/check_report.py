@@ -1,6 +1,10 @@
-"""Render the demo's HTML report in headless Chromium, screenshot it and check its layout.
+"""Render an mlpipe HTML report in headless Chromium, screenshot it and check its layout.
 
     python docs/_scripts/check_report.py REPORT.html [--screenshot PNG] [--top PNG]
+
+The pages checked are the demo's (``mlpipe demo --report``) and the run
+store's report over time (``RunStore.report().save``, written by
+``monitor_report.py`` beside this script).
 
 Checks, run with JavaScript in the rendered page (a browser is needed, so this
 lives outside the pytest suite; ``nox -s report`` runs it):
@@ -11,7 +15,11 @@ lives outside the pytest suite; ``nox -s report`` runs it):
 - every numeric table cell (``td.num``) is right-aligned and holds one line
   of text (no wrapped number), no cell holding a number lacks the class, and
   every text cell is left-aligned;
-- every image is inside a ``<figure>`` with a non-empty ``<figcaption>``;
+- every image and every inline SVG chart is inside a ``<figure>`` with a
+  non-empty ``<figcaption>``;
+- a drift heatmap (``table.mlpipe-heat``) has one cell per feature and
+  window, a visible mark on every drifted cell, and no row taller than two
+  lines of its text;
 - no two section or report headings read the same;
 - the summary of verdicts is at the top, and each of its links lands on an element.
 
@@ -108,6 +116,39 @@ CHECKS = r"""
       problems.push(`image without a caption: ${img.alt}`);
     }
   }
+  const charts = document.querySelectorAll("svg");
+  for (const svg of charts) {
+    const figure = svg.closest("figure");
+    const caption = figure && figure.querySelector("figcaption");
+    if (!caption || !caption.textContent.trim()) {
+      problems.push(`chart without a caption: ${svg.getAttribute("aria-label")}`);
+    }
+    const box = svg.getBoundingClientRect();
+    if (box.width < 300 || box.height < 100) {
+      problems.push(`chart drawn ${Math.round(box.width)}x${Math.round(box.height)}px`);
+    }
+  }
+  let heatCells = 0;
+  for (const table of document.querySelectorAll("table.mlpipe-heat")) {
+    const columns = table.querySelectorAll("thead tr:first-child th").length - 1;
+    for (const row of table.querySelectorAll("tbody tr")) {
+      const cells = row.querySelectorAll("td").length;
+      if (cells !== columns) {
+        problems.push(`heatmap row of ${cells} cells under ${columns} windows: ${describe(row)}`);
+      }
+      const line = parseFloat(getComputedStyle(row).fontSize) * 1.6;
+      if (row.getBoundingClientRect().height > 2 * line) {
+        problems.push(`heatmap row wraps: ${describe(row)}`);
+      }
+    }
+    for (const cell of table.querySelectorAll("td.drifted")) {
+      heatCells += 1;
+      const style = getComputedStyle(cell);
+      if (!cell.textContent.includes("\u25b2") || style.fontWeight < 600) {
+        problems.push(`drifted cell not marked: ${describe(cell)}`);
+      }
+    }
+  }
   const seen = new Map();
   for (const h of document.querySelectorAll("h1, h2, h3")) {
     const text = h.textContent.trim();
@@ -131,8 +172,8 @@ CHECKS = r"""
   }
   return {
     problems,
-    counts: {numeric: numeric.length, images: images.length, headings: seen.size,
-             height: doc.scrollHeight},
+    counts: {numeric: numeric.length, images: images.length, charts: charts.length,
+             drifted: heatCells, headings: seen.size, height: doc.scrollHeight},
   };
 }
 """
@@ -191,7 +232,9 @@ def check(report, screenshot=None, top=None, width=1200, top_height=1500):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("report", help="the HTML file written by `mlpipe demo --report`")
+    parser.add_argument(
+        "report", help="the HTML file written by `mlpipe demo --report` or RunStore.report().save"
+    )
     parser.add_argument("--screenshot", help="write a full-page PNG here")
     parser.add_argument("--top", help="write a PNG of the top of the page here")
     parser.add_argument("--width", type=int, default=1200, help="window width in px")
@@ -199,6 +242,7 @@ def main(argv=None):
     problems, counts = check(args.report, args.screenshot, args.top, args.width)
     print(
         f"check_report: {counts['numeric']} numeric cells, {counts['images']} images, "
+        f"{counts['charts']} charts, {counts['drifted']} drifted heatmap cells, "
         f"{counts['headings']} headings, page {counts['height']} px high at {args.width} px"
     )
     for problem in problems:
