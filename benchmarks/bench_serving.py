@@ -24,14 +24,22 @@ and one full collection scanning them took 0.2-0.6 s inside whichever call
 triggered it (0.56 s in one DriftMonitor call: a tripled mean). The steps'
 own garbage is still collected as it would be in a service.
 
+With a run store attached (issue 17: ``store=`` on the validator and the
+monitor), ``test_store_overhead_paired`` times the guarded pipeline with its
+store against the same pipeline without, in pairs; every call queues one
+validation record (and every window one drift record) for the writer thread.
+
 The issue's goals: each mlpipe step <= 0.3 ms median per 1-row call, the
 windowed DriftMonitor <= 0.05 ms amortized per row, the guarded pipeline's
 overhead <= 10% of the time without mlpipe's steps; the summary states p99.
 """
 
+import copy
 import gc
 import itertools
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +52,7 @@ from sklearn.preprocessing import OneHotEncoder
 from mlpipe.datasets import load_credit
 from mlpipe.drift import DriftMonitor
 from mlpipe.impute import TypedImputer
+from mlpipe.monitor import RunStore, wait_for_writes
 from mlpipe.validation import SchemaValidator
 
 WINDOW = 1000
@@ -174,6 +183,49 @@ def test_overhead_paired(benchmark, data, models):
     )
     benchmark.extra_info["overhead of means"] = round(float(guarded.mean() / bare.mean() - 1), 4)
     benchmark.extra_info["median paired overhead"] = round(float(np.median(guarded / bare - 1)), 4)
+
+
+@pytest.mark.benchmark(group="one row: guarded with a run store vs without, paired")
+def test_store_overhead_paired(benchmark, data, models):
+    """The guarded pipeline with a run store attached against itself without
+    one, in pairs as above; then how fast the writer thread wrote the records
+    the timed calls queued (records/s, from the first call to the last
+    record written)."""
+    next_row = _cycle(data[2])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "monitor.db"
+        stored = copy.deepcopy(models["guarded"]).set_params(
+            schemavalidator__store=path, driftmonitor__store=path
+        )
+        plain_times = []
+
+        def setup():
+            row = next_row()
+            start = time.perf_counter()
+            models["guarded"].predict_proba(row)
+            plain_times.append(time.perf_counter() - start)
+            return (row,), {}
+
+        benchmark.extra_info["role"] = "mlpipe"
+        started = time.perf_counter()
+        benchmark.pedantic(
+            stored.predict_proba,
+            setup=setup,
+            rounds=5 * WINDOW,
+            iterations=1,
+            warmup_rounds=WINDOW,
+        )
+        wait_for_writes(timeout=600)
+        elapsed = time.perf_counter() - started
+        with RunStore(path, read_only=True) as store:
+            n_records = len(store.runs())
+    timed = np.asarray(benchmark.stats.stats.data)
+    plain = np.asarray(plain_times[-len(timed) :])
+    benchmark.extra_info["without store median ms"] = round(float(np.median(plain)) * 1e3, 3)
+    benchmark.extra_info["median paired overhead"] = round(float(np.median(timed / plain - 1)), 4)
+    benchmark.extra_info["overhead of means"] = round(float(timed.mean() / plain.mean() - 1), 4)
+    benchmark.extra_info["records written"] = n_records
+    benchmark.extra_info["records/s while serving"] = round(n_records / elapsed)
 
 
 @pytest.mark.benchmark(group="one row: whole pipeline, predict_proba")

@@ -64,10 +64,15 @@ def test_config_context_keeps_the_settings_it_is_not_given(module, settings):
 def test_default_resets_a_setting():
     mlpipe.set_config(n_jobs=2, numba_threads=1)
     mlpipe.set_config(n_jobs="default")
-    assert mlpipe.get_config() == {"n_jobs": None, "numba_threads": 1}
+    assert mlpipe.get_config() == {"n_jobs": None, "numba_threads": 1, "store": None}
     with mlpipe.config_context(numba_threads="default"):
-        assert mlpipe.get_config() == {"n_jobs": None, "numba_threads": None}
+        assert mlpipe.get_config() == {"n_jobs": None, "numba_threads": None, "store": None}
     assert mlpipe.get_config()["numba_threads"] == 1
+    with mlpipe.config_context(store="monitor.db"):
+        assert mlpipe.get_config()["store"] == "monitor.db"
+        mlpipe.set_config(store="default")
+        assert mlpipe.get_config()["store"] is None
+    assert mlpipe.get_config()["store"] is None
 
 
 def test_set_config_still_refuses_bad_values():

@@ -1,5 +1,6 @@
 """Global configuration of mlpipe, modelled on :func:`sklearn.set_config`."""
 
+import os
 import threading
 from contextlib import contextmanager
 from numbers import Integral
@@ -9,6 +10,7 @@ from mlpipe.utils._sklearn_compat import Interval, StrOptions, validate_params
 _DEFAULTS = {
     "n_jobs": None,
     "numba_threads": None,
+    "store": None,
 }
 _global_config = _DEFAULTS.copy()
 _threadlocal = threading.local()
@@ -42,7 +44,7 @@ def get_config():
     --------
     >>> import mlpipe
     >>> sorted(mlpipe.get_config())
-    ['n_jobs', 'numba_threads']
+    ['n_jobs', 'numba_threads', 'store']
     """
     return _get_threadlocal_config().copy()
 
@@ -66,11 +68,14 @@ def _update(config, **settings):
             config[name] = _DEFAULTS[name] if value == "default" else value
 
 
+_STORE = [str, os.PathLike, None]
+
+
 @validate_params(
-    {"n_jobs": _N_THREADS, "numba_threads": _N_THREADS},
+    {"n_jobs": _N_THREADS, "numba_threads": _N_THREADS, "store": _STORE},
     prefer_skip_nested_validation=True,
 )
-def set_config(*, n_jobs=None, numba_threads=None):
+def set_config(*, n_jobs=None, numba_threads=None, store=None):
     """Set the mlpipe configuration for the current thread.
 
     The values stay in force in this thread until the next call; other
@@ -92,6 +97,14 @@ def set_config(*, n_jobs=None, numba_threads=None):
         Its default (``"default"``) is numba's own (all cores). ``None``
         leaves it unchanged.
 
+    store : str, os.PathLike or "default", default=None
+        The run store file (:class:`mlpipe.monitor.RunStore`) that the
+        validators and drift monitors given no ``store`` of their own record
+        to, off the request thread. Its default (``"default"``) is none: they
+        record nothing. Like every setting it holds in this thread only; a
+        server's worker threads take a step's ``store`` parameter or
+        ``mlpipe.load(path, store=...)``. ``None`` leaves it unchanged.
+
     See Also
     --------
     get_config : Retrieve the current configuration.
@@ -103,20 +116,20 @@ def set_config(*, n_jobs=None, numba_threads=None):
     >>> mlpipe.set_config(n_jobs=2)
     >>> mlpipe.set_config(numba_threads=1)  # n_jobs stays 2
     >>> mlpipe.get_config()
-    {'n_jobs': 2, 'numba_threads': 1}
+    {'n_jobs': 2, 'numba_threads': 1, 'store': None}
     >>> mlpipe.set_config(n_jobs="default", numba_threads="default")
     >>> mlpipe.get_config()
-    {'n_jobs': None, 'numba_threads': None}
+    {'n_jobs': None, 'numba_threads': None, 'store': None}
     """
-    _update(_get_threadlocal_config(), n_jobs=n_jobs, numba_threads=numba_threads)
+    _update(_get_threadlocal_config(), n_jobs=n_jobs, numba_threads=numba_threads, store=store)
 
 
 @contextmanager
 @validate_params(
-    {"n_jobs": _N_THREADS, "numba_threads": _N_THREADS},
+    {"n_jobs": _N_THREADS, "numba_threads": _N_THREADS, "store": _STORE},
     prefer_skip_nested_validation=True,
 )
-def config_context(*, n_jobs=None, numba_threads=None):
+def config_context(*, n_jobs=None, numba_threads=None, store=None):
     """Temporarily change the mlpipe configuration within a ``with`` block.
 
     On entry, the settings given are set with :func:`set_config` (a
@@ -130,6 +143,9 @@ def config_context(*, n_jobs=None, numba_threads=None):
         See :func:`set_config`.
 
     numba_threads : int or "default", default=None
+        See :func:`set_config`.
+
+    store : str, os.PathLike or "default", default=None
         See :func:`set_config`.
 
     Yields
@@ -151,7 +167,7 @@ def config_context(*, n_jobs=None, numba_threads=None):
     True
     """
     old = get_config()
-    _update(_get_threadlocal_config(), n_jobs=n_jobs, numba_threads=numba_threads)
+    _update(_get_threadlocal_config(), n_jobs=n_jobs, numba_threads=numba_threads, store=store)
     try:
         yield
     finally:

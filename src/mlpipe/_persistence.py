@@ -53,6 +53,10 @@ _NOT_MODEL_MODULES = frozenset(
     {"mlpipe.__main__", "mlpipe.cli", "mlpipe._demo", "mlpipe._html", "mlpipe._persistence"}
 )
 
+# A step's ``store`` may be a pathlib path; loading clears it (_attach_store), and
+# building a path object from its parts runs no code of the file.
+_PATH_TYPES = ("pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath")
+
 _CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, json.JSONDecodeError)
 
 
@@ -423,11 +427,27 @@ def _check_versions(path, manifest):
         )
 
 
+def _attach_store(estimator, path, manifest, store):
+    """Tell the recording steps of a loaded model which model they serve (the
+    manifest, for their records' model id, and their step's name), and give
+    them ``store`` (None clears one the file held)."""
+    for steps, est in _walk(estimator):
+        if "store" not in est.get_params(deep=False):
+            continue
+        est._mlpipe_store_context = {
+            "manifest": manifest,
+            "name": Path(path).stem,
+            "step": "/".join(map(str, steps)) or type(est).__name__,
+        }
+        # a store saved in the file is not kept: the caller names one, or none
+        est.set_params(store=store)
+
+
 @validate_params(
-    {"path": [str, os.PathLike], "trusted": [list, tuple, None]},
+    {"path": [str, os.PathLike], "trusted": [list, tuple, None], "store": [str, os.PathLike, None]},
     prefer_skip_nested_validation=True,
 )
-def load(path, *, trusted=None):
+def load(path, *, trusted=None, store=None):
     """Load a file written by :func:`save`, refusing any type not trusted.
 
     Nothing is unpickled. The file's objects are built only if every type it
@@ -446,6 +466,16 @@ def load(path, *, trusted=None):
         instance ``"sklearn.tree._tree.Tree"``, which skops does not trust by
         default) or as the type itself. Review a type before trusting it:
         loading builds it from the file's content.
+
+    store : str or os.PathLike, default=None
+        A run store file (:class:`mlpipe.monitor.RunStore`) for the model's
+        validators and drift monitors to record every batch in, off the
+        request thread (it is set as their ``store``). Their records name the
+        model by its manifest, registered in the store on the first record,
+        and each step by its path in the pipeline. None records nothing
+        (unless ``mlpipe.set_config(store=...)``): a ``store`` a step had
+        when it was saved is cleared, so a file never chooses the database a
+        loaded model writes to.
 
     Returns
     -------
@@ -494,9 +524,9 @@ def load(path, *, trusted=None):
             )
     manifest = read_manifest(path)
     _check_versions(path, manifest)
-    allowed = [*mlpipe_types(), *map(_type_name, trusted or ())]
+    allowed = [*mlpipe_types(), *_PATH_TYPES, *map(_type_name, trusted or ())]
     try:
-        return sio.load(path, trusted=allowed)
+        estimator = sio.load(path, trusted=allowed)
     except UntrustedTypesFoundException:
         untrusted = sorted(set(sio.get_untrusted_types(file=path)) - set(allowed))
         notes = "".join(
@@ -511,3 +541,5 @@ def load(path, *, trusted=None):
         ) from None
     except _CORRUPT as err:
         raise ValueError(f"{str(path)!r} is damaged and cannot be loaded: {err!r}.") from err
+    _attach_store(estimator, path, manifest, store)
+    return estimator

@@ -10,6 +10,7 @@ __all__ = [
     "DriftWarning",
     "FairnessWarning",
     "MissingExtraError",
+    "StoreWriteWarning",
     "UntrustedTypesError",
     "VersionMismatchWarning",
 ]
@@ -237,3 +238,26 @@ class VersionMismatchWarning(UserWarning):
     def __init__(self, message, versions=None):
         super().__init__(message)
         self.versions = dict(versions or {})
+
+
+class StoreWriteWarning(UserWarning):
+    """A record of the serving path could not be written to its run store.
+
+    Issued, once until :func:`mlpipe.monitor.wait_for_writes` is called, on
+    the thread of a :class:`~mlpipe.validation.SchemaValidator` or
+    :class:`~mlpipe.drift.DriftMonitor` whose store's writer failed (a full
+    disk, a file that is not a store); the step goes on serving and later
+    records are still tried. It is a ``UserWarning``.
+
+    See Also
+    --------
+    mlpipe.monitor.wait_for_writes : Waits for the records and raises the error.
+    mlpipe.monitor.RunStore : The store the records go to.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from mlpipe.exceptions import StoreWriteWarning
+    >>> issubclass(StoreWriteWarning, UserWarning)
+    True
+    """

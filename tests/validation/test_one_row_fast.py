@@ -316,7 +316,8 @@ def test_a_saved_validator_keeps_no_plan_and_checks_alike(tmp_path, X):
     path = tmp_path / "validator.skops"
     mlpipe.save(validator, path)
     loaded = mlpipe.load(path)
-    assert set(vars(loaded)) == set(vars(validator))
+    # loading adds only what the store records name the model by
+    assert set(vars(loaded)) - {"_mlpipe_store_context"} == set(vars(validator))
     for i in range(20):
         _assert_same(
             _outcome(loaded, X.iloc[[i]]),

@@ -2,6 +2,7 @@
 every window of rows."""
 
 import datetime
+import os
 import time
 import warnings
 from numbers import Integral
@@ -25,6 +26,7 @@ from mlpipe.utils._sklearn_compat import (
     check_is_fitted,
     fit_context,
 )
+from mlpipe.utils._store_writer import record_later, resolve_store, snapshot
 
 
 class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -102,6 +104,13 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         current time in seconds (``time.time`` when None). Give a fake clock
         in tests; a monitor saved with one needs it trusted on load.
 
+    store : str or os.PathLike, default=None
+        A run store file (:class:`mlpipe.monitor.RunStore`) to record every
+        batch's or window's report in (one row per feature and test, the
+        window's number, the rows' fingerprint), off the request thread;
+        None takes ``mlpipe.get_config()["store"]``, which is none by
+        default. :func:`mlpipe.monitor.wait_for_writes` waits for the records.
+
     Attributes
     ----------
     detector_ : drift detector
@@ -161,6 +170,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         "window_time": [datetime.timedelta, np.timedelta64, str, None],
         "time_column": "no_validation",
         "clock": [callable, None],
+        "store": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -174,6 +184,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         window_time=None,
         time_column=None,
         clock=None,
+        store=None,
     ):
         self.detector = detector
         self.callbacks = callbacks
@@ -183,6 +194,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self.window_time = window_time
         self.time_column = time_column
         self.clock = clock
+        self.store = store
 
     @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -218,6 +230,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self.detector_ = detector
         self.history_ = []
         self.n_drifted_ = 0
+        self._n_reports = 0
         self._callbacks_ = callbacks
         windowed = self.window is not None or span is not None
         self._buffer = WindowBuffer(columns) if windowed else None
@@ -304,11 +317,17 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             return _passed(X)
         # Checked here, so that a warning about matching columns by position
         # names the monitor (the detector then sees the columns as at fit).
-        self._record(self.detector_.detect(check_frame(self, X, reset=False)), "batch", 3)
+        self._record(self.detector_.detect(check_frame(self, X, reset=False)), "batch", 3, X)
         return _passed(X)
 
-    def _record(self, report, unit, stacklevel):
+    def _record(self, report, unit, stacklevel, X=None):
         self.history_.append(report)
+        self._n_reports = getattr(self, "_n_reports", len(self.history_) - 1) + 1
+        store = resolve_store(self)
+        if store is not None:
+            # a window's rows are the monitor's own; a batch is the caller's
+            rows = snapshot(X) if unit == "batch" else X
+            record_later(store, "record_drift", report, X=rows, window=self._n_reports, step=self)
         if self.max_history is not None and len(self.history_) > self.max_history:
             del self.history_[: len(self.history_) - self.max_history]
         if report.drift:
@@ -405,7 +424,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         frame = self._buffer.take()
         if self._time_position is not None:
             frame = frame.drop(columns=[self.time_column])
-        return self._record(self.detector_.detect(frame), "window", stacklevel)
+        return self._record(self.detector_.detect(frame), "window", stacklevel, frame)
 
     def _detect_batch(self, X):
         """Test ``X`` as one batch, outside the windows and ``history_``: the

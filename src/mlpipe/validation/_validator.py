@@ -1,5 +1,6 @@
 """SchemaValidator: a pipeline step that checks every batch against a schema."""
 
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -23,6 +24,7 @@ from mlpipe.utils._sklearn_compat import (
     check_is_fitted,
     fit_context,
 )
+from mlpipe.utils._store_writer import record_later, resolve_store, snapshot
 from mlpipe.validation._checks import run_checks
 from mlpipe.validation._report import COLUMN
 from mlpipe.validation._schema import Schema
@@ -88,6 +90,13 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
     key : str, int or list, default=None
         Columns whose combined values must be unique within a batch.
 
+    store : str or os.PathLike, default=None
+        A run store file (:class:`mlpipe.monitor.RunStore`) to record the
+        report of every batch ``transform`` checks in (its failures per check
+        and column, null counts, the batch's fingerprint), off the request
+        thread; None takes ``mlpipe.get_config()["store"]``, which is none by
+        default. :func:`mlpipe.monitor.wait_for_writes` waits for the records.
+
     Attributes
     ----------
     schema_ : Schema
@@ -148,6 +157,7 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "warn_alpha": [Interval(Real, 0, 1, closed="neither")],
         "key": [str, Integral, list, tuple, None],
+        "store": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -158,12 +168,14 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         alpha=0.01,
         warn_alpha=0.1,
         key=None,
+        store=None,
     ):
         self.schema = schema
         self.on_error = on_error
         self.alpha = alpha
         self.warn_alpha = warn_alpha
         self.key = key
+        self.store = store
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -265,15 +277,26 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             report = self._run_checks(frame, small_batch=labels is None)
         # Batches that are not production traffic (an explainer's perturbed
         # rows) are checked as usual but do not replace the last report.
-        if not monitoring_suspended():
-            self.last_report_ = report
+        if monitoring_suspended():
+            return self._act(X, frame, report)
+        self.last_report_ = report
+        store = resolve_store(self)
+        if store is None:
+            return self._act(X, frame, report)
+        try:
+            return self._act(X, frame, report)
+        finally:  # once the report is final (n_dropped), passed or raised
+            record_later(store, "record_validation", report, X=snapshot(X), step=self)
+
+    def _act(self, X, frame, report):
+        """Pass, warn about, raise for or drop the rows of a checked batch."""
         if not report.failures:
             return self._pass(X, frame)
         if report.passed or self.on_error == "warn":
             warnings.warn(
                 f"{type(self).__name__}: {report.message()}",
                 DataQualityWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             return self._pass(X, frame)
         column_level = [f for f in report.errors if f.level == COLUMN]
@@ -285,7 +308,7 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             f"{type(self).__name__} dropped {report.n_dropped} of {report.n_rows} "
             f"row(s) that failed a check: {report.message()}",
             DataQualityWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         if isinstance(X, pd.DataFrame):
             return X.loc[keep]

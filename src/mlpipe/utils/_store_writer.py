@@ -1,0 +1,182 @@
+"""Writing the records of the serving path to a run store, off the request thread.
+
+A :class:`~mlpipe.validation.SchemaValidator` or
+:class:`~mlpipe.drift.DriftMonitor` given a store (``store=``, or
+``mlpipe.set_config(store=...)``) hands each report to :func:`record_later`,
+which puts it on the queue of the store file's writer and returns: the
+request thread only takes a snapshot of the batch. One daemon thread per
+store file and process opens the store and writes the records in the order
+they came, each in its own transaction, hashing the batches (the
+fingerprint, about 1 ms) there. :func:`wait_for_writes` waits until every
+queued record is written and raises the first error a writer met; a writer's
+error is also warned about, once, on the request thread.
+
+The queue is bounded (:data:`MAX_QUEUED` records): a writer that falls
+behind slows the steps that feed it, rather than losing records or memory.
+At exit, the queues are drained (for at most :data:`EXIT_TIMEOUT` seconds).
+A forked child (a pre-forking web server's worker) starts its own writers.
+"""
+
+import atexit
+import importlib
+import os
+import queue
+import threading
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from mlpipe._config import get_config
+from mlpipe.exceptions import StoreWriteWarning
+
+MAX_QUEUED = 10_000
+EXIT_TIMEOUT = 10.0
+# pandas 3 copies on write: a shallow copy keeps the batch as it was, even if
+# the caller changes its frame later, at no cost now.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+_lock = threading.Lock()
+_writers = {}
+
+
+def resolve_store(step):
+    """The store file a step writes to: its ``store``, else the configured one."""
+    store = getattr(step, "store", None)
+    if store is None:
+        store = get_config()["store"]
+    return None if store is None else os.fspath(store)
+
+
+def snapshot(X):
+    """``X`` as it is now, safe from the caller's later changes."""
+    if isinstance(X, pd.DataFrame):
+        return X.copy(deep=not _COPY_ON_WRITE)
+    if isinstance(X, np.ndarray):
+        return X.copy()
+    if hasattr(X, "to_pandas"):  # other dataframe types are immutable or converted
+        return X
+    return np.asarray(X).copy()
+
+
+def record_later(path, method, *args, step=None, **kwargs):
+    """Queue ``RunStore(path).<method>(*args, **kwargs)`` for the writer.
+
+    ``step`` is the recording estimator: the model id comes from the manifest
+    :func:`mlpipe.load` gave it, and the step's name from its place in the
+    loaded pipeline.
+    """
+    writer = _writer(path)
+    if writer.error is not None and not writer.warned:
+        writer.warned = True
+        warnings.warn(
+            f"The run store {path!r} could not record: {writer.error!r}; later records "
+            "are still tried. mlpipe.monitor.wait_for_writes() raises it.",
+            StoreWriteWarning,
+            stacklevel=3,
+        )
+    context = getattr(step, "_mlpipe_store_context", None) or {}
+    if step is not None:
+        kwargs.setdefault("step", context.get("step") or type(step).__name__)
+    writer.queue.put((method, args, kwargs, context.get("manifest"), context.get("name")))
+
+
+def wait_for_writes(timeout=None):
+    """Wait until every record queued in this process is written.
+
+    Raises the first error a writer met since the last call (a
+    ``RuntimeError`` chained to it), or ``TimeoutError`` when ``timeout``
+    seconds pass first.
+    """
+    with _lock:
+        writers = [w for (pid, _), w in _writers.items() if pid == os.getpid()]
+    for writer in writers:
+        if not writer.drained(timeout):
+            raise TimeoutError(
+                f"The run store {writer.path!r} still has {writer.queue.qsize()} record(s) "
+                f"to write after {timeout} s."
+            )
+    for writer in writers:
+        error, writer.error, writer.warned = writer.error, None, False
+        if error is not None:
+            raise RuntimeError(
+                f"The run store {writer.path!r} could not record: {error}"
+            ) from error
+
+
+def _writer(path):
+    key = (os.getpid(), os.path.abspath(path))
+    writer = _writers.get(key)
+    if writer is None:
+        with _lock:
+            writer = _writers.get(key)
+            if writer is None:
+                writer = _writers[key] = _Writer(path)
+    return writer
+
+
+class _Writer:
+    def __init__(self, path):
+        self.path = path
+        self.queue = queue.Queue(MAX_QUEUED)
+        self.error = None
+        self.warned = False
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._thread = threading.Thread(
+            target=self._run, name=f"mlpipe-store-writer:{path}", daemon=True
+        )
+        self._thread.start()
+
+    def drained(self, timeout):
+        # queue.join() cannot time out; unfinished_tasks under its own lock can
+        with self.queue.all_tasks_done:
+            if timeout is None:
+                while self.queue.unfinished_tasks:
+                    self.queue.all_tasks_done.wait()
+                return True
+            return self.queue.all_tasks_done.wait_for(
+                lambda: not self.queue.unfinished_tasks, timeout
+            )
+
+    def _run(self):
+        # RunStore is imported here, not at the top: mlpipe.monitor imports the
+        # validation and drift steps that import this module.
+        store_class = importlib.import_module("mlpipe.monitor").RunStore
+        store, models = None, {}
+        while True:
+            method, args, kwargs, manifest, name = self.queue.get()
+            try:
+                if store is None:
+                    store = store_class(self.path)
+                if manifest is not None:
+                    key = id(manifest)
+                    if key not in models:
+                        models[key] = (store.add_model(manifest, name=name), manifest)
+                    kwargs["model"] = models[key][0]
+                getattr(store, method)(*args, **kwargs)
+            except Exception as exc:  # kept for wait_for_writes and warned about
+                if self.error is None:
+                    self.error = exc
+            finally:
+                self.queue.task_done()
+
+
+def _drain_at_exit():
+    try:
+        wait_for_writes(EXIT_TIMEOUT)
+    except (RuntimeError, TimeoutError) as exc:
+        warnings.warn(str(exc), StoreWriteWarning, stacklevel=1)
+
+
+def _forget_in_child():
+    # the parent's writer threads (and the state of its lock) do not exist in
+    # a forked child
+    global _lock
+    _lock = threading.Lock()
+    _writers.clear()
+
+
+atexit.register(_drain_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
