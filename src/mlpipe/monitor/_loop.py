@@ -666,16 +666,8 @@ class MonitoringLoop:
             "ORDER BY r.started_at LIMIT ?",
             (self.model_id_, int(self.baseline_windows)),
         )
-        rows = [r for r in rows if None not in r[1:]]
-        if not rows:
-            return None, 0
-        n = np.array([r[1] for r in rows])
-        mean = np.array([r[2] for r in rows])
-        sd = np.array([r[3] for r in rows])
-        total = n.sum()
-        pooled = float((n * mean).sum() / total)
-        ss = ((n - 1) * sd**2).sum() + (n * (mean - pooled) ** 2).sum()
-        return (float(total), pooled, float(ss / max(total - 1, 1))), len(rows)
+        rows = [r[1:] for r in rows if None not in r[1:]]
+        return (pool_losses(rows) if rows else None), len(rows)
 
     def _score_labels(self, store, echo, results):
         if self._labels is None:
@@ -692,7 +684,7 @@ class MonitoringLoop:
             if found.mean() < self.label_coverage:
                 continue
             labels = self._labels.reindex(keys[found])
-            metrics = _metrics(
+            metrics = realized_metrics(
                 detail.get("task"),
                 [r for r, f in zip(scored, found, strict=True) if f],
                 labels,
@@ -702,7 +694,7 @@ class MonitoringLoop:
             baseline, n_base = self._baseline(store)
             p_value, drop = None, False
             if baseline is not None and n_base >= self.baseline_windows:
-                p_value = _drop_p_value(baseline, metrics)
+                p_value = drop_p_value(baseline, metrics)
                 drop = bool(p_value < self.performance_alpha)
                 metrics["p_value_drop"] = p_value
                 metrics["baseline_loss"] = baseline[1]
@@ -755,7 +747,7 @@ class MonitoringLoop:
             results.append(row)
 
 
-def _metrics(task, scored, labels, detail):
+def realized_metrics(task, scored, labels, detail):
     """Realized metrics of the scored rows with a label, and the loss
     summary the drop test uses."""
     from sklearn import metrics as skm
@@ -789,7 +781,19 @@ def _metrics(task, scored, labels, detail):
     return out
 
 
-def _drop_p_value(baseline, metrics):
+def pool_losses(windows):
+    """``(n, mean, variance)`` of the losses of several windows pooled, from
+    each window's ``(n, mean, standard deviation)``."""
+    n = np.array([w[0] for w in windows], dtype=float)
+    mean = np.array([w[1] for w in windows], dtype=float)
+    sd = np.array([w[2] for w in windows], dtype=float)
+    total = n.sum()
+    pooled = float((n * mean).sum() / total)
+    ss = ((n - 1) * sd**2).sum() + (n * (mean - pooled) ** 2).sum()
+    return float(total), pooled, float(ss / max(total - 1, 1))
+
+
+def drop_p_value(baseline, metrics):
     """One-sided Welch test that the batch's mean loss exceeds the baseline's."""
     n_b, mean_b, var_b = baseline
     n_w, mean_w, var_w = metrics["n_labeled"], metrics["loss_mean"], metrics["loss_sd"] ** 2
