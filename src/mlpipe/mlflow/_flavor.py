@@ -553,7 +553,7 @@ def log_model(
     >>> X = X[["age", "credit_amount", "duration"]]
     >>> pipe = make_pipeline(SchemaValidator(), LogisticRegression()).fit(X, y)
     >>> store = tempfile.mkdtemp()
-    >>> previous = mlflow.get_tracking_uri()
+    >>> previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
     >>> mlflow.set_tracking_uri(f"sqlite:///{store}/mlflow.db")
     >>> experiment = mlflow.create_experiment("credit", artifact_location=f"{store}/artifacts")
     >>> with mlflow.start_run(experiment_id=experiment):
@@ -590,6 +590,11 @@ def log_model(
 )
 def download_model(model_uri, dst_path=None):
     """Download a model logged by :func:`log_model`; the path of its skops file.
+
+    The model's files (its MLmodel, the skops file and the JSON artifacts)
+    are downloaded, the MLmodel is checked to be one that mlpipe logged, and
+    the path of the skops file is returned: what ``mlpipe monitor`` reads
+    for a ``models:/`` argument. Nothing is loaded.
 
     Parameters
     ----------
