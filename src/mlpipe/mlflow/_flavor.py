@@ -46,40 +46,6 @@ set_model(GuardedPyfunc())
 # Rows of X the pipeline predicts on to learn the signature's output type.
 _N_SAMPLE = 5
 
-_PARAMETERS = {
-    "X": """X : DataFrame of shape (n_samples, n_features), default=None
-        The training data. Only its fingerprint goes into the manifest (see
-        :func:`mlpipe.save`); a few of its rows are predicted on (by a copy
-        of the model, with monitoring suspended) to learn the type of the
-        signature's output. Its rows are not logged.""",
-    "y": """y : array-like of shape (n_samples,), default=None
-        The training target, fingerprinted beside ``X``.""",
-    "fitted_at": """fitted_at : datetime.datetime, default=None
-        When the pipeline was fitted, recorded in the manifest.""",
-    "input_example": """input_example : DataFrame, default=None
-        A few rows in the form requests take, logged as MLflow's input
-        example (MLflow checks that the model answers it). Used instead of
-        ``X`` to learn the output type.""",
-    "trusted": """trusted : list of str or type, default=None
-        Types to trust beyond mlpipe's and skops' defaults when the model is
-        loaded, as for :func:`mlpipe.load`. They are recorded in the model's
-        ``model_config``, which the ``python_function`` model reads;
-        :func:`load_model` trusts only what its own caller passes.""",
-    "pip_requirements": """pip_requirements : list of str, default=None
-        The model's requirements; by default the running versions of mlpipe,
-        MLflow and of the packages the manifest records (scikit-learn, numpy,
-        scipy, pandas, skops), so MLflow need not infer them by loading the
-        model in a subprocess.""",
-    "extra_pip_requirements": """extra_pip_requirements : list of str, default=None
-        Requirements added to the default ones.""",
-}
-
-
-def _shared_doc(func):
-    for name, text in _PARAMETERS.items():
-        func.__doc__ = func.__doc__.replace(f"<<{name}>>", text)
-    return func
-
 
 def _mlflow():
     return import_optional("mlflow", extra="mlflow", purpose="mlpipe.mlflow")
@@ -336,7 +302,6 @@ _SAVE_CONSTRAINTS = {
 @validate_params(
     {**_SAVE_CONSTRAINTS, "path": [str, os.PathLike]}, prefer_skip_nested_validation=True
 )
-@_shared_doc
 def save_model(
     model,
     path,
@@ -368,19 +333,37 @@ def save_model(
     path : str or os.PathLike
         The directory to create; it must not exist.
 
-    <<X>>
+    X : DataFrame of shape (n_samples, n_features), default=None
+        The training data. Only its fingerprint goes into the manifest (see
+        :func:`mlpipe.save`); a few of its rows are predicted on (by a copy
+        of the model, with monitoring suspended) to learn the type of the
+        signature's output. Its rows are not logged.
 
-    <<y>>
+    y : array-like of shape (n_samples,), default=None
+        The training target, fingerprinted beside ``X``.
 
-    <<fitted_at>>
+    fitted_at : datetime.datetime, default=None
+        When the pipeline was fitted, recorded in the manifest.
 
-    <<input_example>>
+    input_example : DataFrame, default=None
+        A few rows in the form requests take, logged as MLflow's input
+        example (MLflow checks that the model answers it). Used instead of
+        ``X`` to learn the output type.
 
-    <<trusted>>
+    trusted : list of str or type, default=None
+        Types to trust beyond mlpipe's and skops' defaults when the model is
+        loaded, as for :func:`mlpipe.load`. They are recorded in the model's
+        ``model_config``, which the ``python_function`` model reads;
+        :func:`load_model` trusts only what its own caller passes.
 
-    <<pip_requirements>>
+    pip_requirements : list of str, default=None
+        The model's requirements; by default the running versions of mlpipe,
+        MLflow and of the packages the manifest records (scikit-learn, numpy,
+        scipy, pandas, skops), so MLflow need not infer them by loading the
+        model in a subprocess.
 
-    <<extra_pip_requirements>>
+    extra_pip_requirements : list of str, default=None
+        Requirements added to the default ones.
 
     Raises
     ------
@@ -437,7 +420,6 @@ def save_model(
     {**_SAVE_CONSTRAINTS, "name": [str], "registered_model_name": [str, None]},
     prefer_skip_nested_validation=True,
 )
-@_shared_doc
 def log_model(
     model,
     name,
@@ -485,23 +467,41 @@ def log_model(
     name : str
         The model's name in the run (MLflow's ``name``).
 
-    <<X>>
+    X : DataFrame of shape (n_samples, n_features), default=None
+        The training data. Only its fingerprint goes into the manifest (see
+        :func:`mlpipe.save`); a few of its rows are predicted on (by a copy
+        of the model, with monitoring suspended) to learn the type of the
+        signature's output. Its rows are not logged.
 
-    <<y>>
+    y : array-like of shape (n_samples,), default=None
+        The training target, fingerprinted beside ``X``.
 
-    <<fitted_at>>
+    fitted_at : datetime.datetime, default=None
+        When the pipeline was fitted, recorded in the manifest.
 
     registered_model_name : str, default=None
         Register the logged model under this name, as a new version (the
         registered model is created if there is none).
 
-    <<input_example>>
+    input_example : DataFrame, default=None
+        A few rows in the form requests take, logged as MLflow's input
+        example (MLflow checks that the model answers it). Used instead of
+        ``X`` to learn the output type.
 
-    <<trusted>>
+    trusted : list of str or type, default=None
+        Types to trust beyond mlpipe's and skops' defaults when the model is
+        loaded, as for :func:`mlpipe.load`. They are recorded in the model's
+        ``model_config``, which the ``python_function`` model reads;
+        :func:`load_model` trusts only what its own caller passes.
 
-    <<pip_requirements>>
+    pip_requirements : list of str, default=None
+        The model's requirements; by default the running versions of mlpipe,
+        MLflow and of the packages the manifest records (scikit-learn, numpy,
+        scipy, pandas, skops), so MLflow need not infer them by loading the
+        model in a subprocess.
 
-    <<extra_pip_requirements>>
+    extra_pip_requirements : list of str, default=None
+        Requirements added to the default ones.
 
     Returns
     -------
