@@ -130,6 +130,26 @@ class RecordingMixin:
             children=children,
         )
 
+    def _record_clean_validations(self, frames, *, model=None, step=None, started_at=None):
+        """One validation run for consecutive batches of one step that passed
+        every check (the serving path's writer coalesces them): its input is
+        the fingerprint of the batches together, its column stats their null
+        counts, and no failure rows."""
+        X = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return self._record(
+            "validation",
+            "ok",
+            model=model,
+            step=step,
+            started_at=started_at,
+            n_rows=len(X),
+            n_columns=X.shape[1] if X.ndim == 2 else 1,
+            summary=f"{len(frames)} batch(es) of {len(X)} row(s) passed every check",
+            detail={"n_errors": 0, "n_warnings": 0, "n_dropped": 0, "n_batches": len(frames)},
+            pointers={"input": _fingerprint(X, "X")},
+            children=[("column_stats", _records.column_rows(X))],
+        )
+
     @validate_params(
         {"report": [DriftReport], "X": _POINTER, "reference": _POINTER, **_COMMON},
         prefer_skip_nested_validation=True,

@@ -7,7 +7,13 @@ which puts it on the queue of the store file's writer and returns: the
 request thread only takes a snapshot of the batch. One daemon thread per
 store file and process opens the store and writes the records in the order
 they came, each in its own transaction, hashing the batches (the
-fingerprint, about 1 ms) there. :func:`wait_for_writes` waits until every
+fingerprint, about 1 ms) there. Consecutive batches of one step that passed
+every check are coalesced into one validation run (up to
+:data:`COALESCE_ROWS` rows, or what arrived within
+:data:`COALESCE_SECONDS`): a service validating one row a request then costs
+the writer one record per thousand rows, not per request, and holds the
+GIL far less; a batch with any failure is recorded alone, in order.
+:func:`wait_for_writes` writes what is held at once, waits until every
 queued record is written and raises the first error a writer met; a writer's
 error is also warned about, once, on the request thread.
 
@@ -18,10 +24,12 @@ A forked child (a pre-forking web server's worker) starts its own writers.
 """
 
 import atexit
+import datetime
 import importlib
 import os
 import queue
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -32,12 +40,15 @@ from mlpipe.exceptions import StoreWriteWarning
 
 MAX_QUEUED = 10_000
 EXIT_TIMEOUT = 10.0
+COALESCE_ROWS = 1000
+COALESCE_SECONDS = 5.0
 # pandas 3 copies on write: a shallow copy keeps the batch as it was, even if
 # the caller changes its frame later, at no cost now.
 _COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 _lock = threading.Lock()
 _writers = {}
+_FLUSH = object()  # queued by wait_for_writes: write what is held now
 
 
 def resolve_store(step):
@@ -129,6 +140,7 @@ class _Writer:
         self._thread.start()
 
     def drained(self, timeout):
+        self.queue.put(_FLUSH)
         # queue.join() cannot time out; unfinished_tasks under its own lock can
         with self.queue.all_tasks_done:
             if timeout is None:
@@ -143,23 +155,67 @@ class _Writer:
         # RunStore is imported here, not at the top: mlpipe.monitor imports the
         # validation and drift steps that import this module.
         store_class = importlib.import_module("mlpipe.monitor").RunStore
-        store, models = None, {}
+        self._store, self._models = None, {}
+        held = None  # (key, frames, started, n_rows, n_items) of clean validations
         while True:
-            method, args, kwargs, manifest, name = self.queue.get()
+            timeout = None if held is None else max(0.0, held[2] + COALESCE_SECONDS - time.time())
             try:
-                if store is None:
-                    store = store_class(self.path)
-                if manifest is not None:
-                    key = id(manifest)
-                    if key not in models:
-                        models[key] = (store.add_model(manifest, name=name), manifest)
-                    kwargs["model"] = models[key][0]
-                getattr(store, method)(*args, **kwargs)
-            except Exception as exc:  # kept for wait_for_writes and warned about
-                if self.error is None:
-                    self.error = exc
-            finally:
+                item = self.queue.get(timeout=timeout)
+            except queue.Empty:
+                held = self._write_held(store_class, held)
+                continue
+            if item is _FLUSH:
+                if held is not None:
+                    held = self._write_held(store_class, held)
                 self.queue.task_done()
+                continue
+            method, args, kwargs, manifest, name = item
+            clean = (
+                method == "record_validation"
+                and not args[0].failures
+                and hasattr(kwargs.get("X"), "shape")
+                and isinstance(kwargs.get("X"), pd.DataFrame)
+            )
+            key = (kwargs.get("step"), id(manifest))
+            if held is not None and (not clean or held[0] != key):
+                held = self._write_held(store_class, held)
+            if clean:
+                X = kwargs["X"]
+                if held is None:
+                    held = [key, [], time.time(), 0, 0, manifest, name]
+                held[1].append(X)
+                held[3] += len(X)
+                held[4] += 1
+                if held[3] >= COALESCE_ROWS:
+                    held = self._write_held(store_class, held)
+                continue
+            self._write(store_class, manifest, name, method, args, kwargs)
+            self.queue.task_done()
+        # not reached: a daemon thread
+
+    def _write(self, store_class, manifest, name, method, args, kwargs):
+        try:
+            if self._store is None:
+                self._store = store_class(self.path)
+            if manifest is not None:
+                key = id(manifest)
+                if key not in self._models:
+                    self._models[key] = (self._store.add_model(manifest, name=name), manifest)
+                kwargs["model"] = self._models[key][0]
+            getattr(self._store, method)(*args, **kwargs)
+        except Exception as exc:  # kept for wait_for_writes and warned about
+            if self.error is None:
+                self.error = exc
+
+    def _write_held(self, store_class, held):
+        """Write the coalesced clean validations; returns None (nothing held)."""
+        key, frames, started, _, n_items, manifest, name = held
+        when = datetime.datetime.fromtimestamp(started, datetime.UTC)
+        kwargs = {"step": key[0], "started_at": when}
+        self._write(store_class, manifest, name, "_record_clean_validations", (frames,), kwargs)
+        for _ in range(n_items):
+            self.queue.task_done()
+        return None
 
 
 def _drain_at_exit():
