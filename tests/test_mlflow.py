@@ -339,3 +339,54 @@ def test_mlflow_models_serve_answers_on_localhost(experiment, credit, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         log.close()
+
+
+def test_mlpipe_monitor_takes_a_registered_version_or_alias(experiment, credit, tmp_path):
+    import subprocess
+    import sys
+
+    from mlpipe.monitor import MonitoringLoop, RunStore
+
+    _log(experiment, credit["v1"], credit, registered_model_name="credit")
+    _log(experiment, credit["v2"], credit, registered_model_name="credit")
+    mlflow.MlflowClient().set_registered_model_alias("credit", "champion", 2)
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    credit["rest"].iloc[:100].to_csv(batches / "b1.csv", index=False)
+    credit["rest"].iloc[100:].to_csv(batches / "b2.csv", index=False)
+    store = tmp_path / "monitor.db"
+    results = MonitoringLoop("models:/credit/1", store).run([batches])
+    assert results["status"].tolist() == ["ok", "ok"]
+    # a batch is done once per store: the champion gets a store of its own
+    champion = tmp_path / "champion.db"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri()}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlpipe",
+            "monitor",
+            "models:/credit@champion",
+            str(batches),
+            "--store",
+            str(champion),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for path, version, pipe in ((store, "1", credit["v1"]), (champion, "champion", credit["v2"])):
+        with RunStore(path, read_only=True) as runs:
+            models = runs.models()
+            assert models[["name", "version"]].values.tolist() == [["credit", version]]
+            assert len(runs.runs(kind="predictions")) == 2
+            rates = runs.predictions().query("statistic == 'rate' and window == 1")
+        # the recorded class rates are those of the in-memory version
+        got = rates.set_index("label")["value"]
+        expected = pd.Series(pipe.predict(credit["rest"].iloc[:100])).value_counts(normalize=True)
+        assert len(got) == len(expected)
+        for label, share in expected.items():
+            assert got[str(label)] == pytest.approx(share)

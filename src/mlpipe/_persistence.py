@@ -83,7 +83,7 @@ def mlpipe_types():
         module = ".".join(parts)
         # The run store is never part of a model: loading a file must not
         # open a database at a path the file names.
-        if module in _NOT_MODEL_MODULES or module.startswith("mlpipe.monitor"):
+        if module in _NOT_MODEL_MODULES or module.startswith(("mlpipe.monitor", "mlpipe.mlflow")):
             continue
         tree = ast.parse(path.read_bytes(), filename=str(path))
         names += [f"{module}.{n.name}" for n in tree.body if isinstance(n, ast.ClassDef)]
