@@ -14,8 +14,8 @@ from mlpipe.utils._optional import import_optional
 
 def test_config_context_restores_and_validates():
     with mlpipe.config_context(n_jobs=2, numba_threads=1):
-        assert mlpipe.get_config() == {"n_jobs": 2, "numba_threads": 1}
-    assert mlpipe.get_config() == {"n_jobs": None, "numba_threads": None}
+        assert mlpipe.get_config() == {"n_jobs": 2, "numba_threads": 1, "store": None}
+    assert mlpipe.get_config() == {"n_jobs": None, "numba_threads": None, "store": None}
     with pytest.raises(ValueError, match=r"'n_jobs' parameter of set_config .* Got 0"):
         mlpipe.set_config(n_jobs=0)
 

@@ -175,9 +175,19 @@ def test_the_stream_through_mlpipe_monitor(stream, tmp_path):
     assert len(log.read_text().splitlines()) == 1
 
     # A third run with nothing new: every batch skipped, nothing found, exit 0.
-    third = _monitor(model, folder / "batches", "--store", store_path, cwd=tmp_path)
+    third = _monitor(
+        model, folder / "batches", "--store", store_path, "--report", "r.html", cwd=tmp_path
+    )
     assert third.returncode == 0, third.stderr
     assert third.stdout.count(" skipped ") == N_FILES
+    # The report over time: drift first in window 12, the retraining run marked.
+    page = (tmp_path / "r.html").read_text()
+    assert f"first: window {FIRST_DRIFTED}," in page
+    assert "1 retraining run(s)" in page
+    # The report alone, from the store, without a model.
+    alone = _monitor("--report", "alone.html", "--store", store_path, cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr
+    assert f"first: window {FIRST_DRIFTED}," in (tmp_path / "alone.html").read_text()
 
 
 def _oracle_accuracy(labels, store, window):

@@ -230,7 +230,9 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self.detector_ = detector
         self.history_ = []
         self.n_drifted_ = 0
-        self._n_reports = 0
+        # reports since fit, in a list changed in place (as history_ is): the
+        # window number of a store's records, whatever max_history drops
+        self._n_reports = [0]
         self._callbacks_ = callbacks
         windowed = self.window is not None or span is not None
         self._buffer = WindowBuffer(columns) if windowed else None
@@ -322,12 +324,15 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
 
     def _record(self, report, unit, stacklevel, X=None):
         self.history_.append(report)
-        self._n_reports = getattr(self, "_n_reports", len(self.history_) - 1) + 1
+        counter = getattr(self, "_n_reports", None)
+        if counter is None:  # a monitor fitted by an earlier mlpipe
+            counter = self._n_reports = [len(self.history_) - 1]
+        counter[0] += 1
         store = resolve_store(self)
         if store is not None:
             # a window's rows are the monitor's own; a batch is the caller's
             rows = snapshot(X) if unit == "batch" else X
-            record_later(store, "record_drift", report, X=rows, window=self._n_reports, step=self)
+            record_later(store, "record_drift", report, X=rows, window=counter[0], step=self)
         if self.max_history is not None and len(self.history_) > self.max_history:
             del self.history_[: len(self.history_) - self.max_history]
         if report.drift:

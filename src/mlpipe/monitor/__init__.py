@@ -16,8 +16,8 @@ thread (:func:`wait_for_writes`).
 from mlpipe.monitor._loop import MonitoringLoop
 from mlpipe.monitor._reports import Lineage, StalenessReport
 from mlpipe.monitor._store import RunStore, batch_key, fingerprint
-from mlpipe.monitor._writer import wait_for_writes
 from mlpipe.monitor._timeline import MonitoringReport
+from mlpipe.monitor._writer import wait_for_writes
 
 __all__ = [
     "Lineage",
