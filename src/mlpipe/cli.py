@@ -44,6 +44,18 @@ def _probability(text):
     return value
 
 
+def _k_of_m(text):
+    """``type=`` of ``--stale K/M``."""
+    k, _, m = text.partition("/")
+    try:
+        k, m = int(k), int(m)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/M, such as 3/5") from None
+    if not 1 <= k <= m:
+        raise argparse.ArgumentTypeError(f"{text}: K/M needs 1 <= K <= M")
+    return (k, m)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line on stderr, exit code 2."""
 
@@ -207,6 +219,8 @@ def _monitor(args, out):
             performance_alpha=args.performance_alpha,
             on_drift=args.on_drift,
             cooldown=args.cooldown,
+            max_age=args.max_age,
+            stale_windows=args.stale,
         )
 
         def echo(line):
@@ -220,15 +234,16 @@ def _monitor(args, out):
             raise UsageError(one_line(exc)) from None
         results = loop.run(args.batches, echo=echo)
         model_id = loop.model_id_
-        found = results["status"].isin(["failed", "drift", "error", "unreadable", "drop"])
-        scored = results["status"].isin(["scored", "drop"])
+        found = results["status"].isin(["failed", "drift", "error", "unreadable", "drop", "stale"])
+        scored = results["status"].isin(["scored", "drop", "stale", "fresh"])
         counts = results.loc[~scored, "status"].value_counts()
         line = f"{int((~scored).sum())} batch(es): " + ", ".join(
             f"{n} {status}" for status, n in counts.items()
         )
-        if scored.any():
+        labelled = results["status"].isin(["scored", "drop"])
+        if labelled.any():
             drops = int((results["status"] == "drop").sum())
-            line += f"; {int(scored.sum())} scored by labels ({drops} drop)"
+            line += f"; {int(labelled.sum())} scored by labels ({drops} drop)"
         out.write(line + "\n")
         code = EXIT_FOUND if found.any() else EXIT_OK
     if args.report:
@@ -429,6 +444,17 @@ def build_parser():
         default="24h",
         help="after a retraining run, no other until N batches or a time span passed "
         "(default: 24h)",
+    )
+    monitor.add_argument(
+        "--max-age",
+        metavar="SPAN",
+        help="after the batches, the model is stale when its training data is older (90D)",
+    )
+    monitor.add_argument(
+        "--stale",
+        metavar="K/M",
+        type=_k_of_m,
+        help="the model is also stale when K of its last M drift windows drifted",
     )
     monitor.add_argument(
         "--report", metavar="FILE.html", help="write the report over time of the store"

@@ -359,3 +359,22 @@ def test_usage_errors_are_one_line_and_exit_2(stream, tmp_path, args, message):
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
+
+
+def test_staleness_is_checked_after_the_batches_and_shown_in_the_report(stream, tmp_path):
+    folder, model, _ = stream
+    files = sorted((folder / "batches").iterdir())
+    path = tmp_path / "m.db"
+    loop = MonitoringLoop(model, path, key="id", stale_windows=(3, 5), max_age="3650D")
+    first = loop.run(files[:11])
+    assert first["status"].iloc[-1] == "fresh"
+    second = loop.run(files[:14])  # windows 12-14 drifted: 3 of the last 5
+    assert second["status"].iloc[-1] == "stale"
+    assert second["message"].iloc[-1] == "drift_windows"
+    with RunStore(path, read_only=True) as store:
+        checks = store.runs(kind="staleness")
+        assert checks["status"].tolist() == ["ok", "stale"]
+        page = store.report()._repr_html_()
+    assert "stale at the last of 2 check(s)" in page
+    proc = _monitor(model, folder / "batches", "--store", path, "--stale", "5/4", cwd=tmp_path)
+    assert proc.returncode == 2 and "K/M needs 1 <= K <= M" in proc.stderr

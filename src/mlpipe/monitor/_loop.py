@@ -187,6 +187,14 @@ class MonitoringLoop:
         until this many batches were processed (an int) or this much time
         passed (a time span such as ``"6h"``).
 
+    max_age : str or timedelta, default=None
+        After the batches, the model is stale when its training data is older
+        than this (:meth:`RunStore.staleness`; the check is recorded).
+
+    stale_windows : tuple of (int, int), default=None
+        ``(k, m)``: the model is also stale when ``k`` of its last ``m``
+        drift windows drifted.
+
     Attributes
     ----------
     model_ : estimator
@@ -242,6 +250,8 @@ class MonitoringLoop:
         performance_alpha=0.01,
         on_drift=None,
         cooldown="24h",
+        max_age=None,
+        stale_windows=None,
     ):
         self.model = model
         self.store = store
@@ -257,6 +267,8 @@ class MonitoringLoop:
         self.performance_alpha = performance_alpha
         self.on_drift = on_drift
         self.cooldown = cooldown
+        self.max_age = max_age
+        self.stale_windows = stale_windows
 
     # -- set-up ------------------------------------------------------------
 
@@ -284,6 +296,24 @@ class MonitoringLoop:
                 f"on_drift must be a shell command or a callable, got {self.on_drift!r}."
             )
         self._cooldown = _cooldown(self.cooldown)
+        if self.stale_windows is not None:
+            k_m = self.stale_windows
+            if not (
+                isinstance(k_m, tuple | list)
+                and len(k_m) == 2
+                and all(isinstance(v, Integral) and v >= 1 for v in k_m)
+                and k_m[0] <= k_m[1]
+            ):
+                raise ValueError(
+                    f"stale_windows must be (k, m) with 1 <= k <= m, got {self.stale_windows!r}."
+                )
+        if self.max_age is not None:
+            try:
+                pd.Timedelta(self.max_age)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"max_age must be a time span such as '90D'; got {self.max_age!r}."
+                ) from None
 
     def _load(self, store):
         """Load the model and register it in the store."""
@@ -336,7 +366,9 @@ class MonitoringLoop:
             ``alarm`` and ``retraining`` (run ids or None), ``run_id`` (the
             batch's run), ``message``. After them, one row per batch scored by
             the labels in this run (a batch of this run or of an earlier one),
-            with ``file`` the batch's and status ``"scored"`` or ``"drop"``.
+            with ``file`` the batch's and status ``"scored"`` or ``"drop"``;
+            with ``max_age`` or ``stale_windows``, a last row of the
+            staleness check (status ``"stale"`` or ``"fresh"``).
         """
         self._check_params()
         files = batch_files(batches)
@@ -363,7 +395,25 @@ class MonitoringLoop:
                 rows.append(row)
                 if row["status"] != "skipped":
                     self._score_labels(store, echo, scored)
+            if self.max_age is not None or self.stale_windows is not None:
+                scored.append(self._staleness(store, echo))
         return pd.DataFrame(rows + scored, columns=RESULT_COLUMNS)
+
+    def _staleness(self, store, echo):
+        k, m = self.stale_windows or (None, None)
+        report = store.staleness(self.model_id_, max_age=self.max_age, k=k, m=m)
+        message = "; ".join(report.fired) if report.stale else "no rule fired"
+        echo(f"staleness: {'stale' if report.stale else 'not stale'} ({message})")
+        row = dict.fromkeys(RESULT_COLUMNS)
+        row.update(
+            file=None,
+            status="stale" if report.stale else "fresh",
+            drifted_features=[],
+            n_errors=0,
+            run_id=report.run_id,
+            message=message,
+        )
+        return row
 
     def _batch(self, store, path):
         """Process one batch file: ``(row, whether its alarm's retraining is due)``."""

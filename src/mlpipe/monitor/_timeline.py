@@ -449,6 +449,18 @@ class MonitoringReport(Report):
             )
         else:
             out.append(("Performance", "no realized performance recorded", "monitor-events", None))
+        checks = runs[runs["kind"] == "staleness"]
+        if len(checks):
+            last = checks.iloc[-1]
+            stale = last["status"] == "stale"
+            text = (
+                f"stale at the last of {len(checks)} check(s), {_time_text(last['started_at'])}: "
+                f"{last['summary']}"
+                if stale
+                else f"not stale at the last of {len(checks)} check(s), "
+                f"{_time_text(last['started_at'])}"
+            )
+            out.append(("Staleness", text, "monitor-events", "bad" if stale else "good"))
         alarms = runs[runs["kind"] == "alarm"]
         retraining = runs[runs["kind"] == "retraining"]
         text = f"{len(alarms)} alarm(s), {len(retraining)} retraining run(s)"
