@@ -378,3 +378,23 @@ def test_staleness_is_checked_after_the_batches_and_shown_in_the_report(stream, 
     assert "stale at the last of 2 check(s)" in page
     proc = _monitor(model, folder / "batches", "--store", path, "--stale", "5/4", cwd=tmp_path)
     assert proc.returncode == 2 and "K/M needs 1 <= K <= M" in proc.stderr
+
+
+def test_a_prediction_batch_shares_its_input_with_the_checks_of_its_rows(stream, tmp_path):
+    """The prediction run's input is the rows scored, as read (not the model's
+    encoded matrix), so lineage finds the validation and drift runs of the
+    same rows by fingerprint."""
+    from mlpipe.monitor import fingerprint
+
+    folder, model, _ = stream
+    path = sorted((folder / "batches").iterdir())[0]
+    MonitoringLoop(model, tmp_path / "m.db", key="id").run([path])
+    rows = pd.read_csv(path).drop(columns="id")
+    with RunStore(tmp_path / "m.db", read_only=True) as store:
+        runs = store.runs().set_index("kind")
+        expected = fingerprint(rows)["sha256"]
+        for kind in ("validation", "drift", "predictions"):
+            assert runs.loc[kind, "input_sha256"] == expected, kind
+        walk = store.lineage(runs.loc["predictions", "run_id"]).to_frame()
+        same = set(walk.loc[walk["relation"] == "same_input", "kind"])
+        assert {"validation", "drift"} <= same

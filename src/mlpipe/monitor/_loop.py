@@ -33,6 +33,7 @@ from mlpipe.exceptions import DataValidationError
 from mlpipe.monitor._records import key_text
 from mlpipe.monitor._store import RunStore, batch_key
 from mlpipe.utils._files import DataFileError, one_line, read_table
+from mlpipe.utils._fingerprint import fingerprint as _fingerprint
 from mlpipe.validation import SchemaValidator
 
 # Suffixes of the files a batch directory is read for, in name order.
@@ -481,7 +482,9 @@ class MonitoringLoop:
             if column is not None and column not in frame.columns:
                 row["message"] = f"no {what} column {column!r} in the batch"
                 return "error"
-        X = frame.drop(columns=drop) if drop else frame
+        X = rows = frame.drop(columns=drop) if drop else frame
+        # hashed once: the drift and prediction runs read these same rows
+        seen = _fingerprint(rows, "X")
         steps = list(self.model_.steps) if isinstance(self.model_, Pipeline) else []
         final = self.model_.steps[-1][1] if steps else self.model_
         status = "ok"
@@ -522,7 +525,7 @@ class MonitoringLoop:
                     training = (self.manifest_.get("training_data") or {}) if raw else {}
                     store.record_drift(
                         report,
-                        X=X,
+                        X=seen if raw and len(X) == len(rows) else X,
                         reference=training if training.get("sha256") else None,
                         model=self.model_id_,
                         step=name,
@@ -548,7 +551,7 @@ class MonitoringLoop:
             kept = X.index if isinstance(X, pd.DataFrame) else frame.index
             store.record_predictions(
                 y_pred,
-                X=X,
+                X=seen if len(kept) == len(rows) else _fingerprint(rows.loc[kept], "X"),
                 sensitive=None
                 if self.sensitive is None
                 else frame.loc[kept, self.sensitive].to_numpy(),
