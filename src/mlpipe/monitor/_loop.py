@@ -394,8 +394,8 @@ class MonitoringLoop:
                         echo,
                     )
                 rows.append(row)
-                if row["status"] != "skipped":
-                    self._score_labels(store, echo, scored)
+                if row["run_id"] is not None:
+                    self._score_labels(store, echo, scored, of_batch=row["run_id"])
             if self.max_age is not None or self.stale_windows is not None:
                 scored.append(self._staleness(store, echo))
         return pd.DataFrame(rows + scored, columns=RESULT_COLUMNS)
@@ -696,15 +696,19 @@ class MonitoringLoop:
         labels = labels.drop_duplicates("key", keep="last")
         return labels.set_index("key")["label"]
 
-    def _unscored(self, store):
+    def _unscored(self, store, batch_run=None):
+        """Prediction runs with kept rows and no performance yet (of one batch
+        run, when given)."""
+        of_batch = "" if batch_run is None else "AND r.parent_id = ? "
         return store._query(
             "SELECT r.run_id, r.parent_id, r.window, r.detail, b.step FROM runs r "
             "LEFT JOIN runs b ON b.run_id = r.parent_id "
             "WHERE r.kind = 'predictions' AND r.model_id = ? "
-            "AND EXISTS (SELECT 1 FROM scored_rows s WHERE s.run_id = r.run_id) "
+            + of_batch
+            + "AND EXISTS (SELECT 1 FROM scored_rows s WHERE s.run_id = r.run_id) "
             "AND NOT EXISTS (SELECT 1 FROM runs p WHERE p.kind = 'performance' "
             "AND p.parent_id = r.run_id) ORDER BY r.started_at",
-            (self.model_id_,),
+            (self.model_id_,) if batch_run is None else (self.model_id_, batch_run),
         )
 
     def _baseline(self, store):
@@ -722,10 +726,13 @@ class MonitoringLoop:
         rows = [r[1:] for r in rows if None not in r[1:]]
         return (pool_losses(rows) if rows else None), len(rows)
 
-    def _score_labels(self, store, echo, results):
+    def _score_labels(self, store, echo, results, of_batch=None):
+        """Score the unscored prediction runs the labels cover enough; with
+        ``of_batch`` (a batch run), only that batch's (the labels are read once a run, so
+        an older batch not covered at the start is not covered later)."""
         if self._labels is None:
             return
-        for run_id, batch_run, window, detail, file in self._unscored(store):
+        for run_id, batch_run, window, detail, file in self._unscored(store, of_batch):
             detail = json.loads(detail) if detail else {}
             scored = store._query(
                 "SELECT row_key, prediction, value, score FROM scored_rows WHERE run_id = ? "
