@@ -15,8 +15,8 @@ EXTRA_OF = {
     "tpot": "automl",
     "ConfigSpace": "automl",  # a dependency of tpot: the search-space language
     "update_checker": "automl",  # a dependency of tpot
-    "dask": "automl",
-    "distributed": "automl",
+    "dask": "dask",
+    "distributed": "dask",
     "tqdm": "automl",
     "pyarrow": "all",
 }
