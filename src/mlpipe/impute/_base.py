@@ -7,6 +7,7 @@ Missing means what :func:`pandas.isna` says: ``NaN``, ``None``, ``pd.NA`` and
 import contextlib
 import math
 import warnings
+from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from mlpipe.exceptions import DataQualityWarning
+from mlpipe.impute._sketch import exact_mean, exact_sum, integer_sum
 from mlpipe.utils._dataframe import (
     BOOLEAN,
     CATEGORICAL,
@@ -58,10 +60,17 @@ def most_frequent(series):
     :class:`sklearn.impute.SimpleImputer` (first seen if values don't compare)."""
     counts = series.value_counts(dropna=True, sort=False)
     counts = counts[counts > 0]  # unused categories of a categorical
-    if counts.empty:
+    return most_frequent_of_counts(counts.index.tolist(), counts.to_numpy())
+
+
+def most_frequent_of_counts(values, counts):
+    """:func:`most_frequent` from distinct ``values`` (in order first seen)
+    and their ``counts``; None when there are none."""
+    counts = np.asarray(counts)
+    if not len(counts):
         return None
-    top = counts[counts == counts.max()].index.tolist()
-    return _safe_min(top)
+    top = np.flatnonzero(counts == counts.max()).tolist()
+    return _safe_min([values[i] for i in top])
 
 
 def statistic(series, kind, strategy, fill_value):
@@ -75,7 +84,10 @@ def statistic(series, kind, strategy, fill_value):
     if strategy == "most_frequent":
         return most_frequent(observed)
     if kind == DATETIME:
-        return observed.median() if strategy == "median" else observed.mean()
+        if strategy == "median":
+            return observed.median()
+        ints, info = time_integers(observed)
+        return time_mean(integer_sum(ints), len(ints), info)
     values = observed.to_numpy(dtype="float64")
     if strategy == "median":
         return _median(values)
@@ -83,18 +95,14 @@ def statistic(series, kind, strategy, fill_value):
 
 
 def _mean(values):
-    """``np.mean`` (so equal to ``SimpleImputer``'s); when the sum overflows,
-    the exactly rounded sum (``math.fsum``) of the values scaled by a power of
-    two, divided by their count: the mean of finite values near the largest
-    float is finite."""
-    with np.errstate(over="ignore"):
-        mean = float(np.mean(values))
-    if math.isfinite(mean) or not np.isfinite(values).all():
-        return mean
-    # Scaling by a power of two is exact: same digits, smaller exponent.
-    exponent = math.frexp(float(np.max(np.abs(values))))[1]
-    scaled = np.ldexp(values, -exponent)
-    return math.ldexp(math.fsum(scaled.tolist()) / len(scaled), exponent)
+    """The correctly rounded mean of finite values: their exact sum (see
+    :func:`~mlpipe.impute._sketch.exact_sum`), divided by their count and
+    rounded once. Within one rounding of ``np.mean`` (so of
+    ``SimpleImputer``'s), finite near the largest float, and the same bits
+    whether the values come at once or in chunks."""
+    if not np.isfinite(values).all():
+        return float(np.mean(values))
+    return exact_mean(exact_sum(values), len(values))
 
 
 def _median(values):
@@ -108,6 +116,37 @@ def _median(values):
     middle = np.partition(values, [(n - 1) // 2, n // 2])
     a, b = float(middle[(n - 1) // 2]), float(middle[n // 2])
     return a / 2 + b / 2
+
+
+def time_integers(observed):
+    """The datetimes (or timedeltas) of ``observed`` as int64 in their unit
+    (UTC for a zone-aware column), and what :func:`time_values` needs to
+    give them back."""
+    dtype = observed.dtype
+    char = "m" if ptypes.is_timedelta64_dtype(dtype) else "M"
+    tz = getattr(dtype, "tz", None)
+    info = {"dtype": f"{char}8[{observed.array.unit}]", "tz": None if tz is None else str(tz)}
+    return observed.array.asi8, info
+
+
+def time_values(ints, info):
+    """The Series of datetimes ``time_integers`` read as ``ints``."""
+    series = pd.Series(np.asarray(ints, dtype=np.int64).view(info["dtype"]))
+    if info["tz"] is not None:
+        series = series.dt.tz_localize("UTC").dt.tz_convert(info["tz"])
+    return series
+
+
+def time_mean(total, n, info):
+    """The mean of datetimes whose integers sum to ``total``: exact, rounded
+    half to even to the column's unit."""
+    return time_values([round(Fraction(total, n))], info).iloc[0]
+
+
+def time_median(low, high, info):
+    """pandas' median of datetimes from the two middle values (pandas takes
+    the midpoint of the two, as floats, as here)."""
+    return time_values([low, high], info).median()
 
 
 def resolve_constant(kind, column, fill_value):
