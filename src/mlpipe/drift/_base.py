@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from mlpipe.drift import _chi2, _ks, _psi
+from mlpipe.drift import _chi2, _ks, _psi, _scale
 from mlpipe.drift._columns import n_threads
 from mlpipe.drift._report import build_report, missing_rows
+from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import CATEGORICAL, OTHER, check_frame, check_kinds, column_kind
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import check_is_fitted, fit_context
@@ -85,6 +86,16 @@ class DriftReference:
     category_counts : dict
         ``{column: ndarray}``: reference count of each category.
 
+    ks_sketches : list or None
+        When the reference has more than ``max_reference_rows`` rows, one
+        :class:`~mlpipe.drift._sketch.QuantileSketch` per KS column (a
+        mergeable summary whose ECDF is within ``rank_error`` of the exact
+        one) instead of ``ks_sorted`` and ``ks_index``; None while exact.
+
+    category_order : dict
+        ``{column: list}``: the categories of the dtype of a categorical
+        column, in order (how chunks merge their category lists).
+
     See Also
     --------
     KSDrift : Keeps the ``ks_*`` fields.
@@ -120,11 +131,26 @@ class DriftReference:
     psi_numeric: dict = field(default_factory=dict)
     categories: dict = field(default_factory=dict)
     category_counts: dict = field(default_factory=dict)
+    ks_sketches: list = None
+    category_order: dict = field(default_factory=dict)
+
+    @property
+    def ks_exact(self):
+        """Whether the KS columns keep their exact sorted values."""
+        return self.ks_sketches is None
+
+    @property
+    def ks_error_bounds(self):
+        """``{column: bound}``: the largest error of each KS column's
+        reference ECDF, hence of its KS statistic (0.0 while exact)."""
+        if self.ks_sketches is None:
+            return dict.fromkeys(self.ks_columns, 0.0)
+        return {c: s.rank_error for c, s in zip(self.ks_columns, self.ks_sketches, strict=True)}
 
     @property
     def nbytes(self):
         """Bytes held by the arrays of the reference."""
-        total = 0
+        total = sum(s.nbytes for s in self.ks_sketches or ())
         for array in (self.ks_sorted, self.ks_index):
             total += 0 if array is None else array.nbytes
         for edges, counts in self.psi_numeric.values():
@@ -149,6 +175,8 @@ _DEFAULTS = {
     "drift_share": None,
     "max_categories": 50,
     "max_discrete": 10,
+    "max_reference_rows": 1_000_000,
+    "sketch_size": 65536,
 }
 
 
@@ -175,6 +203,8 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         # The single-test detectors call their effect threshold "threshold".
         if "threshold" in params:
             out[f"{self._single_test}_threshold"] = params["threshold"]
+        if out["sketch_size"] % 2:
+            raise ValueError(f"sketch_size must be even, got {out['sketch_size']}.")
         return out
 
     # -- fit ---------------------------------------------------------------
@@ -185,10 +215,12 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
             The reference data (training data, or a known-good period).
             Missing values are allowed; infinite values are ordinary values
-            to KS and fall in the outer PSI bins.
+            to KS and fall in the outer PSI bins. A dask DataFrame is
+            summarized on the workers, partition by partition, and the
+            summaries merged (see Notes).
 
         y : None
             Ignored.
@@ -197,7 +229,70 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         -------
         self : object
             The fitted detector.
+
+        Notes
+        -----
+        On a dask DataFrame the columns, their kinds and (for
+        :class:`DriftDetector`) their tests are learned from the first
+        partition, as :meth:`partial_fit` learns them from its first chunk;
+        PSI bin edges are the quantiles of all the data (one more pass over
+        the partitions when PSI has numeric columns). Everything else is
+        what ``fit`` on the computed frame learns: identical while the
+        reference has at most ``max_reference_rows`` rows, and KS columns
+        sketched beyond.
         """
+        if is_dask_dataframe(X):
+            return _scale.fit_dask(self, X)
+        return self._fit_frame(X)
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Add a chunk of the reference to what the detector learned.
+
+        The first call learns the columns, their kinds and tests from its
+        chunk, as :meth:`fit` does; later chunks must have the same columns
+        in the same order, and of the same kinds. Row, missing-value and
+        category counts and PSI bin counts add up exactly; the KS columns
+        keep their exact sorted values while the reference has at most
+        ``max_reference_rows`` rows, and a mergeable quantile sketch beyond
+        (``reference_.ks_error_bounds`` says how close; a report names the
+        bounded statistics in ``error_bounds``). PSI's numeric bin edges
+        are cut at the first chunk's quantiles (later chunks are counted
+        over them): make the first chunk a representative sample, or fit
+        on a dask DataFrame, whose edges are those of all the data.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
+            A chunk of the reference data (a record batch of a Parquet
+            dataset, a file of a month); a dask DataFrame is summarized on
+            its workers.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The detector, fitted on every chunk so far.
+        """
+        if not hasattr(self, "reference_"):
+            if is_dask_dataframe(X):
+                return _scale.fit_dask(self, X)
+            return self._fit_frame(X)
+        template = self.reference_
+        if is_dask_dataframe(X):
+            check_frame(self, _scale.meta_of(X), reset=False, min_samples=0)
+            check_kinds(self, _scale.meta_of(X), self._kinds_to_check(template))
+            chunk = _scale.reference_of_partitions(self, X, template)
+        else:
+            X = check_frame(self, X, reset=False)
+            X = self._check_kinds(X)
+            chunk = _scale.chunk_reference(X, template, n_threads())
+        self.reference_ = _scale.merge_references([template, chunk], self._settings())
+        return self
+
+    def _fit_frame(self, X):
         settings = self._settings()
         X = check_frame(self, X, reset=True)
         columns = self._selected_columns(X)
@@ -285,8 +380,11 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            The batch, with the columns seen at fit in the same order.
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
+            The batch, with the columns seen at fit in the same order. A
+            dask DataFrame is counted on the workers, partition by
+            partition (its values never leave them); the report is the one
+            the computed frame would get.
 
         Returns
         -------
@@ -295,6 +393,11 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             batch-level verdict ``report.drift``.
         """
         check_is_fitted(self, "reference_")
+        if is_dask_dataframe(X):
+            meta = _scale.meta_of(X)
+            check_frame(self, meta, reset=False, min_samples=0)
+            check_kinds(self, meta, self._kinds_to_check(self.reference_))
+            return _scale.detect_dask(self, X)
         X = check_frame(self, X, reset=False)
         X = self._check_kinds(X)
         settings = self._settings()
@@ -328,7 +431,7 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
             The batch, with the columns seen at fit in the same order.
 
         y : None
@@ -342,15 +445,17 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         return self.detect(X).stable_share
 
     def _check_kinds(self, X):
-        ref = self.reference_
+        return check_kinds(self, X, self._kinds_to_check(self.reference_))
+
+    @staticmethod
+    def _kinds_to_check(ref):
         # categories of chi-square and PSI columns compare by value, whatever
         # the dtype they arrive in
-        kinds = {
+        return {
             col: kind
             for col, kind in ref.kinds.items()
             if not (kind == CATEGORICAL and ref.tests[col] in ("chi2", "psi"))
         }
-        return check_kinds(self, X, kinds)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

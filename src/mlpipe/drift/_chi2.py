@@ -31,30 +31,36 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
     rows = {}
     for col in columns:
         counts, unseen = count_categories(ref, col, X[col])
-        ref_counts = np.append(ref.category_counts[col], 0)
-        nr, nb = int(ref_counts.sum()), int(counts.sum())
-        if nr and nb:
-            stat, p, dof, method = chi2_test(ref_counts, counts, unseen.values())
-            notes = [f"dof={dof}"] + ([method] if method else [])
-            status = "ok"
-        else:
-            stat, p, dof, notes, status = np.nan, np.nan, 0, ["no values to compare"], TOO_FEW
-        if unseen:
-            notes.append(unseen_note(unseen))
-        rows[col] = {
-            "feature": col,
-            "test": "chi2",
-            "statistic": stat,
-            "p_value": p,
-            "effect_size": cramers_v(stat, nr + nb, dof + 1) if nr and nb else np.nan,
-            "effect_threshold": settings["chi2_threshold"],
-            "n_reference": nr,
-            "n_batch": nb,
-            "note": "; ".join(notes),
-            "status": status,
-        }
-        distributions[col] = categorical_distribution(ref, col, ref_counts, counts, unseen)
+        rows[col] = category_row(ref, col, counts, unseen, settings, distributions)
     return rows
+
+
+def category_row(ref, col, counts, unseen, settings, distributions):
+    """The row of column ``col`` from the batch's counts over the reference
+    categories plus "unseen", and ``{unseen value: count}``."""
+    ref_counts = np.append(ref.category_counts[col], 0)
+    nr, nb = int(ref_counts.sum()), int(counts.sum())
+    if nr and nb:
+        stat, p, dof, method = chi2_test(ref_counts, counts, unseen.values())
+        notes = [f"dof={dof}"] + ([method] if method else [])
+        status = "ok"
+    else:
+        stat, p, dof, notes, status = np.nan, np.nan, 0, ["no values to compare"], TOO_FEW
+    if unseen:
+        notes.append(unseen_note(unseen))
+    distributions[col] = categorical_distribution(ref, col, ref_counts, counts, unseen)
+    return {
+        "feature": col,
+        "test": "chi2",
+        "statistic": stat,
+        "p_value": p,
+        "effect_size": cramers_v(stat, nr + nb, dof + 1) if nr and nb else np.nan,
+        "effect_threshold": settings["chi2_threshold"],
+        "n_reference": nr,
+        "n_batch": nb,
+        "note": "; ".join(notes),
+        "status": status,
+    }
 
 
 TOO_FEW = "too_few_rows"

@@ -237,6 +237,8 @@ def fit_categories(ref, col, series):
     cats = reference_categories(series)
     codes, _ = encode(series, cats)
     ref.categories[col] = cats
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        ref.category_order[col] = series.cat.categories.tolist()
     ref.category_counts[col] = np.bincount(codes[codes >= 0], minlength=len(cats)).astype(np.int64)
 
 

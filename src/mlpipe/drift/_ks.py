@@ -28,6 +28,7 @@ from mlpipe.drift._columns import (
     sorted_block,
 )
 from mlpipe.drift._kernels import DONE_EXACT, KS_INDEX_STEP, NEEDS_SCIPY
+from mlpipe.drift._sketch import QuantileSketch, exact_points, ks_from_points
 from mlpipe.utils._dataframe import BOOLEAN, DATETIME, NUMERIC
 
 KINDS = (NUMERIC, DATETIME, BOOLEAN)
@@ -39,12 +40,41 @@ _LEVELS = np.linspace(0.0, 1.0, _ECDF_POINTS)
 
 def fit_statistics(ref, X, columns, settings, threads):
     """Sort every KS column of the reference once, and keep every
-    ``index_step(n_rows)``-th sorted value as an index into it."""
+    ``index_step(n_rows)``-th sorted value as an index into it (or, beyond
+    ``max_reference_rows`` rows, a quantile sketch of each column)."""
     ref.ks_columns = list(columns)
     values = numeric_columns(X, ref.ks_columns)
     ref.ks_sorted, ref.ks_counts = sorted_block(values, len(X), threads)
-    ref.ks_index, ref.ks_index_step = ks_index(ref.ks_sorted)
-    ref.ks_quantiles = _row_quantiles(ref.ks_sorted, ref.ks_counts)
+    finish_reference(ref, settings)
+
+
+def finish_reference(ref, settings):
+    """Index and plotted quantiles of the KS rows of ``ref``, after its
+    sorted values were set or merged; sketch them first when the reference
+    has more rows than ``settings["max_reference_rows"]``."""
+    budget = settings["max_reference_rows"]
+    if ref.ks_columns and ref.ks_sketches is None and budget is not None and ref.n_rows > budget:
+        k = settings["sketch_size"]
+        ref.ks_sketches = [
+            QuantileSketch.from_values(ref.ks_sorted[f, : ref.ks_counts[f]], k)
+            for f in range(len(ref.ks_columns))
+        ]
+        ref.ks_sorted = ref.ks_index = None
+        ref.ks_index_step = 0
+    if ref.ks_sketches is None:
+        ref.ks_index, ref.ks_index_step = ks_index(ref.ks_sorted)
+        ref.ks_quantiles = _row_quantiles(ref.ks_sorted, ref.ks_counts)
+    else:
+        ref.ks_quantiles = [s.quantiles(_LEVELS) for s in ref.ks_sketches]
+
+
+def reference_points(ref, f):
+    """``(u, lt, le)``: the distinct reference values of KS column ``f`` and
+    the (exact, or sketched) counts of reference values below and at or
+    below each."""
+    if ref.ks_sketches is not None:
+        return ref.ks_sketches[f].points()
+    return exact_points(ref.ks_sorted[f, : int(ref.ks_counts[f])])
 
 
 def score_statistics(ref, X, columns, settings, threads, distributions):
@@ -52,6 +82,16 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
     if not cols:
         return {}
     values = numeric_block(X, cols)
+    if ref.ks_sketches is not None:
+        values.sort(axis=1)  # NaN last
+        bat_counts = (~np.isnan(values)).sum(axis=1).astype(np.int64)
+        batch = []
+        for f in range(len(cols)):
+            u = reference_points(ref, f)[0]
+            b = values[f, : bat_counts[f]]
+            batch.append((np.searchsorted(b, u, "left"), np.searchsorted(b, u, "right")))
+        quantiles = _row_quantiles(values, bat_counts)
+        return rows_from_counts(ref, settings, bat_counts, batch, quantiles, threads, distributions)
     bat_sorted, bat_counts, d, _ = ks_statistics(
         ref.ks_sorted,
         ref.ks_counts,
@@ -72,12 +112,66 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
         settings["method"],
         threads,
     )
-    rows = {}
     bat_quantiles = _row_quantiles(bat_sorted, bat_counts)
-    for f, col in enumerate(cols):
+    return _rows(ref, settings, stat, p, used, bat_counts, bat_quantiles, distributions)
+
+
+def rows_from_counts(ref, settings, bat_counts, batch, bat_quantiles, threads, distributions):
+    """The KS rows of a batch known by its counts at the reference points:
+    ``batch[f] = (lt, le)``, the batch values of column ``f`` below and at
+    or below each of ``reference_points(ref, f)``; ``bat_counts`` the batch
+    values of each column. Exact for an exact reference (every extreme of
+    the ECDF difference lies at a reference point or its left limit); with
+    a sketch, within the sketch's ``rank_error`` of the exact statistic."""
+    alternative = settings["alternative"]
+    nf = len(ref.ks_columns)
+    d = np.full(nf, np.nan)
+    pairs = [None] * nf
+    for f in range(nf):
+        nr, nb = int(ref.ks_counts[f]), int(bat_counts[f])
+        if not (nr and nb):
+            continue
+        _, ref_lt, ref_le = reference_points(ref, f)
+        hi, lo, at_hi, at_lo = ks_from_points(nr, ref_lt, ref_le, nb, *batch[f])
+        max_s, min_s = hi, float(np.clip(-lo, 0, 1))
+        if alternative == "less" or (alternative == "two-sided" and min_s > max_s):
+            d[f], pairs[f] = min_s, ("less", at_lo)
+        else:
+            d[f], pairs[f] = max_s, ("greater", at_hi)
+    alt = ALTERNATIVES[alternative]
+    stat, p, outcome = ks_pvalues(
+        ref.ks_counts, bat_counts, d, alt, METHODS[settings["method"]], threads
+    )
+    names = {DONE_EXACT: "exact", -1: ""}
+    used = np.array([names.get(o, "asymp") for o in outcome.tolist()], dtype=object)
+    for f in np.nonzero(outcome == NEEDS_SCIPY)[0]:
+        ref_s, bat_s = _samples_of(int(ref.ks_counts[f]), int(bat_counts[f]), *pairs[f])
+        stat[f], p[f], used[f] = _one_sided_exact(ref_s, bat_s, d[f], alternative)
+    return _rows(ref, settings, stat, p, used, bat_counts, bat_quantiles, distributions)
+
+
+def _samples_of(n1, n2, side, pair):
+    """Two samples of sizes ``n1`` and ``n2`` whose one-sided KS statistic is
+    ``c / n1 - b / n2`` ("greater") or ``b / n2 - c / n1`` ("less"), computed
+    by scipy from the same counts ``pair = (c, b)``: scipy's exact
+    one-sided p-value depends on the sizes and the statistic alone."""
+    c, b = int(pair[0]), int(pair[1])
+    if side == "greater":
+        ref = np.r_[np.zeros(c), np.full(n1 - c, 2.0)]
+        bat = np.r_[np.full(b, -1.0), np.ones(n2 - b)]
+    else:
+        bat = np.r_[np.zeros(b), np.full(n2 - b, 2.0)]
+        ref = np.r_[np.full(c, -1.0), np.ones(n1 - c)]
+    return ref, bat
+
+
+def _rows(ref, settings, stat, p, used, bat_counts, bat_quantiles, distributions):
+    rows = {}
+    bounds = ref.ks_error_bounds
+    for f, col in enumerate(ref.ks_columns):
         nr, nb = int(ref.ks_counts[f]), int(bat_counts[f])
         note = f"{used[f]} p-value" if used[f] else "no values to compare"
-        rows[col] = {
+        row = {
             "feature": col,
             "test": "ks",
             "statistic": stat[f],
@@ -89,7 +183,11 @@ def score_statistics(ref, X, columns, settings, threads, distributions):
             "note": note,
             "status": "ok" if nr and nb else "too_few_rows",
         }
-        if nr and nb:
+        if not ref.ks_exact:
+            row["error_bound"] = bounds[col]
+            row["note"] = f"{note}; statistic within {bounds[col]:.2g} (reference sketch)"
+        rows[col] = row
+        if nr and nb and bat_quantiles[f] is not None:
             distributions[col] = {
                 "kind": "ecdf",
                 "levels": _LEVELS,

@@ -45,24 +45,35 @@ def fit_statistics(ref, X, columns, settings, threads):
 
 
 def score_statistics(ref, X, columns, settings, threads, distributions):
-    rows = {}
     numeric = [c for c in columns if c in ref.psi_numeric]
     values = numeric_columns(X, numeric)
     edges = [ref.psi_numeric[c][0] for c in numeric]
-    binned = count_bins(values, edges, len(X), threads)
-    for col, (counts, _), e in zip(numeric, binned, edges, strict=True):
-        ref_counts = ref.psi_numeric[col][1]
-        rows[col] = _row(col, ref_counts, counts, settings, "")
-        distributions[col] = {
-            "kind": "bars",
-            "labels": _bin_labels(e),
-            "reference": ref_counts / max(ref_counts.sum(), 1),
-            "batch": counts / max(counts.sum(), 1),
-        }
+    counted = count_bins(values, edges, len(X), threads)
+    binned = {c: counts for c, (counts, _) in zip(numeric, counted, strict=True)}
+    categorical = {
+        col: count_categories(ref, col, X[col]) for col in columns if col not in ref.psi_numeric
+    }
+    return rows_from_counts(ref, columns, binned, categorical, settings, distributions)
+
+
+def rows_from_counts(ref, columns, binned, categorical, settings, distributions):
+    """The PSI rows from the batch's bin counts of numeric columns
+    (``{column: counts}``) and ``{column: (counts, unseen)}`` of categorical
+    ones."""
+    rows = {}
     for col in columns:
         if col in ref.psi_numeric:
+            e, ref_counts = ref.psi_numeric[col]
+            counts = binned[col]
+            rows[col] = _row(col, ref_counts, counts, settings, "")
+            distributions[col] = {
+                "kind": "bars",
+                "labels": _bin_labels(e),
+                "reference": ref_counts / max(ref_counts.sum(), 1),
+                "batch": counts / max(counts.sum(), 1),
+            }
             continue
-        counts, unseen = count_categories(ref, col, X[col])
+        counts, unseen = categorical[col]
         ref_counts = np.append(ref.category_counts[col], 0)
         rows[col] = _row(col, ref_counts, counts, settings, unseen_note(unseen), unseen.values())
         distributions[col] = categorical_distribution(ref, col, ref_counts, counts, unseen)

@@ -79,6 +79,13 @@ class DriftReport(Report):
         (quantiles or proportions, a few hundred numbers), used by
         :meth:`plot`. None means no distribution is kept (nothing to plot).
 
+    error_bounds : dict, default=None
+        ``{feature: bound}`` for the statistics that are bounded rather than
+        exact: a KS statistic against a reference summarized by a quantile
+        sketch (more than ``max_reference_rows`` rows) is within ``bound``
+        of the exact one. Every statistic of a feature not named is exact
+        (None: all are).
+
     Attributes
     ----------
     results : DataFrame
@@ -90,6 +97,10 @@ class DriftReport(Report):
 
     drifted_features : list
         Features with at least one drifted test, most drifted first.
+
+    error_bounds : dict
+        ``{feature: bound}`` of the bounded statistics; empty when every
+        statistic is exact.
 
     See Also
     --------
@@ -120,6 +131,7 @@ class DriftReport(Report):
         n_batch,
         drift_share=None,
         distributions=None,
+        error_bounds=None,
     ):
         # ``results`` may be a mapping of equal-length columns: the frame is
         # then built on first use. Building it takes longer than scoring a
@@ -133,6 +145,7 @@ class DriftReport(Report):
         self.n_batch = n_batch
         self.drift_share = drift_share
         self.distributions = {} if distributions is None else distributions
+        self.error_bounds = {} if error_bounds is None else error_bounds
 
     def __getstate__(self):
         # Once read, the rows are a DataFrame, which skops cannot persist: a
@@ -374,16 +387,17 @@ def correct(pvalues, alpha, correction):
     return out
 
 
-def missing_rows(ref, X, settings, known=None):
+def missing_rows(ref, X, settings, known=None, n_batch=None):
     """A "missing_rate" row for every column with missing values on either
     side: Fisher's exact test of the 2 x 2 table of missing and present
     counts (``_tables.fisher_pvalue``), which accounts for both sample
     sizes; statistic = the batch's missing count, effect = change in the
     rate. ``known`` maps columns to their batch missing counts when the tests
-    counted them already."""
+    counted them already (all of them, and ``n_batch`` its rows, when ``X``
+    is None: a batch known by its partitions' counts)."""
     known = known or {}
     rows = []
-    n_ref, n_bat = ref.n_rows, len(X)
+    n_ref, n_bat = ref.n_rows, len(X) if n_batch is None else n_batch
     for col in ref.columns:
         m_ref = ref.n_missing[col]
         m_bat = int(known[col]) if col in known else int(X[col].isna().sum())
@@ -472,4 +486,5 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         n_batch=n_batch,
         drift_share=share,
         distributions=distributions,
+        error_bounds={r["feature"]: r["error_bound"] for r in rows if "error_bound" in r},
     )
