@@ -48,10 +48,23 @@ _REASONS = {
 class _Collector:
     """Gathers failures and the union of failing rows of one batch."""
 
-    def __init__(self, X, alpha_error, alpha_warning):
+    def __init__(self, X, alpha_error, alpha_warning, context=None, record=None, duplicates=None):
         self.X = X
         self.n = len(X)
         self.failures = []
+        # Where the next failure stands in the order the checks run, so that
+        # the failures of the partitions of one batch merge in that order.
+        self.where = (0, 0)
+        self.stage = 0
+        self.order = []
+        # A batch checked partition by partition (a dask DataFrame): the
+        # statistics the learned checks read are the batch's (``context``),
+        # recorded from each partition first (``record``); repeated keys are
+        # found over the whole batch (``duplicates``).
+        self.context = context
+        self.record = record
+        self.duplicates = duplicates or {}
+        self.n_batch = self.batch(None, "n", self.n, "sum")
         self.row_mask = np.zeros(self.n, dtype=bool)
         # per learned check (the batch-wide rates split over the checks)
         self.alpha_error = alpha_error
@@ -59,6 +72,25 @@ class _Collector:
 
     def share(self, k):
         return k / self.n if self.n else 0.0
+
+    def batch(self, column, key, local, how):
+        """The batch's value of a statistic of which ``local`` is this
+        frame's; ``how`` ("sum", "min", "max", "counts") merges partitions."""
+        if self.record is not None:
+            self.record[(column, key)] = (how, local)
+        if self.context is not None and (column, key) in self.context:
+            return self.context[(column, key)][1]
+        return local
+
+    def duplicated(self, label, frame):
+        """Rows repeating an earlier row's value of ``frame`` in the batch."""
+        if label in self.duplicates:
+            return self.duplicates[label]
+        return frame.duplicated(keep="first").to_numpy()
+
+    def _placed(self):
+        at = (*self.where, self.stage)
+        self.order.append((*at, sum(o[:3] == at for o in self.order)))
 
     def severity(self, p_value):
         """What a learned check's p-value makes of it: an error, a warning or
@@ -72,6 +104,7 @@ class _Collector:
     def column_level(
         self, column, check, n_failed, message, examples=(), rows=(), severity=ERROR, p_value=None
     ):
+        self._placed()
         self.failures.append(
             Failure(
                 column,
@@ -107,6 +140,7 @@ class _Collector:
         if reason is None:
             reason = _REASONS.get(check, f"fails {check}")
         rows = [python_scalar(v) for v in self.X.index[first].tolist()]
+        self._placed()
         self.failures.append(
             Failure(
                 column,
@@ -129,7 +163,16 @@ class _Collector:
             self.row_mask |= mask
 
 
-def run_checks(schema, X, alpha=0.01, warn_alpha=0.1, small_batch=True):
+def run_checks(
+    schema,
+    X,
+    alpha=0.01,
+    warn_alpha=0.1,
+    small_batch=True,
+    context=None,
+    record=None,
+    duplicates=None,
+):
     """Run every check of ``schema`` on the DataFrame ``X``.
 
     ``alpha`` and ``warn_alpha`` are the batch-wide false-alarm rates of the
@@ -142,13 +185,22 @@ def run_checks(schema, X, alpha=0.01, warn_alpha=0.1, small_batch=True):
     (:func:`~mlpipe.validation._small_batch.small_batch_report`); only one
     that may fail a check goes through the checks below; ``small_batch=False``
     skips that reading (for a caller that has just done it).
+
+    A partition of a larger batch passes ``record`` (a dict the batch-wide
+    statistics of this partition are written into) or ``context`` (those
+    statistics merged over the batch, see :func:`merge_records`) and
+    ``duplicates`` (``{label: mask}`` of rows repeating an earlier row of the
+    batch): its failures are then those of the whole batch's report on its
+    rows, with the batch's messages and p-values.
     """
+    if context is not None or record is not None:
+        small_batch = False
     if small_batch and len(X) <= MAX_ROWS:
         report = small_batch_report(schema, X, X.columns.tolist(), alpha, warn_alpha)
         if report is not None:
             return report
     n_learned = max(schema.n_learned_checks(), 1)
-    out = _Collector(X, alpha / n_learned, warn_alpha / n_learned)
+    out = _Collector(X, alpha / n_learned, warn_alpha / n_learned, context, record, duplicates)
     n = out.n
     names = schema.names
     present = list(X.columns)
@@ -178,13 +230,15 @@ def run_checks(schema, X, alpha=0.01, warn_alpha=0.1, small_batch=True):
             f"columns come in another order than the schema's: {describe_columns(moved)} moved",
         )
 
-    for col in schema.columns:
+    for position, col in enumerate(schema.columns):
         if col.name in seen and col.name not in dupes:
+            out.where, out.stage = (1, position), 0
             _check_column(out, col, X[col.name])
 
+    out.where, out.stage = (2, 0), 0
     if schema.key and all(k in seen and k not in dupes for k in schema.key):
         key = schema.key
-        repeated = X[key].duplicated(keep="first").to_numpy()
+        repeated = out.duplicated("key", X[key])
         if repeated.any():
             label = key[0] if len(key) == 1 else tuple(key)
             values = (
@@ -209,6 +263,7 @@ def run_checks(schema, X, alpha=0.01, warn_alpha=0.1, small_batch=True):
     )
     report._index = X.index
     report._row_mask = out.row_mask
+    report._order = out.order
     return report
 
 
@@ -230,17 +285,20 @@ def _check_column(out, col, s):
     name = col.name
     null = _null_mask(s)
     n_null = 0 if null is None else int(null.sum())
+    # the batch's counts (this frame's, unless it is a partition of a batch)
+    n_b, null_b = out.n_batch, out.batch(name, "n_null", n_null, "sum")
 
-    if n_null and not col.nullable:  # declared, also on a learned column
-        out.from_mask(name, "nulls", null, s, "missing value(s) where none are allowed")
-    elif n_null and col.learned:
-        _check_learned_nulls(out, col, s, null, n_null)
-    elif n_null and col.max_null_rate is not None and n_null / n > col.max_null_rate + 1e-12:
+    if null_b and not col.nullable:  # declared, also on a learned column
+        if null is not None:
+            out.from_mask(name, "nulls", null, s, "missing value(s) where none are allowed")
+    elif null_b and col.learned:
+        _check_learned_nulls(out, col, s, null, n_null, null_b)
+    elif null_b and col.max_null_rate is not None and null_b / n_b > col.max_null_rate + 1e-12:
         out.column_level(
             name,
             "null_rate",
             n_null,
-            f"missing: {n_null / n:.1%} of the batch, above the allowed "
+            f"missing: {null_b / n_b:.1%} of the batch, above the allowed "
             f"{col.max_null_rate:.1%} (training {col.null_rate:.1%})",
         )
     if n_null == n:
@@ -248,17 +306,19 @@ def _check_column(out, col, s):
 
     valid = None if null is None else ~null
     kind = column_kind(s)
+    out.stage = 1
     if kind != col.kind:
         s, bad = _coerce(s, col.kind)
-        n_bad = int(bad.sum())
+        n_bad = out.batch(name, "n_bad", int(bad.sum()), "sum")
         n_values = n - n_null
+        n_values_b = out.batch(name, "n_values", n_values, "sum")
         if n_bad:
             examples_at = np.flatnonzero(bad)[:_N_EXAMPLES]
-            detail = f"{n_bad} of {n_values} value(s) cannot be converted"
+            detail = f"{n_bad} of {n_values_b} value(s) cannot be converted"
         else:
             examples_at = np.flatnonzero(~null if null is not None else np.ones(n, bool))
             examples_at = examples_at[:_N_EXAMPLES]
-            detail = f"all {n_values} value(s) can be converted"
+            detail = f"all {n_values_b} value(s) can be converted"
         raw = out.X[name]
         out.column_level(
             name,
@@ -271,36 +331,44 @@ def _check_column(out, col, s):
         # Values that failed conversion are reported once, here, and skipped below.
         valid = ~bad if valid is None else valid & ~bad
 
+    out.stage = 2
     if col.kind == NUMERIC:
         _check_numeric(out, col, s, valid)
     elif col.kind == CATEGORICAL:
+        out.stage = 7
         _check_categorical(out, col, s, valid)
     elif col.kind == DATETIME:
+        out.stage = 5
         _check_datetime(out, col, s, valid)
 
+    out.stage = 8
     if col.regex is not None:
         _check_regex(out, col, s, valid)
+    out.stage = 9
     if col.unique:
-        repeated = s.duplicated(keep="first").to_numpy()
+        repeated = out.duplicated(("unique", name), s)
         if valid is not None:
             repeated = repeated & valid
         out.from_mask(name, "duplicate", repeated, s, "repeats a value of an earlier row")
-    for check in col.checks:
+    for i, check in enumerate(col.checks):
+        out.stage = 10 + i
         _user_check(out, col, check, s, valid)
 
 
-def _check_learned_nulls(out, col, s, null, n_null):
+def _check_learned_nulls(out, col, s, null, n_null, null_b):
     """Fisher's exact test of the batch's missing count against training's."""
-    n, k, n_train = out.n, col.n_null_train, col.n_train
-    p = null_pvalue(n_train, k, n, n_null)
+    n, k, n_train = out.n_batch, col.n_null_train, col.n_train
+    p = null_pvalue(n_train, k, n, null_b)
     severity = out.severity(p)
     if severity is None:
         return
     message = (
-        f"missing: {n_null} of {n} ({n_null / n:.1%}) where {k} of {n_train} training "
+        f"missing: {null_b} of {n} ({null_b / n:.1%}) where {k} of {n_train} training "
         f"rows were ({k / n_train:.1%}); p = {p:.2g} (Fisher's exact test)"
     )
     if k == 0:
+        if null is None:
+            return
         out.from_mask(
             col.name,
             "nulls",
@@ -366,6 +434,7 @@ def _check_numeric(out, col, s, valid):
         if not col.allow_inf:
             out.from_mask(name, "inf", inf, s, "infinite value(s)")
 
+    out.stage = 3
     if is_float and col.is_integer:
         with np.errstate(invalid="ignore"):
             fractional = np.floor(values) != values
@@ -381,6 +450,7 @@ def _check_numeric(out, col, s, valid):
     if col.learned:
         _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen)
         return
+    out.stage = 5
     low, high = col.bounds()
     below = low is not None and lo_seen < low
     above = high is not None and hi_seen > high
@@ -416,15 +486,26 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
     if col.min is None:
         return
     lo_edge, hi_edge = _as_float(col.min, col), _as_float(col.max, col)
-    if not (lo_seen < lo_edge or hi_seen > hi_edge):
+    here = lo_seen < lo_edge or hi_seen > hi_edge
+    recording = out.record is not None
+    if not (here or recording):
         return
     usable = np.isfinite(values) if values.dtype.kind == "f" else np.ones(len(values), bool)
     if valid is not None:
         usable &= valid
     if inf is not None:
         usable &= ~inf
-    m = int(usable.sum())
-    if not m:
+    m = out.batch(name, "m", int(usable.sum()), "sum")
+    lo_seen = out.batch(name, "lo_seen", lo_seen, "min")
+    hi_seen = out.batch(name, "hi_seen", hi_seen, "max")
+    tied = {}
+    for side, tail, edge in (("high", col.tail_high, hi_edge), ("low", col.tail_low, lo_edge)):
+        if tail is not None and tail["scale"] <= 0:
+            sign = 1.0 if side == "high" else -1.0
+            with np.errstate(invalid="ignore"):
+                beyond = usable & (sign * values > sign * edge)
+            tied[side] = beyond, out.batch(name, f"beyond_{side}", int(beyond.sum()), "sum")
+    if not here or not m:
         return
     error = np.zeros(len(values), dtype=bool)
     warn = np.zeros(len(values), dtype=bool)
@@ -443,9 +524,7 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
             # batch values go beyond counts (exchangeability: all j of them
             # among the top of the pooled values with probability
             # C(m, j) / C(N, j)).
-            with np.errstate(invalid="ignore"):
-                beyond = usable & (sign * values > sign * edge)
-            j = int(beyond.sum())
+            beyond, j = tied[side]
             p = exceedance_pvalue(col.n_train - col.n_null_train, m, j)
             p_values.append(p)
             severity = out.severity(p)
@@ -477,6 +556,7 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
         with np.errstate(invalid="ignore"):
             law = usable & (values < 0)
         if law.any():
+            out.stage = 4
             out.from_mask(
                 name,
                 "out_of_range",
@@ -494,6 +574,7 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
     training = f"training range [{fmt(col.min, col)}, {fmt(col.max, col)}]"
     reason = f"out of range [{fmt(col.min, col)}, {fmt(col.max, col)}]"
     if error.any():
+        out.stage = 5
         out.from_mask(
             name,
             "out_of_range",
@@ -504,6 +585,7 @@ def _check_learned_range(out, col, s, values, valid, inf, lo_seen, hi_seen, fmt=
             reason=reason,
         )
     if warn.any():
+        out.stage = 6
         out.from_mask(
             name,
             "out_of_range",
@@ -540,10 +622,12 @@ def _check_categorical(out, col, s, valid):
     if col.categories is None:
         return
     name = col.name
+    learned = col.learned and col.category_counts is not None
+    recording = out.record is not None
     if isinstance(s.dtype, pd.CategoricalDtype):
         categories = s.cat.categories
         allowed = categories.isin(col.categories)
-        if allowed.all():
+        if allowed.all() and not (recording and learned):
             return
         codes = s.cat.codes.to_numpy()
         unseen = np.isin(codes, np.flatnonzero(~allowed))
@@ -551,32 +635,71 @@ def _check_categorical(out, col, s, valid):
         unseen = ~s.isin(col.categories).to_numpy()
         if valid is not None:
             unseen &= valid
-    if unseen.any():
-        values = pd.unique(s[unseen].to_numpy(dtype=object))
-        shown = ", ".join(repr(python_scalar(v)) for v in values[:5])
-        more = f", ... ({len(values) - 5} more)" if len(values) > 5 else ""
-        message = f"value(s) not among the {len(col.categories)} allowed: {shown}{more}"
-        if not (col.learned and col.category_counts is not None):
-            out.from_mask(name, "unseen_category", unseen, s, message)
-            return
-        # Exchangeable with training? A sample with many categories seen once
-        # predicts new ones in a batch; one with none predicts few.
+    here = bool(unseen.any())
+    if not (here or recording):
+        return
+    # the batch's values of unseen categories, with their counts, first seen first
+    counts = pd.Series(s[unseen].to_numpy(dtype=object)).value_counts(sort=False)
+    counts = dict(zip(counts.index, counts.tolist(), strict=True))
+    counts = out.batch(name, "unseen", counts, "counts")
+    if learned:
         present = s.to_numpy(dtype=object) if valid is None else s[valid].to_numpy(dtype=object)
         codes = pd.Index(col.categories, dtype=object).get_indexer(present)
-        batch_counts = np.bincount(codes[codes >= 0], minlength=len(col.categories))
-        unseen_counts = pd.Series(present[codes < 0]).value_counts().to_numpy()
-        p = unseen_pvalue(col.category_counts, batch_counts, unseen_counts)
-        severity = out.severity(p)
-        if severity is None:
-            return
-        n_values = sum(col.category_counts)
-        singletons = sum(c == 1 for c in col.category_counts)
-        message += (
-            f"; {int(unseen.sum())} of {len(present)} values, where {singletons} of "
-            f"{n_values} training values were of a category seen once; p = {p:.2g} "
-            "(exact conditional test)"
+        batch_counts = out.batch(
+            name,
+            "seen",
+            np.bincount(codes[codes >= 0], minlength=len(col.categories)),
+            "sum",
         )
-        out.from_mask(name, "unseen_category", unseen, s, message, severity=severity, p_value=p)
+        n_present = out.batch(name, "n_present", len(present), "sum")
+    if not here:
+        return
+    values = list(counts)
+    shown = ", ".join(repr(python_scalar(v)) for v in values[:5])
+    more = f", ... ({len(values) - 5} more)" if len(values) > 5 else ""
+    message = f"value(s) not among the {len(col.categories)} allowed: {shown}{more}"
+    if not learned:
+        out.from_mask(name, "unseen_category", unseen, s, message)
+        return
+    # Exchangeable with training? A sample with many categories seen once
+    # predicts new ones in a batch; one with none predicts few.
+    unseen_counts = np.array(list(counts.values()), dtype=np.int64)
+    p = unseen_pvalue(col.category_counts, batch_counts, unseen_counts)
+    severity = out.severity(p)
+    if severity is None:
+        return
+    n_values = sum(col.category_counts)
+    singletons = sum(c == 1 for c in col.category_counts)
+    message += (
+        f"; {int(unseen_counts.sum())} of {n_present} values, where {singletons} of "
+        f"{n_values} training values were of a category seen once; p = {p:.2g} "
+        "(exact conditional test)"
+    )
+    out.from_mask(name, "unseen_category", unseen, s, message, severity=severity, p_value=p)
+
+
+def merge_records(records):
+    """The batch's statistics from those :func:`run_checks` recorded of its
+    partitions (in order), as ``context`` for checking each of them."""
+    merged = {}
+    for record in records:
+        for key, (how, value) in record.items():
+            if key not in merged:
+                merged[key] = (how, dict(value) if how == "counts" else value)
+                continue
+            _, old = merged[key]
+            if how == "sum":
+                new = old + value
+            elif how == "min":
+                new = min(old, value)
+            elif how == "max":
+                new = max(old, value)
+            else:
+                new = old
+                for k, c in value.items():
+                    new[k] = new.get(k, 0) + c
+            merged[key] = (how, new)
+    return merged
 
 
 def _check_datetime(out, col, s, valid):

@@ -30,7 +30,7 @@ from mlpipe.utils._dataframe import (
 )
 from mlpipe.utils._plain import time_from_state, time_state
 from mlpipe.utils._scalar import python_scalar
-from mlpipe.validation._stats import fit_tail
+from mlpipe.validation._stats import fit_tail_top, tail_size, top_values
 
 KINDS = (NUMERIC, BOOLEAN, CATEGORICAL, DATETIME, OTHER)
 _FORMAT = "mlpipe.validation.Schema/1"
@@ -613,48 +613,218 @@ class Schema:
 
 
 def _infer_column(name, s, n):
+    col, had_inf, _ = column_from_summary(column_summary(name, s))
+    return col, had_inf
+
+
+def column_summary(name, s, keep=None):
+    """What :meth:`Schema.infer` learns of one column, as a mergeable summary.
+
+    Counts, the range, the categories and their counts merge exactly
+    (:func:`merge_column_summaries`); the tails need the largest (and
+    smallest) values, of which ``keep`` are kept (all that ``len(s)`` values
+    need when None). Plain data only: a summary can be saved by skops.
+    """
     kind = column_kind(s)
-    n_null = int(s.isna().sum())
-    col = Column(
-        name=python_scalar(name),
-        kind=kind,
-        dtype=str(s.dtype),
-        nullable=True,
-        null_rate=n_null / n if n else 0.0,
-        n_train=int(n),
-    )
-    had_inf = False
     observed = s.dropna()
+    out = {
+        "name": python_scalar(name),
+        "kind": kind,
+        "dtype": str(s.dtype),
+        "categories": None,
+        "n": len(s),
+        "n_null": int(s.isna().sum()),
+        "n_observed": len(observed),
+    }
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        out["categories"] = [python_scalar(v) for v in s.dtype.categories.tolist()]
     if kind == NUMERIC and len(observed):
         values = observed.to_numpy(dtype="float64")
         finite = np.isfinite(values)
-        had_inf = not finite.all()
-        col.allow_inf = had_inf
-        if finite.any():
-            values = values[finite]
+        out["had_inf"] = bool(not finite.all())
+        values = values[finite]
+        out["n_values"] = len(values)
+        if len(values):
+            out["min"], out["max"] = float(values.min()), float(values.max())
             if ptypes.is_integer_dtype(s.dtype):
                 raw = observed.to_numpy()
-                col.min, col.max = int(raw.min()), int(raw.max())
-            else:
-                col.min, col.max = float(values.min()), float(values.max())
-            col.tail_low, col.tail_high = fit_tail(-values), fit_tail(values)
+                out["int_min"], out["int_max"] = int(raw.min()), int(raw.max())
+            _keep_tails(out, values, keep)
     elif kind == DATETIME and len(observed):
-        col.min, col.max = observed.min(), observed.max()
+        out["min"], out["max"] = time_state(observed.min()), time_state(observed.max())
         values = time_ns(observed)
-        col.tail_low, col.tail_high = fit_tail(-values), fit_tail(values)
+        out["n_values"] = len(values)
+        _keep_tails(out, values, keep)
     elif kind == CATEGORICAL:
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            # The dtype declares the allowed values, seen in this split or not.
-            col.categories = [python_scalar(v) for v in s.dtype.categories.tolist()]
+        values = [python_scalar(v) for v in pd.unique(observed.to_numpy(dtype=object))]
+        codes = pd.Index(values, dtype=object).get_indexer(observed.to_numpy(dtype=object))
+        out["values"] = _object_array(values)
+        out["counts"] = np.bincount(codes, minlength=len(values)).astype(np.int64)
+    return out
+
+
+def _object_array(values):
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _keep_tails(out, values, keep):
+    n = len(values)
+    count = tail_size(n) + 1 if keep is None else keep
+    out["high"] = top_values(values, count)
+    out["low"] = top_values(-values, count)
+
+
+def tail_keep(n):
+    """How many of the largest (and smallest) values a chunk summary keeps
+    once ``n`` rows are known: those of a column 16 times longer, so that
+    later chunks rarely push the tail beyond what was kept."""
+    return tail_size(16 * max(n, 1)) + 1
+
+
+def merge_column_summaries(pieces, keep):
+    """One summary of a column from the summaries of its chunks, in order.
+
+    Raises a TypeError naming the column when the chunks give it different
+    kinds (a chunk where it is all missing gives none).
+    """
+    name = pieces[0]["name"]
+    seen = [p for p in pieces if p["n_observed"]] or pieces[:1]
+    kinds = [p["kind"] for p in seen]
+    if len(set(kinds)) > 1:
+        other = next(k for k in kinds if k != kinds[0])
+        raise TypeError(
+            f"Column {name!r} is {other} in a chunk but {kinds[0]} in an earlier "
+            "one; every chunk must give a column the same kind (convert it "
+            "before fitting)."
+        )
+    dtype = _merged_dtype(pieces)
+    out = {
+        "name": name,
+        "kind": kinds[0],
+        "dtype": str(dtype),
+        "categories": (
+            [python_scalar(v) for v in dtype.categories.tolist()]
+            if isinstance(dtype, pd.CategoricalDtype)
+            else None
+        ),
+        "n": sum(p["n"] for p in pieces),
+        "n_null": sum(p["n_null"] for p in pieces),
+        "n_observed": sum(p["n_observed"] for p in pieces),
+    }
+    kind = out["kind"]
+    if kind in (NUMERIC, DATETIME) and out["n_observed"]:
+        if kind == NUMERIC:
+            out["had_inf"] = any(p.get("had_inf", False) for p in seen)
+        with_values = [p for p in seen if p.get("n_values")]
+        out["n_values"] = sum(p.get("n_values", 0) for p in seen)
+        if with_values:
+            if kind == NUMERIC:
+                out["min"] = min(p["min"] for p in with_values)
+                out["max"] = max(p["max"] for p in with_values)
+                if all("int_min" in p for p in with_values):
+                    out["int_min"] = min(p["int_min"] for p in with_values)
+                    out["int_max"] = max(p["int_max"] for p in with_values)
+            else:
+                out["min"] = time_state(min(time_from_state(p["min"]) for p in with_values))
+                out["max"] = time_state(max(time_from_state(p["max"]) for p in with_values))
+            for side in ("high", "low"):
+                out[side] = _merge_top([(p[side], p["n_values"]) for p in with_values], keep)
+    elif kind == CATEGORICAL:
+        counts = {}
+        for p in seen:
+            if "values" in p:
+                for v, c in zip(p["values"].tolist(), p["counts"].tolist(), strict=True):
+                    counts[v] = counts.get(v, 0) + c
+        out["values"] = _object_array(list(counts))
+        out["counts"] = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    return out
+
+
+def _merged_dtype(pieces):
+    """The dtype pandas gives the column of the concatenated chunks."""
+    dtypes = []
+    for p in pieces:
+        if p["categories"] is not None:
+            dtypes.append(pd.CategoricalDtype(p["categories"]))
         else:
-            values = [python_scalar(v) for v in pd.unique(observed.to_numpy(dtype=object))]
+            dtypes.append(pd.api.types.pandas_dtype(p["dtype"]))
+    if all(d == dtypes[0] for d in dtypes):
+        return dtypes[0]
+    return pd.concat([pd.Series([], dtype=d) for d in dtypes]).dtype
+
+
+def _merge_top(parts, keep):
+    """The largest values of several chunks, from the largest each kept.
+
+    Each part is ``(top, n)``: its ``len(top)`` largest of ``n`` values, sorted
+    ascending. The result holds only values known to be the largest of the
+    union: below the smallest value kept by a part that did not keep all of
+    its values, that part may have had more.
+    """
+    merged = np.sort(np.concatenate([top for top, _ in parts]))
+    known = len(merged)
+    for top, n in parts:
+        if len(top) < n:
+            known = min(known, len(merged) - int(np.searchsorted(merged, top[0], side="left")))
+    return merged[len(merged) - min(known, keep) :]
+
+
+def column_from_summary(summary):
+    """The learned :class:`Column` of a column summary, whether it had inf,
+    and, for each tail fitted to fewer values than the whole column's
+    ``tail_size(n)`` (a chunked fit whose chunks kept too few), ``{side:
+    (values used, values wanted)}``."""
+    kind, n = summary["kind"], summary["n"]
+    col = Column(
+        name=summary["name"],
+        kind=kind,
+        dtype=summary["dtype"],
+        nullable=True,
+        null_rate=summary["n_null"] / n if n else 0.0,
+        n_train=int(n),
+    )
+    had_inf, short = False, {}
+    if kind == NUMERIC and summary["n_observed"]:
+        had_inf = summary["had_inf"]
+        col.allow_inf = had_inf
+        if summary["n_values"]:
+            if "int_min" in summary and col.is_integer:
+                col.min, col.max = summary["int_min"], summary["int_max"]
+            else:
+                col.min, col.max = summary["min"], summary["max"]
+            col.tail_low = _tail(summary, "low", short)
+            col.tail_high = _tail(summary, "high", short)
+    elif kind == DATETIME and summary["n_observed"]:
+        col.min, col.max = time_from_state(summary["min"]), time_from_state(summary["max"])
+        col.tail_low = _tail(summary, "low", short)
+        col.tail_high = _tail(summary, "high", short)
+    elif kind == CATEGORICAL:
+        if summary["categories"] is not None:
+            # The dtype declares the allowed values, seen in this split or not.
+            col.categories = list(summary["categories"])
+        else:
+            values = summary["values"].tolist()
             # Mixed types that do not compare keep the order first seen.
             with contextlib.suppress(TypeError):
                 values = sorted(values)
             col.categories = values
-            codes = pd.Index(values, dtype=object).get_indexer(observed.to_numpy(dtype=object))
-            col.category_counts = np.bincount(codes, minlength=len(values)).tolist()
-    return col, had_inf
+            counts = dict(zip(summary["values"].tolist(), summary["counts"].tolist(), strict=True))
+            col.category_counts = [counts[v] for v in values]
+    return col, had_inf, short
+
+
+def _tail(summary, side, short):
+    top, n = summary[side], summary["n_values"]
+    if n < 3:
+        return None
+    wanted = tail_size(n)
+    if len(top) >= wanted + 1 or len(top) == n:
+        return fit_tail_top(top, n)
+    used = len(top) - 1
+    short[side] = (used, wanted)
+    return fit_tail_top(top, n, used) if used >= 1 else None
 
 
 def _encode_value(value):

@@ -66,13 +66,48 @@ def fit_tail(values):
         (``rate * exp(-(x - u) / s)`` when ``xi == 0``). None with fewer than
         three values.
     """
-    values = np.sort(np.asarray(values, dtype=np.float64))
+    values = np.asarray(values, dtype=np.float64)
     n = len(values)
     if n < 3:
         return None
     k = tail_size(n)
-    u = values[n - k - 1]
-    top = values[n - k :]
+    return fit_tail_top(top_values(values, k + 1), n)
+
+
+def top_values(values, count):
+    """The ``count`` largest of ``values``, sorted ascending."""
+    values = np.asarray(values, dtype=np.float64)
+    if count >= len(values):
+        return np.sort(values)
+    return np.sort(np.partition(values, len(values) - count)[len(values) - count :])
+
+
+def fit_tail_top(top, n, k=None):
+    """:func:`fit_tail` of ``n`` values from their largest only.
+
+    Parameters
+    ----------
+    top : ndarray
+        The ``k + 1`` largest values, sorted ascending (more are ignored).
+    n : int
+        How many values there are in all.
+    k : int, default=None
+        Exceedances to fit; ``tail_size(n)`` (what :func:`fit_tail` fits) when
+        None. A smaller ``k`` fits the tail to fewer of the largest values
+        (with rate ``k / n``), for a summary that kept fewer.
+
+    Returns
+    -------
+    tail : dict or None
+        As :func:`fit_tail`.
+    """
+    if n < 3:
+        return None
+    if k is None:
+        k = tail_size(n)
+    top = np.asarray(top, dtype=np.float64)[-(k + 1) :]
+    u = top[0]
+    top = top[1:]
     with np.errstate(over="ignore"):
         y = top - u  # ascending excesses, k of them
     if not np.isfinite(y).all():  # values near the float64 limits

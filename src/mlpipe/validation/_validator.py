@@ -2,6 +2,7 @@
 
 import os
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,15 +10,21 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from mlpipe.exceptions import DataQualityWarning, DataValidationError
+from mlpipe.utils._dask import is_dask_dataframe, map_merge, require_dask
 from mlpipe.utils._dataframe import (
+    DATETIME,
     as_frame,
     check_frame,
+    column_kind,
+    describe_columns,
     label_like_fit,
     shallow_copy,
+    time_ns,
     to_array,
 )
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
+from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -26,9 +33,17 @@ from mlpipe.utils._sklearn_compat import (
 )
 from mlpipe.utils._store_writer import record_later, resolve_store, snapshot
 from mlpipe.validation._checks import run_checks
+from mlpipe.validation._dask import LazyValidationReport, act_on_partition, batch_report, dropped
 from mlpipe.validation._report import COLUMN
-from mlpipe.validation._schema import Schema
+from mlpipe.validation._schema import (
+    Schema,
+    column_from_summary,
+    column_summary,
+    merge_column_summaries,
+    tail_keep,
+)
 from mlpipe.validation._small_batch import MAX_ROWS, small_batch_report
+from mlpipe.validation._stats import tail_size, top_values
 
 
 class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -194,39 +209,161 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         self : object
             The fitted validator.
         """
+        if is_dask_dataframe(X):
+            return self._fit_dask(X)
         frame = check_frame(self, X, reset=True)
         if self.schema is None:
-            key = self.key
-            if key is not None:
-                key = [key] if isinstance(key, str | Integral) else list(key)
-                unknown = [k for k in key if k not in frame.columns]
-                if unknown:
-                    raise ValueError(
-                        f"key names column(s) {unknown} that are not in X; its "
-                        f"columns are {list(frame.columns)[:10]}."
-                    )
+            key = self._learned_key(frame)
             self.schema_ = Schema.infer(frame, key=key)
         else:
-            if self.key is not None:
-                raise ValueError(
-                    "key applies only to a learned schema; declare the key in "
-                    "the Schema given as schema= instead."
-                )
-            self.schema_ = self.schema.copy()
-            names = self.schema_.names
-            self.n_features_in_ = len(names)
-            if all(isinstance(n, str) for n in names):
-                self.feature_names_in_ = np.asarray(names, dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
+            self._take_schema()
+        self.inexact_tails_ = {}
+        if hasattr(self, "summary_"):
+            del self.summary_
         self.last_report_ = self._run_checks(self._as_frame(X, frame))
+        self._warn_training_fails()
+        return self
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Learn the schema from one more chunk of the training data.
+
+        The first call (or the first after ``fit``, which keeps no summary to
+        extend) learns as ``fit`` would; each later call adds its chunk,
+        which must have the same columns (an error names the missing, unseen
+        or moved ones). After any number of calls the schema is the one
+        ``fit`` learns from the concatenated chunks: the kinds, dtypes
+        (merged as :func:`pandas.concat` merges them), missing shares, ranges,
+        categories and their counts exactly; the tails too, from the largest
+        and smallest values each chunk keeps, unless a tail's values were
+        spread so unevenly over the chunks that too few were kept (see
+        ``inexact_tails_``). A given ``schema`` is kept as it is and every
+        chunk is checked against it.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            A chunk of the training data (for example one record batch of a
+            Parquet dataset).
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted validator.
+        """
+        first = not hasattr(self, "summary_")
+        frame = check_frame(self, X, reset=first)
+        if self.schema is not None:
+            if first:
+                self._take_schema()
+                self.inexact_tails_ = {}
+                self.summary_ = {"n": 0}
+            self.summary_ = {"n": self.summary_["n"] + len(frame)}
+        else:
+            if first:
+                key = self._learned_key(frame)
+                old = None
+            else:
+                key, old = self.schema_.key, self.summary_
+            n = len(frame) + (old["n"] if old else 0)
+            keep = tail_keep(n)
+            chunk = [column_summary(name, frame[name], keep) for name in frame.columns]
+            if old is not None:
+                chunk = [
+                    merge_column_summaries([a, b], keep)
+                    for a, b in zip(old["columns"], chunk, strict=True)
+                ]
+            had_inf = [c["name"] for c in old["columns"] if c.get("had_inf")] if old else []
+            self._learn_from_summaries(chunk, key)
+            self.summary_ = {"n": n, "columns": chunk}
+            new_inf = [
+                c.name for c in self.schema_.columns if c.allow_inf and c.name not in had_inf
+            ]
+            if new_inf:
+                _warn_inf(new_inf)
+        self.last_report_ = self._run_checks(self._as_frame(X, frame))
+        self._warn_training_fails()
+        return self
+
+    def _learned_key(self, frame):
+        key = self.key
+        if key is not None:
+            key = [key] if isinstance(key, str | Integral) else list(key)
+            unknown = [k for k in key if k not in frame.columns]
+            if unknown:
+                raise ValueError(
+                    f"key names column(s) {unknown} that are not in X; its "
+                    f"columns are {list(frame.columns)[:10]}."
+                )
+        return key
+
+    def _take_schema(self):
+        if self.key is not None:
+            raise ValueError(
+                "key applies only to a learned schema; declare the key in "
+                "the Schema given as schema= instead."
+            )
+        self.schema_ = self.schema.copy()
+        names = self.schema_.names
+        self.n_features_in_ = len(names)
+        if all(isinstance(n, str) for n in names):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _learn_from_summaries(self, summaries, key):
+        columns, self.inexact_tails_ = [], {}
+        for summary in summaries:
+            col, _, short = column_from_summary(summary)
+            columns.append(col)
+            if short:
+                self.inexact_tails_[col.name] = short
+        self.schema_ = Schema(columns=columns, key=key)
+
+    def _warn_training_fails(self):
         if self.last_report_.failures:
             warnings.warn(
                 "SchemaValidator: the training data itself fails the given "
                 "schema:\n" + self.last_report_.message(),
                 DataQualityWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
+
+    def _fit_dask(self, X):
+        """``fit`` on a dask DataFrame: each partition summarized on the
+        workers, the summaries merged; a second pass reads the exact tails
+        of the columns whose partitions kept too few extreme values."""
+        sample = X._meta_nonempty
+        check_frame(self, sample, reset=True)
+        if self.schema is not None:
+            self._take_schema()
+            self.inexact_tails_ = {}
+        else:
+            key = self._learned_key(sample)
+            summaries = map_merge(X, _summarize_partition, _merge_partition_summaries)
+            self._learn_from_summaries(summaries["columns"], key)
+            if self.inexact_tails_:
+                wanted = {
+                    c["name"]: _tail_count(c)
+                    for c in summaries["columns"]
+                    if c["name"] in self.inexact_tails_
+                }
+                exact = map_merge(
+                    X, partial(_partition_tails, wanted), partial(_merge_tails, wanted)
+                )
+                for c in summaries["columns"]:
+                    if c["name"] in exact:
+                        c["high"], c["low"] = exact[c["name"]][:2]
+            self._learn_from_summaries(summaries["columns"], key)
+            inf = [c.name for c in self.schema_.columns if c.allow_inf]
+            if inf:
+                _warn_inf(inf)
+        if hasattr(self, "summary_"):
+            del self.summary_
+        self.last_report_ = self._dask_report(X)
         return self
 
     def _positional(self):
@@ -267,6 +404,8 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         """
         if not hasattr(self, "schema_"):  # check_is_fitted takes ~5 us
             check_is_fitted(self)
+        if is_dask_dataframe(X):
+            return self._transform_dask(X)
         frame, report, labels = None, None, self._small_batch_labels(X)
         if labels is not None:
             report = small_batch_report(self.schema_, X, labels, self.alpha, self.warn_alpha)
@@ -287,6 +426,24 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             return self._act(X, frame, report)
         finally:  # once the report is final (n_dropped), passed or raised
             record_later(store, "record_validation", report, X=snapshot(X), step=self)
+
+    def _dask_report(self, X):
+        report, _, _ = batch_report(self.schema_, X, self.alpha, self.warn_alpha)
+        return LazyValidationReport(report)
+
+    def _transform_dask(self, X):
+        """``transform`` of a dask DataFrame: lazy, see :meth:`transform`."""
+        dask = require_dask("validating a dask DataFrame")
+        dd = import_optional("dask.dataframe", extra="dask", purpose="validating a dask DataFrame")
+        report, checked, parts = batch_report(self.schema_, X, self.alpha, self.warn_alpha)
+        report = dask.delayed(dropped)(report, self.on_error)
+        message = partial(_dask_error_message, self, X._meta)
+        outputs = [
+            dask.delayed(act_on_partition)(p, c, report, self.on_error, message)
+            for p, c in zip(parts, checked, strict=True)
+        ]
+        self.last_report_ = LazyValidationReport(report)
+        return dd.from_delayed(outputs, meta=X._meta, divisions=X.divisions, verify_meta=False)
 
     def _act(self, X, frame, report):
         """Pass, warn about, raise for or drop the rows of a checked batch."""
@@ -412,6 +569,63 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         # A list: its values as the checks saw them (np.asarray would turn a
         # NaN among strings into the string "nan").
         return to_array(frame)
+
+
+def _dask_error_message(validator, meta, report):
+    return validator._error_message(report, meta)
+
+
+def _warn_inf(columns):
+    warnings.warn(
+        f"Column(s) {describe_columns(columns)} hold +/-inf in the training data; "
+        "the schema allows inf there (allow_inf=True). Set allow_inf=False on "
+        "the column to reject them.",
+        DataQualityWarning,
+        stacklevel=4,
+    )
+
+
+def _summarize_partition(part):
+    keep = tail_keep(len(part))
+    return {
+        "n": len(part),
+        "columns": [column_summary(name, part[name], keep) for name in part.columns],
+    }
+
+
+def _merge_partition_summaries(summaries):
+    n = sum(s["n"] for s in summaries)
+    keep = tail_keep(n)
+    columns = [
+        merge_column_summaries(list(pieces), keep)
+        for pieces in zip(*(s["columns"] for s in summaries), strict=True)
+    ]
+    return {"n": n, "columns": columns}
+
+
+def _tail_count(summary):
+    return tail_size(summary["n_values"]) + 1
+
+
+def _partition_tails(wanted, part):
+    """The ``wanted[column]`` largest and smallest values of each column."""
+    out = {}
+    for name, count in wanted.items():
+        s = part[name].dropna()
+        values = time_ns(s) if column_kind(s) == DATETIME else s.to_numpy(dtype="float64")
+        values = values[np.isfinite(values)]
+        out[name] = (top_values(values, count), top_values(-values, count), len(values))
+    return out
+
+
+def _merge_tails(wanted, parts):
+    out = {}
+    for name, count in wanted.items():
+        pieces = [p[name] for p in parts]
+        high = np.sort(np.concatenate([h for h, _, _ in pieces]))[-count:]
+        low = np.sort(np.concatenate([lo for _, lo, _ in pieces]))[-count:]
+        out[name] = (high, low, sum(m for _, _, m in pieces))
+    return out
 
 
 def _feature_names_message(fitted, given):

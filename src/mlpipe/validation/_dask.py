@@ -1,0 +1,265 @@
+"""The checks of a batch that is a dask DataFrame, on the workers.
+
+A batch's report depends on statistics of the whole batch (its size, its
+missing count, how far it goes beyond the training range, its counts of
+unseen categories), and which rows fail depends on them. So each partition is
+checked twice, both times on the workers: first to record those statistics
+(:func:`~mlpipe.validation._checks.run_checks` with ``record``), merged over
+the batch; then against the merged statistics (``context``), which gives the
+partition's share of the whole batch's report: the same failures, messages
+and p-values, with its own failing rows. Repeated keys (and values of a
+``unique`` column) are found over the whole batch by a dask groupby of the
+key with each row's place. The partitions' reports then merge into the
+batch's, in the order the checks run.
+"""
+
+import numpy as np
+import pandas as pd
+
+from mlpipe.exceptions import DataValidationError
+from mlpipe.utils._dask import require_dask
+from mlpipe.validation._checks import merge_records, run_checks
+from mlpipe.validation._report import COLUMN, Failure, ValidationReport
+
+# A row's place in the batch: its partition's number in the high bits.
+_PLACE_BITS = 40
+_N_EXAMPLES = 3
+
+
+class LazyValidationReport:
+    """The :class:`ValidationReport` of a dask batch, computed when asked.
+
+    ``SchemaValidator.transform`` of a dask DataFrame keeps one as its
+    ``last_report_``: nothing is computed until :meth:`compute` is called or
+    an attribute of the report is read (``passed``, ``to_frame()``, ...),
+    which computes it once with the active dask scheduler. To compute it with
+    the checked batch in one pass, use :meth:`to_delayed`:
+    ``out, report = dask.compute(validator.transform(ddf),
+    validator.last_report_.to_delayed())``.
+
+    Saving the validator (``mlpipe.save``, pickle) computes the report and
+    keeps the :class:`ValidationReport`.
+    """
+
+    def __init__(self, delayed):
+        self._delayed = delayed
+        self._report = None
+
+    def to_delayed(self):
+        """Return the report as a :class:`dask.delayed.Delayed`."""
+        return self._delayed
+
+    def compute(self, **kwargs):
+        """Compute (once) and return the :class:`ValidationReport`.
+
+        Parameters
+        ----------
+        **kwargs : dict
+            Passed to ``dask.compute`` (e.g. ``scheduler="threads"``).
+
+        Returns
+        -------
+        report : ValidationReport
+        """
+        if self._report is None:
+            dask = require_dask("a dask batch's validation report")
+            (self._report,) = dask.compute(self._delayed, **kwargs)
+        return self._report
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("_delayed", "_report"):
+            raise AttributeError(name)
+        return getattr(self.compute(), name)
+
+    def __reduce__(self):
+        return _identity, (self.compute(),)
+
+    def __repr__(self):
+        state = "computed" if self._report is not None else "not computed"
+        return f"<LazyValidationReport ({state})>"
+
+    def _repr_html_(self):
+        return self.compute()._repr_html_()
+
+
+def _identity(report):
+    return report
+
+
+def batch_report(schema, X, alpha, warn_alpha):
+    """The delayed :class:`ValidationReport` of the dask DataFrame ``X`` and
+    the delayed per-partition results (each a partition's report) it merges."""
+    dask = require_dask("validating a dask DataFrame")
+    parts = X.to_delayed()
+    records = [dask.delayed(_record)(schema, p, alpha, warn_alpha, i) for i, p in enumerate(parts)]
+    context = _tree(dask, records, merge_records)
+    repeated = _repeated(dask, schema, X)
+    checked = [
+        dask.delayed(_check)(schema, p, alpha, warn_alpha, context, repeated, i)
+        for i, p in enumerate(parts)
+    ]
+    report = dask.delayed(_finish)(_tree(dask, checked, _merge_reports), len(X.columns))
+    return report, checked, parts
+
+
+def _tree(dask, items, merge, split_every=8):
+    while len(items) > 1:
+        items = [
+            dask.delayed(merge)(items[i : i + split_every])
+            for i in range(0, len(items), split_every)
+        ]
+    return items[0]
+
+
+def _record(schema, part, alpha, warn_alpha, number):
+    record = {}
+    run_checks(schema, part, alpha=alpha, warn_alpha=warn_alpha, record=record)
+    return record
+
+
+def _duplicate_labels(schema, columns):
+    """``{label: key columns}`` of the duplicate checks of the schema."""
+    out = {}
+    present = set(columns)
+    if schema.key and all(k in present for k in schema.key):
+        out["key"] = list(schema.key)
+    for col in schema.columns:
+        if col.unique and col.name in present:
+            out[("unique", col.name)] = [col.name]
+    return out
+
+
+def _with_place(part, key, partition_info=None):
+    number = partition_info["number"] if partition_info else 0
+    frame = part[key].copy()
+    frame["__place__"] = (np.int64(number) << _PLACE_BITS) + np.arange(len(part), dtype=np.int64)
+    return frame
+
+
+def _repeated(dask, schema, X):
+    """Delayed ``{label: Series}``: for each key repeated in the batch, the
+    place of its first row."""
+    labels = _duplicate_labels(schema, list(X.columns))
+    if not labels:
+        return None
+    out = {}
+    for label, key in labels.items():
+        meta = X._meta[key].assign(__place__=np.int64(0))
+        placed = X.map_partitions(_with_place, key, meta=meta)
+        stats = placed.groupby(key, dropna=False)["__place__"].agg(["min", "count"])
+        out[label] = stats.to_delayed()
+    return dask.delayed(_repeated_keys)(out)
+
+
+def _repeated_keys(parts):
+    out = {}
+    for label, frames in parts.items():
+        stats = pd.concat(frames) if frames else pd.DataFrame({"min": [], "count": []})
+        out[label] = stats.loc[stats["count"] > 1, "min"]
+    return out
+
+
+def _duplicate_masks(schema, part, repeated, number):
+    if repeated is None:
+        return None
+    masks = {}
+    place = (np.int64(number) << _PLACE_BITS) + np.arange(len(part), dtype=np.int64)
+    for label, key in _duplicate_labels(schema, list(part.columns)).items():
+        first = repeated[label]
+        keys = part[key[0]] if len(key) == 1 else pd.MultiIndex.from_frame(part[key])
+        at = first.index.get_indexer(keys)
+        found = at >= 0
+        first_place = np.where(found, first.to_numpy()[np.maximum(at, 0)], -1)
+        masks[label] = found & (first_place != place)
+    return masks
+
+
+def _check(schema, part, alpha, warn_alpha, context, repeated, number):
+    duplicates = _duplicate_masks(schema, part, repeated, number)
+    report = run_checks(
+        schema,
+        part,
+        alpha=alpha,
+        warn_alpha=warn_alpha,
+        context=context,
+        duplicates=duplicates,
+    )
+    return {
+        "n": report.n_rows,
+        "failures": list(zip(report._order, report.failures, strict=True)),
+        "failing": report.failing_rows,
+        "mask": report._row_mask,
+    }
+
+
+def _merge_reports(parts):
+    failures = {}
+    for part in parts:
+        for order, f in part["failures"]:
+            if order not in failures:
+                failures[order] = f
+                continue
+            old = failures[order]
+            failures[order] = Failure(
+                old.column,
+                old.check,
+                old.n_failed + f.n_failed,
+                0.0,
+                old.level,
+                old.message,
+                (old.examples + f.examples)[:_N_EXAMPLES],
+                (old.rows + f.rows)[:_N_EXAMPLES],
+                severity=old.severity,
+                p_value=old.p_value,
+                reason=old.reason,
+            )
+    failing = [p["failing"] for p in parts if len(p["failing"])]
+    return {
+        "n": sum(p["n"] for p in parts),
+        "failures": list(failures.items()),
+        "failing": failing[0].append(failing[1:]) if failing else parts[0]["failing"][:0],
+        "mask": None,
+    }
+
+
+def _finish(merged, n_columns):
+    n = merged["n"]
+    failures = []
+    for _, f in sorted(merged["failures"], key=lambda item: item[0]):
+        failures.append(
+            Failure(
+                f.column,
+                f.check,
+                f.n_failed,
+                f.n_failed / n if n else 0.0,
+                f.level,
+                f.message,
+                f.examples,
+                f.rows,
+                severity=f.severity,
+                p_value=f.p_value,
+                reason=f.reason,
+            )
+        )
+    return ValidationReport(
+        failures=failures, n_rows=n, n_columns=n_columns, failing_rows=merged["failing"]
+    )
+
+
+def act_on_partition(part, checked, report, on_error, message):
+    """What ``SchemaValidator.transform`` returns of one partition, once the
+    batch's report is known."""
+    if not report.failures or report.passed or on_error == "warn":
+        return part.copy(deep=False)
+    column_level = [f for f in report.errors if f.level == COLUMN]
+    if on_error == "raise" or column_level:
+        raise DataValidationError(message(report), report)
+    return part.loc[~checked["mask"]]
+
+
+def dropped(report, on_error):
+    """The report with ``n_dropped`` set as ``act_on_partition`` drops."""
+    drops = report.failures and not report.passed and on_error == "drop_rows"
+    if drops and not [f for f in report.errors if f.level == COLUMN]:
+        report.n_dropped = len(report.failing_rows)
+    return report
