@@ -56,7 +56,8 @@ def stripped(ref):
         psi_numeric=dict(ref.psi_numeric),
         categories=dict(ref.categories),
         category_counts=dict(ref.category_counts),
-        category_order=dict(ref.category_order),
+        # a reference saved before chunked fitting has no category_order
+        category_order=dict(getattr(ref, "category_order", {})),
     )
 
 
@@ -145,8 +146,9 @@ def _merge_categories(out, refs, col):
     the dtype's order when every chunk had the same categorical dtype, else
     sorted when they compare, else first seen."""
     union = dict.fromkeys(c for r in refs for c in r.categories[col])
-    order = refs[0].category_order.get(col)
-    if order is not None and all(r.category_order.get(col) == order for r in refs):
+    orders = [getattr(r, "category_order", {}).get(col) for r in refs]
+    order = orders[0]
+    if order is not None and all(o == order for o in orders):
         position = {c: i for i, c in enumerate(order)}
         cats = sorted(union, key=position.__getitem__)
         out.category_order[col] = list(order)
