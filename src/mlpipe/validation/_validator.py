@@ -122,6 +122,22 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         after ``fit``). The rows :func:`mlpipe.explain.explain` sends through
         the pipeline are checked but do not replace it.
 
+        After ``fit`` on a dask DataFrame, and after ``transform`` of one, a
+        :class:`~mlpipe.validation._dask.LazyValidationReport`: computed
+        when one of its attributes is read or :meth:`compute` is called.
+
+    inexact_tails_ : dict
+        ``{column: {side: (values used, values wanted)}}`` for the tails that
+        :meth:`partial_fit` fitted to fewer of the extreme values than ``fit``
+        on the whole data would (the chunks kept too few of them: the upper
+        tail of a stream sorted in descending order); empty when the schema
+        equals the in-memory one, as it always does after ``fit``.
+
+    summary_ : dict
+        After :meth:`partial_fit` only: the mergeable summary of the chunks
+        seen (counts, ranges, categories and their counts, the most extreme
+        values), which the next call extends.
+
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -144,6 +160,21 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
 
     An array given to a validator fitted on a DataFrame (or the reverse) is
     matched by position, with scikit-learn's warning.
+
+    Data larger than memory: :meth:`partial_fit` learns from a stream of
+    chunks, and ``fit`` accepts a dask DataFrame (a map over its partitions
+    and a merge, plus a second pass only for a tail whose extreme values the
+    partitions kept too few of). Both learn the schema ``fit`` learns from the
+    concatenated frame: kinds, dtypes, missing shares, ranges, categories and
+    their counts exactly, and the tails exactly unless ``inexact_tails_``
+    says otherwise. ``transform`` of a dask DataFrame is lazy: it returns a
+    dask DataFrame (all rows, or without the failing rows under
+    ``on_error="drop_rows"``, each keeping its index label) and sets
+    ``last_report_`` to a lazy report equal to the in-memory report of the
+    same batch (its failures carry no row masks: use the pandas path for
+    ``row_reasons``). An error of ``on_error="raise"`` is raised when the
+    result is computed; ``"warn"`` gives no warning (read the report), and the
+    run store does not record dask batches.
 
     Examples
     --------
@@ -366,6 +397,13 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         self.last_report_ = self._dask_report(X)
         return self
 
+    def __getstate__(self):
+        # A dask batch's report is computed when the validator is saved.
+        state = super().__getstate__()
+        if isinstance(state.get("last_report_"), LazyValidationReport):
+            state = dict(state, last_report_=state["last_report_"].compute())
+        return state
+
     def _positional(self):
         """Whether the schema's names are the positions of an array."""
         return not hasattr(self, "feature_names_in_")
@@ -393,7 +431,8 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             shares its data); under ``on_error="drop_rows"`` without the rows
             that failed a row-level check (other dataframe types, such as
             polars, then come back as a pandas DataFrame, and array-likes as
-            an ndarray). ``X`` itself is never modified.
+            an ndarray). ``X`` itself is never modified. A dask DataFrame
+            gives a lazy dask DataFrame (see the Notes of the class).
 
         Raises
         ------
