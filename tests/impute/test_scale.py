@@ -2,6 +2,7 @@
 chunks and fit/transform on a dask DataFrame equal fit/transform on the
 concatenated frame; the median's rank error bound beyond the exact budget."""
 
+import itertools
 import math
 
 import numpy as np
@@ -153,7 +154,7 @@ def test_sketch_rank_bound_holds(values, cuts, budget):
     values = np.asarray(values)
     k = budget // 8
     bounds = sorted({0, len(values), *[c % (len(values) + 1) for c in cuts]})
-    parts = [value_summary(values[a:b], budget, k) for a, b in zip(bounds, bounds[1:])]
+    parts = [value_summary(values[a:b], budget, k) for a, b in itertools.pairwise(bounds)]
     summary = merge_summaries(parts)
     n, e = len(values), summary["error"]
     assert summary["n"] == n
