@@ -13,6 +13,7 @@ from mlpipe.drift import ChiSquareDrift, DriftDetector, KSDrift, PSIDrift
 from mlpipe.drift import _reference as naive
 from mlpipe.drift._psi import bin_edges
 from mlpipe.drift._sketch import stated_bound
+from tests._dask import local_client
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
@@ -225,23 +226,8 @@ def test_sketched_reference_within_its_bound_of_scipy(tmp_path):
 
 @pytest.fixture(scope="module")
 def cluster():
-    # dashboard_address=None still starts each node's HTTP server (metrics,
-    # health) on the node's host: 127.0.0.1, checked below
-    with dask.config.set({"distributed.comm.timeouts.connect": "30s"}):
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            timeout=60,
-        )
-        client = distributed.Client(cluster, timeout=60)
-    try:
+    with local_client() as client:
         yield client
-    finally:
-        client.close(timeout=30)
-        cluster.close(timeout=30)
 
 
 def listening_hosts(client):

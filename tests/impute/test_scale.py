@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mlpipe.datasets import load_credit
 from mlpipe.impute import TypedImputer
 from mlpipe.impute._sketch import merge_summaries, middle_values, value_summary
+from tests._dask import local_client
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
@@ -89,20 +90,8 @@ def test_chunks_must_agree():
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        death_timeout=60,
-    )
-    c = distributed.Client(cluster, timeout=60)
-    try:
-        yield c
-    finally:
-        c.close(timeout=30)
-        cluster.close(timeout=30)
+    with local_client() as client:
+        yield client
 
 
 def _check_dask(X, strategies=STRATEGIES, npartitions=5):

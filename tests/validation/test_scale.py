@@ -11,6 +11,7 @@ import pytest
 from mlpipe.datasets import load_credit, make_credit_batch
 from mlpipe.exceptions import DataValidationError
 from mlpipe.validation import SchemaValidator
+from tests._dask import local_client
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
@@ -19,20 +20,8 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        death_timeout=60,
-    )
-    c = distributed.Client(cluster, timeout=60)
-    try:
-        yield c
-    finally:
-        c.close(timeout=30)
-        cluster.close(timeout=30)
+    with local_client() as client:
+        yield client
 
 
 def _frame(n=3000, seed=0):
