@@ -141,8 +141,10 @@ class DriftReference:
 
     @property
     def ks_error_bounds(self):
-        """``{column: bound}``: the largest error of each KS column's
-        reference ECDF, hence of its KS statistic (0.0 while exact)."""
+        """Largest error of each KS column's reference ECDF, ``{column: bound}``.
+
+        It bounds the error of the column's KS statistic (0.0 while exact).
+        """
         if self.ks_sketches is None:
             return dict.fromkeys(self.ks_columns, 0.0)
         return {c: s.rank_error for c, s in zip(self.ks_columns, self.ks_sketches, strict=True)}
