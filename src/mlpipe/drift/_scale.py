@@ -281,24 +281,6 @@ def _sketch_edges(sketch, n_bins, binning):
 # -- batches ---------------------------------------------------------------
 
 
-def _map_merge_shared(ddf, func, shared, merge, split_every=8):
-    """:func:`~mlpipe.utils._dask.map_merge` of ``func(partition, shared)``,
-    ``shared`` (the reference points, which may be large) sent to each
-    worker once as one key of the graph instead of inside every task."""
-    dask = require_dask("scoring a dask DataFrame batch")
-    shared = dask.delayed(shared, traverse=False)
-    parts = [dask.delayed(func)(p, shared) for p in ddf.to_delayed()]
-    if not parts:
-        raise ValueError("the dask DataFrame has no partitions")
-    while len(parts) > 1:
-        parts = [
-            dask.delayed(merge)(parts[i : i + split_every])
-            for i in range(0, len(parts), split_every)
-        ]
-    (merged,) = dask.compute(parts[0])
-    return merged
-
-
 def _batch_summary(part, shared):
     ref, points, checker, kinds = shared
     X = _checked(part, checker, kinds)
@@ -351,7 +333,7 @@ def detect_dask(est, ddf):
     settings = est._settings()
     points = [_ks.reference_points(ref, f) for f in range(len(ref.ks_columns))]
     shared = (stripped(ref), [p[0] for p in points], _checker(est), est._kinds_to_check(ref))
-    summary = _map_merge_shared(ddf, _batch_summary, shared, _merge_batch)
+    summary = map_merge(ddf, _batch_summary, _merge_batch, shared=shared)
     n = summary["n"]
     rows, distributions = {}, {}
     if ref.ks_columns:

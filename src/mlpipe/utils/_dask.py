@@ -21,7 +21,7 @@ def require_dask(purpose):
     return import_optional("dask", extra="dask", purpose=purpose)
 
 
-def map_merge(ddf, func, merge, *, split_every=8):
+def map_merge(ddf, func, merge, *, shared=None, split_every=8):
     """``merge`` of ``func(partition)`` over the partitions of ``ddf``.
 
     ``func`` runs on the workers, one pandas partition at a time, and
@@ -30,9 +30,18 @@ def map_merge(ddf, func, merge, *, split_every=8):
     them all) and must be associative. Returns the merged summary,
     computed with the active scheduler (a ``distributed.Client`` if one is
     current, else dask's default).
+
+    With ``shared`` (an object every partition needs, which may be large,
+    such as a reference's points), ``func(partition, shared)`` is called
+    instead, and ``shared`` is sent to each worker once, as one key of the
+    graph, not inside every task.
     """
-    dask = require_dask("fitting on a dask DataFrame")
-    parts = [dask.delayed(func)(p) for p in ddf.to_delayed()]
+    dask = require_dask("a dask DataFrame")
+    if shared is None:
+        parts = [dask.delayed(func)(p) for p in ddf.to_delayed()]
+    else:
+        shared = dask.delayed(shared, traverse=False)
+        parts = [dask.delayed(func)(p, shared) for p in ddf.to_delayed()]
     if not parts:
         raise ValueError("the dask DataFrame has no partitions")
     while len(parts) > 1:
