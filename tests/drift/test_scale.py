@@ -316,3 +316,51 @@ def mlpipe_clone(detector):
     from sklearn.base import clone
 
     return clone(detector)
+
+
+def split_choice_frame():
+    """Columns whose first rows look discrete (or have few categories) but
+    whose whole has more distinct values than DriftDetector's limits."""
+    rng = np.random.default_rng(11)
+    n = 1200
+    level = rng.integers(0, 5, n).astype(float)
+    level[400:] = rng.normal(0, 1, n - 400)  # discrete at first, continuous after
+    names = np.array([f"c{i:02d}" for i in range(30)])
+    code = rng.choice(names[:4], n).astype(object)
+    code[400:] = rng.choice(names, n - 400)  # 4 categories first, 30 in all
+    return pd.DataFrame({"level": level, "code": pd.Series(code, dtype="str")})
+
+
+def test_dask_fit_picks_the_tests_of_the_whole_frame():
+    X = split_choice_frame()
+    detector = DriftDetector(max_categories=10)
+    memory = mlpipe_clone(detector).fit(X)
+    assert memory.tests_ == {"level": "ks", "code": "psi"}
+    with dask.config.set(scheduler="threads"):
+        on_dask = mlpipe_clone(detector).fit(dd.from_pandas(X, npartitions=3))
+        assert on_dask.tests_ == memory.tests_
+        assert_same_reference(memory.reference_, on_dask.reference_)
+        batch = frame(300, 8).rename(columns={"x": "level", "city": "code"})[["level", "code"]]
+        assert_same_report(on_dask.detect(batch), memory.detect(batch))
+
+
+def test_partial_fit_warns_when_a_column_outgrows_its_first_chunk_test():
+    X = split_choice_frame()
+    detector = DriftDetector(max_categories=10).partial_fit(X.iloc[:400])
+    assert detector.tests_ == {"level": "chi2", "code": "chi2"}
+    with pytest.warns(UserWarning, match=r"'level' \(\d+ > 10\), 'code' \(30 > 10\)"):
+        detector.partial_fit(X.iloc[400:800])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once, not on every chunk
+        detector.partial_fit(X.iloc[800:])
+    # the test stays what the first chunk picked, and counts every value
+    assert detector.tests_ == {"level": "chi2", "code": "chi2"}
+    assert detector.reference_.n_rows == len(X)
+    # an explicit choice is the user's: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DriftDetector(tests={"level": "chi2", "code": "chi2"}).partial_fit(
+            X.iloc[:400]
+        ).partial_fit(X.iloc[400:])

@@ -7,6 +7,7 @@ categories); the statistics ``_ks``, ``_psi`` and ``_chi2``; ``_report``
 ``_detectors`` and ``_monitor``.
 """
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -292,9 +293,10 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             X = self._check_kinds(X)
             chunk = _scale.chunk_reference(X, template, n_threads())
         self.reference_ = _scale.merge_references([template, chunk], self._settings())
+        _warn_outgrown(self, template, self.reference_)
         return self
 
-    def _fit_frame(self, X):
+    def _fit_frame(self, X, distinct=None):
         settings = self._settings()
         X = check_frame(self, X, reset=True)
         columns = self._selected_columns(X)
@@ -308,7 +310,7 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
                     "string and datetime columns. Drop or convert it first."
                 )
             kinds[col] = kind
-        tests = self._resolve_tests(X, columns, kinds, settings)
+        tests = self._resolve_tests(X, columns, kinds, settings, distinct)
 
         n_missing = {col: int(X[col].isna().sum()) for col in columns}
         ref = DriftReference(
@@ -341,7 +343,7 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         keep = set(wanted)
         return [c for c in all_columns if c in keep]
 
-    def _resolve_tests(self, X, columns, kinds, settings):
+    def _resolve_tests(self, X, columns, kinds, settings, distinct=None):
         overrides = getattr(self, "tests", None) or {}
         if not isinstance(overrides, dict):
             raise TypeError(f"tests must be a dict {{column: test}}, got {overrides!r}.")
@@ -361,7 +363,10 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
                         f"tests[{col!r}]={test!r} is not a test; use one of {list(STATISTICS)}."
                     )
             else:
-                test = self._choose_test(X[col], kind, settings)
+                # ``distinct``: distinct counts of the whole data (a dask
+                # fit), when X is only its first partition
+                n_distinct = None if distinct is None else distinct[col]
+                test = self._choose_test(X[col], kind, settings, n_distinct)
             if kind not in STATISTICS[test].KINDS:
                 raise TypeError(
                     f"{type(self).__name__}: the {test!r} test cannot compare the "
@@ -372,8 +377,18 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             tests[col] = test
         return tests
 
-    def _choose_test(self, series, kind, settings):
+    def _choose_test(self, series, kind, settings, n_distinct=None):
         return self._single_test
+
+    def _outgrown(self, ref, settings):
+        """``{column: (distinct values, limit)}`` of the columns whose test,
+        picked from the first chunk, ``ref`` has outgrown."""
+        return {}
+
+    def _distinct_limit(self, settings):
+        """The largest distinct count ``_choose_test`` tells apart (None:
+        the test does not depend on it)."""
+        return None
 
     # -- detect and score --------------------------------------------------
 
@@ -463,3 +478,23 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True
         return tags
+
+
+def _warn_outgrown(est, before, after):
+    """Warn (once a column) when a chunk of ``partial_fit`` takes a column
+    past the distinct-value limit of the test its first chunk picked."""
+    settings = est._settings()
+    old = est._outgrown(before, settings)
+    new = {c: v for c, v in est._outgrown(after, settings).items() if c not in old}
+    if new:
+        described = ", ".join(f"{c!r} ({n} > {limit})" for c, (n, limit) in new.items())
+        warnings.warn(
+            f"{type(est).__name__}.partial_fit: the first chunk picked chi-square for "
+            f"column(s) {described}, which now have more distinct values than that "
+            "choice allows (max_discrete or max_categories). The test stays chi-square "
+            "(its table keeps every value); to get the test a fit of all the data "
+            f"would pick, pass tests={{column: 'ks' or 'psi'}}, or fit on a dask "
+            "DataFrame, whose choice counts every partition.",
+            UserWarning,
+            stacklevel=4,  # the caller of partial_fit (through fit_context)
+        )

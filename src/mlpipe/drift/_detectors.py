@@ -632,13 +632,32 @@ class DriftDetector(_BaseDrift):
         self.sketch_size = sketch_size
         self.drift_share = drift_share
 
-    def _choose_test(self, series, kind, settings):
+    def _choose_test(self, series, kind, settings, n_distinct=None):
         if kind in (CATEGORICAL, BOOLEAN):
-            n_categories = series.nunique(dropna=True)
-            return "chi2" if n_categories <= settings["max_categories"] else "psi"
+            if n_distinct is None:
+                n_distinct = series.nunique(dropna=True)
+            return "chi2" if n_distinct <= settings["max_categories"] else "psi"
+        if n_distinct is not None:
+            return "chi2" if n_distinct <= settings["max_discrete"] else "ks"
         if _at_most_distinct(series, settings["max_discrete"]):
             return "chi2"
         return "ks"
+
+    def _distinct_limit(self, settings):
+        return max(settings["max_categories"], settings["max_discrete"])
+
+    def _outgrown(self, ref, settings):
+        overrides = self.tests or {}
+        out = {}
+        for col in ref.columns:
+            if col in overrides or ref.tests[col] != "chi2":
+                continue
+            categorical = ref.kinds[col] in (CATEGORICAL, BOOLEAN)
+            limit = settings["max_categories" if categorical else "max_discrete"]
+            n = len(ref.categories[col])
+            if n > limit:
+                out[col] = (n, limit)
+        return out
 
 
 def _at_most_distinct(series, k):

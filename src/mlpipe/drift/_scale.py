@@ -19,10 +19,12 @@ references it builds are of the class of the ones it is given).
 import functools
 
 import numpy as np
+import pandas as pd
 from sklearn.base import clone
 
 from mlpipe.drift import _chi2, _ks, _psi
 from mlpipe.drift._columns import (
+    category_values,
     count_categories,
     fit_categories,
     numeric_columns,
@@ -210,13 +212,49 @@ def fit_dask(est, ddf):
     if ddf.npartitions == 0:
         raise ValueError("the dask DataFrame has no partitions")
     head = ddf.get_partition(0).compute()
-    est._fit_frame(head)
+    est._fit_frame(head, distinct=_distinct_counts(est, ddf, head))
     template = est.reference_
     if template.psi_numeric:
         template = stripped(template)
         _all_data_edges(est, ddf, template)
     est.reference_ = reference_of_partitions(est, ddf, template)
     return est
+
+
+def _distinct_counts(est, ddf, head):
+    """Distinct non-missing values of each column of ``ddf`` (all its
+    partitions, so the tests are those a fit of the whole frame in memory
+    picks), counted up to one more than the limit the detector's choice
+    of test depends on; None when the choice does not depend on them."""
+    limit = est._distinct_limit(est._settings())
+    if limit is None:
+        return None
+    columns = est._selected_columns(head)
+    cap = limit + 1
+    func = functools.partial(_distinct_values, columns=columns, cap=cap)
+    merge = functools.partial(_merge_distinct, cap=cap)
+    values = map_merge(ddf[columns], func, merge)
+    return {col: len(v) for col, v in zip(columns, values, strict=True)}
+
+
+def _distinct_values(part, columns, cap):
+    out = []
+    for col in columns:
+        v = pd.unique(pd.Series(category_values(part[col])).dropna()).tolist()
+        out.append(set(v[:cap]))
+    return out
+
+
+def _merge_distinct(parts, cap):
+    out = []
+    for sets in zip(*parts, strict=True):
+        merged = set()
+        for s in sets:
+            merged |= s
+            if len(merged) > cap:
+                break
+        out.append(merged if len(merged) <= cap else set(list(merged)[:cap]))
+    return out
 
 
 def _finite_values(part, checker, kinds, columns):
