@@ -14,8 +14,10 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detectors import DriftDetector
+from mlpipe.drift._scale import meta_of
 from mlpipe.drift._window import WindowBuffer
 from mlpipe.exceptions import DriftWarning
+from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import check_frame, column_arrays, shallow_copy, time_ns
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
@@ -58,9 +60,12 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         model = make_pipeline(DriftMonitor(callbacks=[retrain]), imputer, clf)
 
     ``fit`` (and ``fit_transform``) learn the reference and do not check the
-    training data against itself. Batches that are not production traffic,
-    such as the rows :func:`mlpipe.explain.explain` sends through the
-    pipeline, are passed on without being checked or recorded.
+    training data against itself; :meth:`partial_fit` learns it chunk by
+    chunk (a reference larger than memory), and ``fit`` takes a dask
+    DataFrame, which the detector summarizes on the workers. Batches that
+    are not production traffic, such as the rows
+    :func:`mlpipe.explain.explain` sends through the pipeline, are passed on
+    without being checked or recorded.
 
     Parameters
     ----------
@@ -202,8 +207,10 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            The reference (training) data.
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
+            The reference (training) data. A dask DataFrame is summarized
+            by the detector on the workers (see the detector's ``fit``);
+            the monitor itself reads only its columns and dtypes.
 
         y : None
             Ignored.
@@ -213,6 +220,64 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self : object
             The fitted monitor.
         """
+        return self._fit(X, partial=False)
+
+    def partial_fit(self, X, y=None):
+        """Add a chunk of the reference to what the monitor learned.
+
+        The first call is :meth:`fit` on its chunk, except that the detector
+        learns it with its own ``partial_fit``: the monitor's columns, its
+        ``time_column``, windows and callbacks, and the detector's columns,
+        kinds and tests come from that chunk and the parameters at that
+        call. Later chunks must have the same columns, in the same order and
+        of the same kinds; they only grow the detector's reference (see the
+        detector's ``partial_fit``: what adds up exactly, and the KS columns
+        sketched beyond ``max_reference_rows``). So
+        ``partial_fit(c1).partial_fit(c2)`` gives the reports of
+        ``detector.partial_fit(c1).partial_fit(c2)``, which are those of
+        ``fit(concat([c1, c2]))`` wherever the detector's chunks merge
+        exactly. Reports already in ``history_`` and rows waiting in the
+        open window are kept: what is tested after the call is compared
+        with the grown reference.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
+            A chunk of the reference data (a record batch of a Parquet
+            dataset, a file of a month); a dask DataFrame is summarized by
+            the detector on its workers.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The monitor, fitted on every chunk so far.
+
+        Raises
+        ------
+        ValueError
+            If a later chunk lacks a column of the first, has another, or
+            has them in another order (the error names the columns).
+        TypeError
+            If a column of a later chunk is of another kind than in the
+            first (text in a numeric column, a time column that does not
+            hold datetimes).
+        """
+        if not hasattr(self, "detector_"):
+            # Not under one fit_context with the later chunks: scikit-learn
+            # skips validating the parameters of a partial_fit once anything
+            # ends in "_" (n_features_in_ is set before the detector may
+            # refuse a first chunk), and a first chunk must validate them.
+            return self._fit_first_chunk(X)
+        return self._add_chunk(X)
+
+    @fit_context(prefer_skip_nested_validation=False)
+    def _fit_first_chunk(self, X):
+        return self._fit(X, partial=True)
+
+    def _fit(self, X, *, partial):
         callbacks = self._callbacks()
         span = self._window_span()
         detector = DriftDetector() if self.detector is None else clone(self.detector)
@@ -220,13 +285,16 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             raise TypeError(
                 f"detector must be an mlpipe drift detector, got {type(detector).__name__}."
             )
-        frame = check_frame(self, X, reset=True)
+        frame = self._checked(X, reset=True)
         columns = list(frame.columns)
         time_position = None
         if self.time_column is not None:
             time_position = self._time_position(frame, columns)
-            frame = frame.drop(columns=[self.time_column])
-        detector.fit(frame if time_position is not None else X)
+        watched = self._watched(X, frame, time_position)
+        if partial:
+            detector.partial_fit(watched)
+        else:
+            detector.fit(watched)
         self.detector_ = detector
         self.history_ = []
         self.n_drifted_ = 0
@@ -239,6 +307,52 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self._span = span
         self._time_position = time_position
         return self
+
+    def _add_chunk(self, X):
+        """A later chunk of :meth:`partial_fit`: checked against the first,
+        then added to the detector's reference. Everything else the monitor
+        learned (columns, time column, windows, callbacks) is the first
+        chunk's: a chunk adds rows, not columns."""
+        self._check_column_order(meta_of(X) if is_dask_dataframe(X) else X)
+        frame = self._checked(X, reset=False)
+        position = self._time_position
+        if position is not None:
+            _require_datetimes(self.time_column, frame.dtypes.iloc[position])
+        self.detector_.partial_fit(self._watched(X, frame, position))
+        return self
+
+    def _checked(self, X, *, reset):
+        """``check_frame`` of ``X``, or of the columns and dtypes of a dask
+        DataFrame (its rows stay where they are)."""
+        if is_dask_dataframe(X):
+            return check_frame(self, meta_of(X), reset=reset, min_samples=0)
+        return check_frame(self, X, reset=reset)
+
+    def _watched(self, X, frame, time_position):
+        """What the detector compares: the checked frame (a dask DataFrame
+        as it is) without the time column."""
+        data = X if is_dask_dataframe(X) else frame
+        if time_position is None:
+            return data
+        return data.drop(columns=[self.time_column])
+
+    def _check_column_order(self, X):
+        """Name the first column out of place when a chunk has the columns
+        of the first chunk in another order (scikit-learn's message says
+        only that the order differs)."""
+        expected = getattr(self, "feature_names_in_", None)
+        columns = getattr(X, "columns", None)
+        if expected is None or columns is None or len(columns) != len(expected):
+            return
+        got = list(columns)
+        if got == list(expected) or set(got) != set(expected):
+            return
+        i = next(i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
+        raise ValueError(
+            f"X has the columns of the first chunk in another order: column {i} is "
+            f"{got[i]!r} where the first chunk had {expected[i]!r}. Reorder it with "
+            "X[monitor.feature_names_in_]."
+        )
 
     def _window_span(self):
         """``window_time`` as seconds (clock) or nanoseconds (time column)."""
@@ -274,11 +388,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
                 f"time_column={self.time_column!r} is not a column of X; its columns are "
                 f"{columns[:10]}."
             )
-        series = frame[self.time_column]
-        if not ptypes.is_datetime64_any_dtype(series.dtype):
-            raise TypeError(
-                f"time_column {self.time_column!r} must hold datetimes, got dtype {series.dtype}."
-            )
+        _require_datetimes(self.time_column, frame[self.time_column].dtype)
         if frame.shape[1] == 1:
             raise ValueError(f"X has no column to watch besides time_column {self.time_column!r}.")
         return columns.index(self.time_column)
@@ -412,11 +522,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             return dtypes
         position = self._time_position
         if position is not None:
-            if not ptypes.is_datetime64_any_dtype(dtypes[position]):
-                raise TypeError(
-                    f"time_column {self.time_column!r} must hold datetimes, got dtype "
-                    f"{dtypes[position]}."
-                )
+            _require_datetimes(self.time_column, dtypes[position])
             frame = frame.drop(columns=[self.time_column])
         self.detector_._check_kinds(check_frame(self.detector_, frame, reset=False))
         if not any(isinstance(d, np.dtype) and d.kind == "O" for d in dtypes):
@@ -498,6 +604,11 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         """The report of the latest batch (None before any)."""
         check_is_fitted(self, "detector_")
         return self.history_[-1] if self.history_ else None
+
+
+def _require_datetimes(time_column, dtype):
+    if not ptypes.is_datetime64_any_dtype(dtype):
+        raise TypeError(f"time_column {time_column!r} must hold datetimes, got dtype {dtype}.")
 
 
 def _passed(X):
