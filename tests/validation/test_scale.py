@@ -127,6 +127,16 @@ def _check_dask(X, B, B_rows, scheduler_kwargs, npartitions=4):
         pd.testing.assert_frame_equal(result, B_d)
         _reports_equal(whole.last_report_, report)
         assert not report.passed
+        # row by row, lazily: the reasons the in-memory report gives
+        reasons = fitted.row_reasons(bd)
+        assert isinstance(reasons, dd.DataFrame)
+        expected = whole.row_reasons(B_d)
+        pd.testing.assert_frame_equal(reasons.compute(), expected, check_dtype=False)
+        assert (~expected["passed"]).any()
+        # the merged report keeps no row masks: it refuses, not answers "all fine"
+        for method in (report.row_reasons, lambda: report.rows_of("i")):
+            with pytest.raises(ValueError, match="dask batch, which keeps"):
+                method()
 
         drop = SchemaValidator(on_error="drop_rows").fit(X_d)
         br = dd.from_pandas(B_rows, npartitions=min(3, npartitions))

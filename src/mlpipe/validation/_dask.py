@@ -19,7 +19,7 @@ import pandas as pd
 from mlpipe.exceptions import DataValidationError
 from mlpipe.utils._dask import require_dask
 from mlpipe.validation._checks import merge_records, run_checks
-from mlpipe.validation._report import COLUMN, Failure, ValidationReport
+from mlpipe.validation._report import COLUMN, ROW, Failure, ValidationReport
 
 # A row's place in the batch: its partition's number in the high bits.
 _PLACE_BITS = 40
@@ -241,9 +241,49 @@ def _finish(merged, n_columns):
                 reason=f.reason,
             )
         )
-    return ValidationReport(
+    report = ValidationReport(
         failures=failures, n_rows=n, n_columns=n_columns, failing_rows=merged["failing"]
     )
+    report._dask_batch = True  # no row masks: rows_of / row_reasons refuse
+    return report
+
+
+def batch_row_reasons(schema, X, alpha, warn_alpha):
+    """The delayed per-partition frames of :meth:`ValidationReport.row_reasons`
+    of the dask DataFrame ``X``: each partition checked against the whole
+    batch's statistics, so its rows get the reasons of the in-memory report."""
+    dask = require_dask("validating a dask DataFrame")
+    parts = X.to_delayed()
+    records = [dask.delayed(_record)(schema, p, alpha, warn_alpha, i) for i, p in enumerate(parts)]
+    context = _tree(dask, records, merge_records)
+    repeated = _repeated(dask, schema, X)
+    checked = [
+        dask.delayed(_check)(schema, p, alpha, warn_alpha, context, repeated, i)
+        for i, p in enumerate(parts)
+    ]
+    whole = dask.delayed(_finish)(_tree(dask, checked, _merge_reports), len(X.columns))
+    return [
+        dask.delayed(_reasons)(schema, p, alpha, warn_alpha, context, repeated, i, whole)
+        for i, p in enumerate(parts)
+    ]
+
+
+def _reasons(schema, part, alpha, warn_alpha, context, repeated, number, whole):
+    """``row_reasons`` of one partition: its rows' own failures, and the
+    lines of the errors of the whole batch that belong to no row (their
+    counts are the batch's, not the partition's)."""
+    duplicates = _duplicate_masks(schema, part, repeated, number)
+    report = run_checks(
+        schema, part, alpha=alpha, warn_alpha=warn_alpha, context=context, duplicates=duplicates
+    )
+    own = [f for f in report.failures if f.level == ROW and f.mask is not None]
+    rowless = {(f.column, f.check) for f in report.batch_errors}
+    batch = [f for f in whole.errors if f.level != ROW or (f.column, f.check) in rowless]
+    combined = ValidationReport(
+        failures=own + batch, n_rows=report.n_rows, n_columns=report.n_columns
+    )
+    combined._index = report._index
+    return combined.row_reasons()
 
 
 def act_on_partition(part, checked, report, on_error, message):

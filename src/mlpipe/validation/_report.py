@@ -250,6 +250,18 @@ class ValidationReport(Report):
                 state[name] = index_from_state(state[name])
         self.__dict__.update(state)
 
+    def _require_row_masks(self, method):
+        # The merged report of a dask batch keeps its failing rows' labels
+        # (failing_rows) but no per-failure row masks: answering from it
+        # would call every row fine.
+        if getattr(self, "_dask_batch", False):
+            raise ValueError(
+                f"ValidationReport.{method}: this is the report of a dask batch, which "
+                "keeps the failing rows' labels (failing_rows) but no row masks. Use "
+                "SchemaValidator.row_reasons(dask_batch), a lazy dask DataFrame of "
+                "every row's reasons, or validate a pandas batch."
+            )
+
     @property
     def passed(self):
         """Whether no check gave an error (warnings may remain)."""
@@ -299,6 +311,7 @@ class ValidationReport(Report):
         >>> report.rows_of("age").tolist(), report.rows_of("age", "nulls").tolist()
         ([1, 2], [2])
         """
+        self._require_row_masks("rows_of")
         index = getattr(self, "_index", None)
         if index is None:
             return pd.Index([])
@@ -351,6 +364,7 @@ class ValidationReport(Report):
         8   False         age out of range [25, 40]: -1.0          True
         9   False  age missing, where a value is required          True
         """
+        self._require_row_masks("row_reasons")
         index = getattr(self, "_index", None)
         if index is None:
             index = pd.RangeIndex(self.n_rows)

@@ -33,7 +33,13 @@ from mlpipe.utils._sklearn_compat import (
 )
 from mlpipe.utils._store_writer import record_later, resolve_store, snapshot
 from mlpipe.validation._checks import run_checks
-from mlpipe.validation._dask import LazyValidationReport, act_on_partition, batch_report, dropped
+from mlpipe.validation._dask import (
+    LazyValidationReport,
+    act_on_partition,
+    batch_report,
+    batch_row_reasons,
+    dropped,
+)
 from mlpipe.validation._report import COLUMN
 from mlpipe.validation._schema import (
     Schema,
@@ -171,8 +177,10 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
     dask DataFrame (all rows, or without the failing rows under
     ``on_error="drop_rows"``, each keeping its index label) and sets
     ``last_report_`` to a lazy report equal to the in-memory report of the
-    same batch (its failures carry no row masks: use the pandas path for
-    ``row_reasons``). An error of ``on_error="raise"`` is raised when the
+    same batch (its failures carry no row masks, so its ``rows_of`` and
+    ``row_reasons`` refuse; :meth:`row_reasons` of a dask batch is a lazy dask
+    DataFrame of every row's reasons, each partition checked against the
+    whole batch's statistics). An error of ``on_error="raise"`` is raised when the
     result is computed; ``"warn"`` gives no warning (read the report), and the
     run store does not record dask batches.
 
@@ -524,8 +532,9 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            The batch.
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
+            The batch. A dask DataFrame gives a lazy dask DataFrame with the
+            same rows, index and columns, computed on the workers.
 
         Returns
         -------
@@ -556,7 +565,22 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         2    True                                          True
         """
         check_is_fitted(self)
+        if is_dask_dataframe(X):
+            return self._row_reasons_dask(X)
         return self._run_checks(self._as_frame(X)).row_reasons()
+
+    def _row_reasons_dask(self, X):
+        dd = import_optional("dask.dataframe", extra="dask", purpose="validating a dask DataFrame")
+        parts = batch_row_reasons(self.schema_, X, self.alpha, self.warn_alpha)
+        meta = pd.DataFrame(
+            {
+                "passed": pd.Series(dtype=bool),
+                "reasons": pd.Series(dtype=object),
+                "batch_passed": pd.Series(dtype=bool),
+            },
+            index=X._meta.index,
+        )
+        return dd.from_delayed(parts, meta=meta, divisions=X.divisions, verify_meta=False)
 
     def _small_batch_labels(self, X):
         """The column labels of a DataFrame of a few rows labelled as at fit
