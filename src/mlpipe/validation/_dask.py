@@ -89,6 +89,14 @@ def _identity(report):
 def batch_report(schema, X, alpha, warn_alpha):
     """The delayed :class:`ValidationReport` of the dask DataFrame ``X`` and
     the delayed per-partition results (each a partition's report) it merges."""
+    report, checked, parts, _, _ = _passes(schema, X, alpha, warn_alpha)
+    return report, checked, parts
+
+
+def _passes(schema, X, alpha, warn_alpha):
+    """The delayed report of ``X``, its partitions' results and partitions,
+    the merged statistics of the whole batch the checks depend on (the first
+    pass) and the repeated keys."""
     dask = require_dask("validating a dask DataFrame")
     parts = X.to_delayed()
     records = [dask.delayed(_record)(schema, p, alpha, warn_alpha, i) for i, p in enumerate(parts)]
@@ -99,7 +107,7 @@ def batch_report(schema, X, alpha, warn_alpha):
         for i, p in enumerate(parts)
     ]
     report = dask.delayed(_finish)(_tree(dask, checked, _merge_reports), len(X.columns))
-    return report, checked, parts
+    return report, checked, parts, context, repeated
 
 
 def _tree(dask, items, merge, split_every=8):
@@ -253,15 +261,7 @@ def batch_row_reasons(schema, X, alpha, warn_alpha):
     of the dask DataFrame ``X``: each partition checked against the whole
     batch's statistics, so its rows get the reasons of the in-memory report."""
     dask = require_dask("validating a dask DataFrame")
-    parts = X.to_delayed()
-    records = [dask.delayed(_record)(schema, p, alpha, warn_alpha, i) for i, p in enumerate(parts)]
-    context = _tree(dask, records, merge_records)
-    repeated = _repeated(dask, schema, X)
-    checked = [
-        dask.delayed(_check)(schema, p, alpha, warn_alpha, context, repeated, i)
-        for i, p in enumerate(parts)
-    ]
-    whole = dask.delayed(_finish)(_tree(dask, checked, _merge_reports), len(X.columns))
+    whole, _, parts, context, repeated = _passes(schema, X, alpha, warn_alpha)
     return [
         dask.delayed(_reasons)(schema, p, alpha, warn_alpha, context, repeated, i, whole)
         for i, p in enumerate(parts)
