@@ -137,17 +137,29 @@ def _json_array(values):
     return array.tolist()
 
 
+def _float(v):
+    """A float as JSON has it: NaN (a missing value) as ``null``, an infinite
+    value as the string ``"Infinity"`` or ``"-Infinity"`` (strict JSON has
+    no number for it; ``float()`` and JavaScript's ``Number()`` read it)."""
+    v = float(v)
+    if np.isnan(v):
+        return None
+    if np.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
 def _floats(array):
-    return [None if np.isnan(v) else float(v) for v in array]
+    return [_float(v) for v in array]
 
 
 def _json_value(value):
     if isinstance(value, np.ndarray):
         return _json_array(value)
+    if isinstance(value, float | np.floating):
+        return _float(value)
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
     if isinstance(value, dict):
@@ -155,6 +167,33 @@ def _json_value(value):
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)  # a Timestamp category
+
+
+def _sketch_to_dict(sketch):
+    """A :class:`~mlpipe.drift._sketch.QuantileSketch` as JSON-ready objects:
+    its whole state, from which its ECDF (``points()``) follows exactly.
+
+    Level ``h`` holds values of weight ``weight = 2**h``; the estimated count
+    of values ``<= x`` is the total weight of the level values ``<= x`` plus
+    ``bias``, clipped to ``[0, n]``, and ``n`` from ``maximum`` on (0 below
+    ``minimum``). It is within ``error_bound`` values of the true count, so
+    the ECDF within ``rank_error = error_bound / n``: the bound on the KS
+    statistic that ``DriftReference.ks_error_bounds`` states.
+    """
+    return {
+        "k": int(sketch.k),
+        "n": int(sketch.n),
+        "minimum": _float(sketch.minimum),
+        "maximum": _float(sketch.maximum),
+        "bias": float(sketch.bias),
+        "error_bound": float(sketch.error_bound),
+        "rank_error": float(sketch.rank_error),
+        "parity": [int(p) for p in sketch.parity],
+        "levels": [
+            {"weight": float(2.0**h), "values": _floats(level)}
+            for h, level in enumerate(sketch.levels)
+        ],
+    }
 
 
 def _reference_to_dict(reference):
@@ -165,7 +204,15 @@ def _reference_to_dict(reference):
     ``null``) and 201 quantiles, PSI bin edges and counts, and each
     categorical column's categories and counts. The sampled index of the
     sorted values (``ks_index``) is left out: it is a subset of them.
+
+    A reference whose KS columns are sketched (more rows than the detector's
+    ``max_reference_rows``) has ``ks_exact`` false, ``ks_sorted`` null and,
+    in ``ks_sketches``, one sketch per KS column in the order of
+    ``ks_columns`` (see :func:`_sketch_to_dict`); ``ks_error_bounds`` is the
+    bound on each column's KS statistic (0.0 while exact). Infinite values
+    are the strings ``"Infinity"`` and ``"-Infinity"``.
     """
+    sketches = reference.ks_sketches
     out = {
         "columns": [json_label(c) for c in reference.columns],
         "tests": _json_value(reference.tests),
@@ -173,7 +220,10 @@ def _reference_to_dict(reference):
         "n_rows": int(reference.n_rows),
         "n_missing": _json_value(reference.n_missing),
         "ks_columns": [json_label(c) for c in reference.ks_columns],
+        "ks_exact": sketches is None,
+        "ks_error_bounds": _json_value(reference.ks_error_bounds),
         "ks_sorted": None if reference.ks_sorted is None else _json_array(reference.ks_sorted),
+        "ks_sketches": None if sketches is None else [_sketch_to_dict(s) for s in sketches],
         "ks_counts": None if reference.ks_counts is None else _json_array(reference.ks_counts),
         "ks_quantiles": _json_value(reference.ks_quantiles),
         "psi_numeric": {
@@ -449,7 +499,9 @@ def log_model(
       (:meth:`~mlpipe.validation.Schema.to_dict`);
     - ``drift-reference-<step>``: what each drift detector keeps of its
       training data. That is a summary, not rows: each KS column's values
-      sorted, quantiles, PSI bins and category counts.
+      sorted (or, past the detector's ``max_reference_rows``, its quantile
+      sketch with the bound on the KS statistic), quantiles, PSI bins and
+      category counts.
 
     The signature's inputs come from the schema of the pipeline's first
     SchemaValidator (from ``X`` when it has none): integer -> ``long``,
