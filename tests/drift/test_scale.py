@@ -364,3 +364,45 @@ def test_partial_fit_warns_when_a_column_outgrows_its_first_chunk_test():
         DriftDetector(tests={"level": "chi2", "code": "chi2"}).partial_fit(
             X.iloc[:400]
         ).partial_fit(X.iloc[400:])
+
+
+@pytest.mark.parametrize("method", ["exact", "auto"])
+def test_sketched_statistic_is_the_sketch_s_not_rounded_to_the_exact_lattice(method):
+    # scipy's exact method rounds D to a multiple of 1/lcm(n1, n2); a sketch's
+    # counts are not on that lattice, and rounding could take the statistic
+    # past the stated bound: the report gives the sketch's own D
+    from mlpipe.drift._ks import reference_points
+    from mlpipe.drift._sketch import ks_from_points
+
+    X, batch = heavy_frame(6000, 2), heavy_frame(35, 3, shift=0.3)
+    detector = KSDrift(columns=["tail", "ties"], max_reference_rows=1000, sketch_size=64)
+    detector.set_params(method=method).fit(X)
+    rows = detector.detect(batch).to_frame()
+    rows = rows[rows["test"] == "ks"].set_index("feature")
+    ref = detector.reference_
+    for f, col in enumerate(ref.ks_columns):
+        u, lt, le = reference_points(ref, f)
+        b = np.sort(batch[col].dropna().to_numpy())
+        hi, lo, _, _ = ks_from_points(
+            int(ref.ks_counts[f]),
+            lt,
+            le,
+            b.size,
+            np.searchsorted(b, u, "left"),
+            np.searchsorted(b, u, "right"),
+        )
+        assert rows.loc[col, "statistic"] == max(hi, -lo)
+        exact = stats.ks_2samp(X[col].dropna(), b).statistic
+        assert abs(rows.loc[col, "statistic"] - exact) <= ref.ks_error_bounds[col]
+
+
+def test_a_refused_first_chunk_leaves_nothing_behind():
+    good = frame(200, 1)[["x", "tail"]]
+    bad = good.assign(when=pd.period_range("2020-01", periods=len(good), freq="D"))
+    detector = KSDrift()
+    with pytest.raises(TypeError, match="cannot compare column 'when'"):
+        detector.partial_fit(bad)
+    assert not hasattr(detector, "n_features_in_")
+    # the parameters are still validated on the next first chunk
+    with pytest.raises(ValueError, match="alpha"):
+        detector.set_params(alpha=5.0).partial_fit(good)

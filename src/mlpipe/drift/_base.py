@@ -280,9 +280,17 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             The detector, fitted on every chunk so far.
         """
         if not hasattr(self, "reference_"):
-            if is_dask_dataframe(X):
-                return _scale.fit_dask(self, X)
-            return self._fit_frame(X)
+            try:
+                if is_dask_dataframe(X):
+                    return _scale.fit_dask(self, X)
+                return self._fit_frame(X)
+            except Exception:
+                # a refused first chunk leaves nothing behind: scikit-learn
+                # validates the parameters of a partial_fit only while the
+                # estimator holds no fitted attribute
+                for name in ("n_features_in_", "feature_names_in_"):
+                    self.__dict__.pop(name, None)
+                raise
         template = self.reference_
         if is_dask_dataframe(X):
             check_frame(self, _scale.meta_of(X), reset=False, min_samples=0)

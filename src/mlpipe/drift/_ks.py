@@ -147,6 +147,11 @@ def rows_from_counts(ref, settings, bat_counts, batch, bat_quantiles, threads, d
     for f in np.nonzero(outcome == NEEDS_SCIPY)[0]:
         ref_s, bat_s = _samples_of(int(ref.ks_counts[f]), int(bat_counts[f]), *pairs[f])
         stat[f], p[f], used[f] = _one_sided_exact(ref_s, bat_s, d[f], alternative)
+    if ref.ks_sketches is not None:
+        # The exact p-value rounds D to a multiple of 1/lcm(n1, n2), as scipy
+        # does; a sketch's counts are not on that lattice, so the statistic
+        # reported (and bounded) is the sketch's own.
+        stat = np.where(np.isnan(d), stat, d)
     return _rows(ref, settings, stat, p, used, bat_counts, bat_quantiles, distributions)
 
 
