@@ -406,3 +406,26 @@ def test_a_refused_first_chunk_leaves_nothing_behind():
     # the parameters are still validated on the next first chunk
     with pytest.raises(ValueError, match="alpha"):
         detector.set_params(alpha=5.0).partial_fit(good)
+
+
+def test_partial_fit_grows_the_sorted_block_in_place_unless_it_is_held(monkeypatch):
+    from mlpipe.drift import _scale
+
+    grown_in_place = []
+    real = _scale._grown
+
+    def spy(refs, n_rows):
+        out = real(refs, n_rows)
+        grown_in_place.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_scale, "_grown", spy)
+    X = heavy_frame(3000, 9)
+    whole = KSDrift().fit(X).reference_
+    grown = KSDrift().partial_fit(X.iloc[:1000]).partial_fit(X.iloc[1000:2000])
+    held = grown.reference_.ks_sorted  # a caller keeps it: copied, not touched
+    before = held.copy()
+    grown.partial_fit(X.iloc[2000:])
+    assert grown_in_place == [True, False]
+    np.testing.assert_array_equal(held, before)
+    assert_same_reference(grown.reference_, whole)

@@ -170,3 +170,14 @@ def test_partial_fit_state_is_saved(tmp_path):
     loaded.partial_fit(X.iloc[250:])
     imp.partial_fit(X.iloc[250:])
     _same(loaded, imp)
+
+
+def test_median_summary_levels_hold_their_own_values_not_views():
+    from mlpipe.impute._sketch import merge_summaries, value_summary
+
+    rng = np.random.default_rng(0)
+    first = value_summary(rng.normal(size=50_000), 1024, 128)
+    summary = merge_summaries([first, value_summary(rng.normal(size=20_000), 1024, 128)])
+    for s in (first, summary):
+        assert s["levels"] is not None
+        assert all(level.base is None for level in s["levels"])

@@ -262,7 +262,9 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         bounded statistics in ``error_bounds``). PSI's numeric bin edges
         are cut at the first chunk's quantiles (later chunks are counted
         over them): make the first chunk a representative sample, or fit
-        on a dask DataFrame, whose edges are those of all the data.
+        on a dask DataFrame, whose edges are those of all the data. The
+        sorted KS values grow in place: a ``reference_`` object kept from
+        before the call is left without them.
 
         Parameters
         ----------
@@ -300,7 +302,23 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             X = check_frame(self, X, reset=False)
             X = self._check_kinds(X)
             chunk = _scale.chunk_reference(X, template, n_threads())
-        self.reference_ = _scale.merge_references([template, chunk], self._settings())
+        try:
+            # in place: the reference's sorted KS block grows into the new one
+            merged = _scale.merge_references([template, chunk], self._settings(), in_place=True)
+        except Exception:
+            if template.ks_columns and template.ks_sorted is None and template.ks_sketches is None:
+                # failed after its block was taken (out of memory): unfitted,
+                # rather than a reference without its values
+                for name in (
+                    "reference_",
+                    "kinds_",
+                    "tests_",
+                    "n_features_in_",
+                    "feature_names_in_",
+                ):
+                    self.__dict__.pop(name, None)
+            raise
+        self.reference_ = merged
         _warn_outgrown(self, template, self.reference_)
         return self
 

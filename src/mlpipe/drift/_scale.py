@@ -89,9 +89,15 @@ def chunk_reference(X, template, threads=1):
     return ref
 
 
-def merge_references(refs, settings):
+def merge_references(refs, settings, in_place=False):
     """The reference of the concatenation of the chunks summarized by
-    ``refs`` (same columns, tests and PSI bin edges), in their order."""
+    ``refs`` (same columns, tests and PSI bin edges), in their order.
+
+    ``in_place`` (``partial_fit``: the first is the detector's reference,
+    which the result replaces) lets the first reference's sorted KS block
+    grow into the result's, without a second copy of it at the peak; the
+    first reference is then left without its KS values.
+    """
     first = refs[0]
     out = type(first)(
         columns=list(first.columns),
@@ -101,7 +107,6 @@ def merge_references(refs, settings):
         n_missing={c: sum(r.n_missing[c] for r in refs) for c in first.columns},
     )
     out.ks_columns = list(first.ks_columns)
-    _merge_ks(out, refs, settings)
     for col in first.psi_numeric:
         edges = first.psi_numeric[col][0]
         if not all(np.array_equal(r.psi_numeric[col][0], edges) for r in refs):
@@ -109,24 +114,29 @@ def merge_references(refs, settings):
                 f"PSI bin edges of column {col!r} differ between the chunks: chunks "
                 "merge only over the edges the first one fixed."
             )
+    _merge_ks(out, refs, settings, in_place)
+    for col in first.psi_numeric:
+        edges = first.psi_numeric[col][0]
         out.psi_numeric[col] = (edges, sum(r.psi_numeric[col][1] for r in refs))
     for col in first.categories:
         _merge_categories(out, refs, col)
     return out
 
 
-def _merge_ks(out, refs, settings):
+def _merge_ks(out, refs, settings, in_place=False):
     nf = len(out.ks_columns)
     out.ks_counts = np.sum([r.ks_counts for r in refs], axis=0).astype(np.int64).reshape(nf)
     budget = settings["max_reference_rows"]
     exact = all(r.ks_sketches is None for r in refs) and (budget is None or out.n_rows <= budget)
     if exact:
-        block = np.full((nf, out.n_rows), np.nan)
-        for f in range(nf):
-            runs = [r.ks_sorted[f, : int(r.ks_counts[f])] for r in refs]
-            values = np.concatenate(runs)
-            values.sort(kind="stable")  # timsort: merges the sorted runs
-            block[f, : values.size] = values
+        block = _grown(refs, out.n_rows) if in_place and len(refs) == 2 else None
+        if block is None:
+            block = np.full((nf, out.n_rows), np.nan)
+            for f in range(nf):
+                runs = [r.ks_sorted[f, : int(r.ks_counts[f])] for r in refs]
+                values = np.concatenate(runs)
+                values.sort(kind="stable")  # timsort: merges the sorted runs
+                block[f, : values.size] = values
         out.ks_sorted = block
     else:
         k = next((r.ks_sketches[0].k for r in refs if r.ks_sketches), settings["sketch_size"])
@@ -141,6 +151,37 @@ def _merge_ks(out, refs, settings):
             sketches.append(sketch)
         out.ks_sketches = sketches
     _ks.finish_reference(out, settings)
+
+
+def _grown(refs, n_rows):
+    """The sorted block of ``refs[0]`` grown in place (``ndarray.resize``:
+    a ``realloc``, no second copy) to ``n_rows`` columns holding the merge
+    of each row with the run of ``refs[1]``; None, and ``refs[0]`` as it
+    was, when its block is shared (a view, or referenced elsewhere)."""
+    first, chunk = refs
+    block, n_old = first.ks_sorted, first.ks_sorted.shape[1]
+    nf = block.shape[0]
+    if not block.flags.owndata or not block.flags.c_contiguous or nf == 0:
+        return None
+    first.ks_sorted, index = None, first.ks_index
+    first.ks_index = None  # a sample of the block, rebuilt for the result
+    try:
+        block.resize(nf * n_rows, refcheck=True)
+    except ValueError:  # referenced elsewhere: leave it as it was
+        first.ks_sorted, first.ks_index = block, index
+        return None
+    del index
+    # Rows move towards the end of the grown buffer, the last row first, so
+    # that no row is overwritten before it has moved.
+    for f in range(nf - 1, -1, -1):
+        c_old, c_new = int(first.ks_counts[f]), int(chunk.ks_counts[f])
+        start = f * n_rows
+        values = np.concatenate([block[f * n_old : f * n_old + c_old], chunk.ks_sorted[f, :c_new]])
+        values.sort(kind="stable")  # timsort: merges the two sorted runs
+        block[start : start + values.size] = values
+        block[start + values.size : start + n_rows] = np.nan
+    block.shape = (nf, n_rows)  # not reshape: a view would not own the data
+    return block
 
 
 def _merge_categories(out, refs, col):

@@ -158,7 +158,9 @@ class QuantileSketch:
                 self.bias += w / 2 if keep_odd else -w / 2
                 self.error_bound += w / 2
                 self.parity[h] ^= 1
-                self.levels[h] = level[m:]  # the odd one out stays
+                # the odd one out stays; a copy, not a view that would keep
+                # the whole sorted level alive
+                self.levels[h] = level[m:].copy()
                 self._absorb(h + 1, moved)
             h += 1
 

@@ -192,7 +192,8 @@ def _compact(summary):
             promoted = pairs[offsets[h] :: 2]
             offsets[h] ^= 1
             error += 1 << h
-            levels[h] = level[len(level) - keep_here :]
+            # a copy, not a view that would keep the whole level alive
+            levels[h] = level[len(level) - keep_here :].copy()
             if h + 1 == len(levels):
                 levels.append(promoted[:0])
                 offsets.append(0)

@@ -319,8 +319,7 @@ class TypedImputer(MlpipeEstimatorMixin, TransformerMixin, BaseEstimator):
         frame = check_frame(self, X, reset=first)
         if first:
             self._check_columns(frame)
-        chunk = _summarize_chunk(self, frame)
-        summary = chunk if first else _merge_chunk_summaries([self.summary_, chunk])
+        summary = _summarize_chunk(self, frame, None if first else self.summary_)
         self._learn_from_summary(summary)
         self.summary_ = summary
         return self
@@ -518,15 +517,22 @@ def _transform_partition(part, imputer, meta):
     return out
 
 
-def _summarize_chunk(imputer, X):
+def _summarize_chunk(imputer, X, before=None):
     """The mergeable summary of one chunk (a pandas frame) for ``imputer``:
-    per column its kind, rows, missing values and what its strategy needs."""
+    per column its kind, rows, missing values and what its strategy needs.
+
+    With ``before`` (the summary of the chunks before), the summary of them
+    all: each column's part is merged as soon as it is made, so a chunk's
+    exact values are held one column at a time.
+    """
     reject_infinite(imputer, X)
     columns = list(X.columns)
+    if before is not None:
+        _check_same_columns(before["columns"], columns)
     kinds = fit_kinds(imputer, X, columns)
     budget = imputer.max_exact_values
     parts = []
-    for col in columns:
+    for j, col in enumerate(columns):
         s = X[col]
         kind = kinds[col]
         strategy = imputer._strategy_for(col, kind)
@@ -549,8 +555,23 @@ def _summarize_chunk(imputer, X):
                 part["sum"] = str(total)  # a Python int of any size, saved as text
             else:
                 part["median"] = value_summary(values, budget, budget // 8)
+        if before is not None:
+            part = _merge_column(col, [before["parts"][j], part])
         parts.append(part)
-    return {"columns": columns, "n": len(X), "parts": parts}
+    n = len(X) + (before["n"] if before is not None else 0)
+    return {"columns": columns, "n": n, "parts": parts}
+
+
+def _check_same_columns(columns, other):
+    if other != columns:
+        missing = [c for c in columns if c not in other]
+        extra = [c for c in other if c not in columns]
+        raise ValueError(
+            "TypedImputer: a chunk has other columns than the chunks before it "
+            f"(missing: {describe_columns(missing)}, not seen before: "
+            f"{describe_columns(extra)}, or another order); every chunk must "
+            f"have the columns {describe_columns(columns, limit=10)}."
+        )
 
 
 def _merge_chunk_summaries(summaries):
@@ -560,15 +581,7 @@ def _merge_chunk_summaries(summaries):
     first = summaries[0]
     columns = first["columns"]
     for other in summaries[1:]:
-        if other["columns"] != columns:
-            missing = [c for c in columns if c not in other["columns"]]
-            extra = [c for c in other["columns"] if c not in columns]
-            raise ValueError(
-                "TypedImputer: a chunk has other columns than the chunks before it "
-                f"(missing: {describe_columns(missing)}, not seen before: "
-                f"{describe_columns(extra)}, or another order); every chunk must "
-                f"have the columns {describe_columns(columns, limit=10)}."
-            )
+        _check_same_columns(columns, other["columns"])
     parts = []
     for j, col in enumerate(columns):
         pieces = [s["parts"][j] for s in summaries]
