@@ -270,19 +270,24 @@ def _distinct_counts(est, ddf, head):
     limit = est._distinct_limit(est._settings())
     if limit is None:
         return None
-    columns = est._selected_columns(head)
     cap = limit + 1
-    func = functools.partial(_distinct_values, columns=columns, cap=cap)
-    merge = functools.partial(_merge_distinct, cap=cap)
-    values = map_merge(ddf[columns], func, merge)
-    return {col: len(v) for col, v in zip(columns, values, strict=True)}
+    counts = {}
+    for col, v in zip(head.columns, _distinct_values(head, head.columns, cap), strict=True):
+        counts[col] = len(v)  # past the limit in the first partition: settled
+    open_columns = [c for c in est._selected_columns(head) if counts[c] < cap]
+    if open_columns and ddf.npartitions > 1:
+        func = functools.partial(_distinct_values, columns=open_columns, cap=cap)
+        merge = functools.partial(_merge_distinct, cap=cap)
+        values = map_merge(ddf[open_columns], func, merge)
+        counts.update({c: len(v) for c, v in zip(open_columns, values, strict=True)})
+    return counts
 
 
 def _distinct_values(part, columns, cap):
     out = []
     for col in columns:
-        v = pd.unique(pd.Series(category_values(part[col])).dropna()).tolist()
-        out.append(set(v[:cap]))
+        v = pd.unique(pd.Series(category_values(part[col])).dropna())
+        out.append(set(v[:cap].tolist()))
     return out
 
 
