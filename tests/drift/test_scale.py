@@ -429,3 +429,19 @@ def test_partial_fit_grows_the_sorted_block_in_place_unless_it_is_held(monkeypat
     assert grown_in_place == [True, False]
     np.testing.assert_array_equal(held, before)
     assert_same_reference(grown.reference_, whole)
+
+
+def test_drift_monitor_tests_a_dask_batch_on_the_workers(credit):
+    from mlpipe.drift import DriftMonitor
+
+    X, batch = credit
+    with dask.config.set(scheduler="threads"):
+        dbatch = dd.from_pandas(batch, npartitions=3)
+        monitor = DriftMonitor(warn=False).fit(X)
+        out = monitor.transform(dbatch)
+        assert out is dbatch  # still lazy, untouched
+        assert_same_report(
+            monitor.history_[-1], DriftMonitor(warn=False).fit(X).detector_.detect(batch)
+        )
+        with pytest.raises(TypeError, match=r"window=100.*cannot take a dask DataFrame"):
+            DriftMonitor(window=100).fit(X).transform(dbatch)

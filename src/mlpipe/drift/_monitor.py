@@ -410,8 +410,10 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            A batch with the columns seen at fit.
+        X : {array-like, DataFrame, dask DataFrame} of shape (n_samples, n_features)
+            A batch with the columns seen at fit. A dask DataFrame is
+            tested on its workers as one batch (without a window only), and
+            returned as it is; the run store does not record it.
 
         Returns
         -------
@@ -423,7 +425,9 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         if not hasattr(self, "detector_"):  # check_is_fitted takes ~10 us
             check_is_fitted(self, "detector_")
         if monitoring_suspended():
-            return _passed(X)
+            return X if is_dask_dataframe(X) else _passed(X)
+        if is_dask_dataframe(X):
+            return self._transform_dask(X)
         if getattr(self, "_buffer", None) is not None:
             self._feed(X)
             return _passed(X)
@@ -432,13 +436,27 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self._record(self.detector_.detect(check_frame(self, X, reset=False)), "batch", 3, X)
         return _passed(X)
 
-    def _record(self, report, unit, stacklevel, X=None):
+    def _transform_dask(self, X):
+        """A dask batch: tested as one batch, on the workers (the detector's
+        ``detect``), and returned as it is, still lazy."""
+        if getattr(self, "_buffer", None) is not None:
+            raise TypeError(
+                f"{type(self).__name__}(window={self.window!r}) keeps the rows of its open "
+                "window in memory, so it cannot take a dask DataFrame. Test a dask batch "
+                "as one batch with window=None, or compute it in chunks (each one a pandas "
+                "frame) and pass those."
+            )
+        check_frame(self, meta_of(X), reset=False, min_samples=0)
+        self._record(self.detector_.detect(X), "batch", 4, store=False)
+        return X
+
+    def _record(self, report, unit, stacklevel, X=None, store=True):
         self.history_.append(report)
         counter = getattr(self, "_n_reports", None)
         if counter is None:  # a monitor fitted by an earlier mlpipe
             counter = self._n_reports = [len(self.history_) - 1]
         counter[0] += 1
-        store = resolve_store(self)
+        store = resolve_store(self) if store else None  # dask batches: not recorded
         if store is not None:
             # a window's rows are the monitor's own; a batch is the caller's
             rows = snapshot(X) if unit == "batch" else X
