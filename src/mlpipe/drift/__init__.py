@@ -30,12 +30,15 @@ Examples
 """
 
 from mlpipe.drift._base import DriftReference
+from mlpipe.drift._classifier import ClassifierDrift, ClassifierDriftReport
 from mlpipe.drift._detectors import ChiSquareDrift, DriftDetector, KSDrift, PSIDrift
 from mlpipe.drift._monitor import DriftMonitor
 from mlpipe.drift._report import DriftReport
 
 __all__ = [
     "ChiSquareDrift",
+    "ClassifierDrift",
+    "ClassifierDriftReport",
     "DriftDetector",
     "DriftMonitor",
     "DriftReference",
