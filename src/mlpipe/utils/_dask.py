@@ -6,6 +6,8 @@ object's type, not at dask), then maps a function over the partitions on
 the workers and merges the partial results (:func:`map_merge`).
 """
 
+import os
+
 from mlpipe.utils._optional import import_optional
 
 
@@ -21,7 +23,7 @@ def require_dask(purpose):
     return import_optional("dask", extra="dask", purpose=purpose)
 
 
-def map_merge(ddf, func, merge, *, shared=None, split_every=8):
+def map_merge(ddf, func, merge, *, shared=None, split_every=8, wave=None):
     """``merge`` of ``func(partition)`` over the partitions of ``ddf``.
 
     ``func`` runs on the workers, one pandas partition at a time, and
@@ -31,23 +33,62 @@ def map_merge(ddf, func, merge, *, shared=None, split_every=8):
     computed with the active scheduler (a ``distributed.Client`` if one is
     current, else dask's default).
 
+    The partitions are computed in waves of ``wave`` (default: twice the
+    scheduler's threads), each merged into the result before the next
+    starts, so that at most a wave of summaries is held at once whatever
+    the number of partitions (a scheduler may otherwise run every
+    partition's task before the merges: 7.7 GB for 200 partitions of
+    exact KS values on dask's threaded scheduler).
+
     With ``shared`` (an object every partition needs, which may be large,
     such as a reference's points), ``func(partition, shared)`` is called
     instead, and ``shared`` is sent to each worker once, as one key of the
     graph, not inside every task.
     """
     dask = require_dask("a dask DataFrame")
-    if shared is None:
-        parts = [dask.delayed(func)(p) for p in ddf.to_delayed()]
-    else:
-        shared = dask.delayed(shared, traverse=False)
-        parts = [dask.delayed(func)(p, shared) for p in ddf.to_delayed()]
-    if not parts:
+    partitions = ddf.to_delayed()
+    if not partitions:
         raise ValueError("the dask DataFrame has no partitions")
-    while len(parts) > 1:
-        parts = [
-            dask.delayed(merge)(parts[i : i + split_every])
-            for i in range(0, len(parts), split_every)
-        ]
-    (merged,) = dask.compute(parts[0])
+    client = _current_client()
+    if wave is None:
+        threads = sum(client.nthreads().values()) if client is not None else None
+        wave = 2 * (threads or dask.config.get("num_workers", None) or os.cpu_count() or 1)
+    if shared is not None:
+        # sent once: to every worker of a cluster, as one graph key otherwise
+        if client is not None:
+            shared = client.scatter(shared, broadcast=True, hash=False)
+        else:
+            shared = dask.delayed(shared, traverse=False)
+    merged = None
+    for start in range(0, len(partitions), max(int(wave), 1)):
+        group = partitions[start : start + max(int(wave), 1)]
+        if shared is None:
+            parts = [dask.delayed(func)(p) for p in group]
+        else:
+            parts = [dask.delayed(func)(p, shared) for p in group]
+        while len(parts) > 1:
+            parts = [
+                dask.delayed(merge)(parts[i : i + split_every])
+                for i in range(0, len(parts), split_every)
+            ]
+        (result,) = dask.compute(parts[0])
+        merged = result if merged is None else merge([merged, result])
     return merged
+
+
+def _current_client():
+    """The ``distributed.Client`` that ``dask.compute`` would use now, or
+    None (dask's local schedulers: none exists, or another scheduler is
+    set, e.g. ``dask.config.set(scheduler="threads")``)."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        client = default_client()
+    except ValueError:
+        return None
+    import dask.base
+
+    scheduler = dask.base.get_scheduler()
+    return client if getattr(scheduler, "__self__", None) is client else None
