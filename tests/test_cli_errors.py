@@ -3,7 +3,11 @@
 Every user error is one line on stderr naming the file and the problem, exit
 code 2, never a traceback and never exit 1 (which means "found something").
 Each case runs ``python -m mlpipe`` (the console script's entry point,
-``mlpipe.cli:main``) in a subprocess with this checkout's ``src`` first.
+``mlpipe.cli:main``) in its own process with this checkout's ``src`` first:
+forked from a process that has imported the command's modules once
+(``tests/_cli.py``, which replays anything printed at import), except the
+closed-pipe cases, which start the interpreter cold (what it does at exit
+with a closed stdout is their subject).
 """
 
 import json
@@ -15,19 +19,13 @@ from pathlib import Path
 import pytest
 
 from mlpipe.datasets import load_credit, make_credit_batch
+from tests import _cli
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 def run(*args):
-    env = {**os.environ, "PYTHONPATH": SRC}
-    return subprocess.run(
-        [sys.executable, "-m", "mlpipe", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return _cli.run(args, env={**os.environ, "PYTHONPATH": SRC}, timeout=300)
 
 
 def assert_usage_error(result, *words):
