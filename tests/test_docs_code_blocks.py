@@ -10,8 +10,10 @@ The pages are every Markdown file under docs/ and README.md. On each page:
   (trailing spaces aside), where ``...`` stands for any text, as in doctest's
   ELLIPSIS;
 - a ``console`` block is a shell session: each ``$ command`` runs (``mlpipe``
-  is this checkout's command) in the same directory, and the lines after it
-  are its output (stdout and stderr), compared the same way;
+  is this checkout's ``python -m mlpipe``, each run a process forked from one
+  that has imported mlpipe once, ``tests/_cli.py``) in the same directory,
+  and the lines after it are its output (stdout and stderr), compared the
+  same way;
 - a block that cannot run offline and fast is marked, right before it, with
   ``<!-- skip: the reason -->``. Those are counted and listed by
   ``test_skipped_blocks_are_few_and_explained``.
@@ -32,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import _cli
 
 ROOT = Path(__file__).parents[1]
 PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
@@ -118,11 +122,11 @@ def _run_console(block, cwd):
         else:
             pytest.fail(f"{where}: a console block starts with its command, '$ ...'")
     marker = "----8<---- mlpipe docs test ----8<----"
-    script = [f'mlpipe() {{ "{sys.executable}" -m mlpipe "$@"; }}', "status=0"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "200"}
+    script = [_cli.shell_function(env), "status=0"]
     for command in commands:
         # ``(exit $status)`` gives the command the ``$?`` of the one before.
         script += [f"echo '{marker}'", "(exit $status)", f"{{ {command}; }} 2>&1", "status=$?"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "200"}
     result = subprocess.run(
         ["bash", "-c", "\n".join(script)],
         cwd=cwd,
