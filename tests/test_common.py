@@ -14,7 +14,12 @@ ESTIMATORS = all_estimators()
 # needs a reason a reviewer would accept; the aim is that there is none.
 EXPECTED_FAILED_CHECKS = {}
 
-# plain check_estimator of these takes minutes (a real search per check)
+# plain check_estimator of these takes minutes (a real search per check), and
+# is the same list of checks on the same instance as their cases of
+# test_sklearn_compatible_estimator (both come from
+# estimator_checks_generator(legacy=True), with no expected failure) plus
+# check_array_api_input, which tests/test_array_api.py runs: those cases
+# run each check of it, spread over the workers, instead of twice.
 SLOW = {"PipelineSearch"}
 
 
@@ -65,15 +70,10 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize(
-    "name, cls",
-    [
-        pytest.param(name, cls, marks=[pytest.mark.slow] if name in SLOW else [])
-        for name, cls in ESTIMATORS
-    ],
-)
+@pytest.mark.parametrize("name, cls", [(name, cls) for name, cls in ESTIMATORS if name not in SLOW])
 def test_plain_check_estimator(name, cls, record_property):
     # check_estimator as a user runs it: no expected failure, every check
+    # (SLOW: see above)
     start = time.perf_counter()
     check_estimator(make_instance(cls))
     record_property("seconds", round(time.perf_counter() - start, 2))
