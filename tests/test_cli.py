@@ -5,19 +5,14 @@ import pytest
 
 from mlpipe.cli import main
 from mlpipe.datasets import make_credit_batch
+from tests import _shared
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    """One demo run, with its HTML report, shared by the tests below."""
-    import io
-
-    from mlpipe._demo import run_demo
-
-    out = io.StringIO()
-    path = tmp_path_factory.mktemp("demo") / "report.html"
-    assert run_demo(out, seed=0, report=str(path)) == 0
-    return out.getvalue(), path.read_text(encoding="utf-8")
+    """One demo run, with its HTML report, shared by the tests below (and
+    by tests/test_demo_report.py)."""
+    return _shared.demo(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ The page is parsed with html.parser (no browser: the rendering checks run in
 ``nox -s report``, docs/_scripts/check_report.py).
 """
 
-import io
 import re
 from html.parser import HTMLParser
 
@@ -15,6 +14,7 @@ import pytest
 
 from mlpipe._report import format_p_value, html_table
 from mlpipe.datasets import load_credit, make_credit_batch
+from tests import _shared
 
 # ------------------------------------------------------------------ a tiny DOM
 
@@ -80,13 +80,9 @@ def _parse(page):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from mlpipe._demo import run_demo
-
-    out = io.StringIO()
-    path = tmp_path_factory.mktemp("demo") / "report.html"
-    assert run_demo(out, seed=0, report=str(path)) == 0
-    page = path.read_text(encoding="utf-8")
-    return out.getvalue(), page, _parse(page)
+    # the run of tests/test_cli.py's tests too: run_demo(out, seed=0, report=...)
+    text, page = _shared.demo(tmp_path_factory)
+    return text, page, _parse(page)
 
 
 def test_demo_terminal_lines_fit_in_100_columns(demo):
