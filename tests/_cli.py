@@ -41,8 +41,10 @@ import time
 # them is its own; the others must equal the server's.
 SHELL_VARIABLES = ("PWD", "OLDPWD", "SHLVL", "_", "PS1", "PS2", "PYTEST_CURRENT_TEST")
 
-# The modules the server imports: the command and what its commands import.
+# The modules a server imports: the command and what drift and validate
+# import. ``mlpipe monitor`` also loads a model (skops: MONITOR).
 PRELOAD = ("mlpipe.cli", "mlpipe.drift", "mlpipe.validation", "mlpipe.datasets")
+MONITOR = (*PRELOAD, "mlpipe.monitor", "mlpipe._persistence")
 
 _SERVER = r"""
 import json, os, runpy, socket, sys, tempfile, threading, traceback
@@ -193,19 +195,19 @@ sys.exit(int(code))
 _servers = {}
 
 
-def _key(env):
-    return tuple(sorted((k, v) for k, v in env.items() if k not in SHELL_VARIABLES))
+def _key(env, preload):
+    return preload, tuple(sorted((k, v) for k, v in env.items() if k not in SHELL_VARIABLES))
 
 
-def _server(env):
+def _server(env, preload):
     """The socket path of this process's server for ``env``, started once."""
-    key = _key(env)
+    key = _key(env, preload)
     if key in _servers:
         return _servers[key][1]
     folder = tempfile.mkdtemp(prefix="mlpipe-cli-")
     path = os.path.join(folder, "socket")
     process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, path, ",".join(PRELOAD), ",".join(SHELL_VARIABLES)],
+        [sys.executable, "-c", _SERVER, path, ",".join(preload), ",".join(SHELL_VARIABLES)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         env=env,
@@ -234,7 +236,7 @@ def _text(data):
     return io.TextIOWrapper(io.BytesIO(data)).read()
 
 
-def run(args, *, cwd=None, env=None, timeout=300):
+def run(args, *, cwd=None, env=None, timeout=300, preload=PRELOAD):
     """``python -m mlpipe *args`` in a forked warm process.
 
     Returns
@@ -246,7 +248,7 @@ def run(args, *, cwd=None, env=None, timeout=300):
     env = dict(os.environ if env is None else env)
     cwd = os.getcwd() if cwd is None else str(cwd)
     command = [sys.executable, "-m", "mlpipe", *args]
-    path = _server(env)
+    path = _server(env, tuple(preload))
     with (
         open(os.devnull, "rb") as stdin,
         tempfile.TemporaryFile() as out,
@@ -282,9 +284,9 @@ def run(args, *, cwd=None, env=None, timeout=300):
         return subprocess.CompletedProcess(command, int(code), _text(out.read()), _text(err.read()))
 
 
-def shell_function(env):
+def shell_function(env, preload=PRELOAD):
     """A bash function ``mlpipe`` that runs ``python -m mlpipe`` warm, for
     scripts run with ``env``."""
-    path = _server(env)
+    path = _server(env, tuple(preload))
     client = _CLIENT.replace("'", "'\\''")
     return f"mlpipe() {{ \"{sys.executable}\" -I -S -c '{client}' '{path}' \"$@\"; }}"

@@ -123,7 +123,7 @@ def _run_console(block, cwd):
             pytest.fail(f"{where}: a console block starts with its command, '$ ...'")
     marker = "----8<---- mlpipe docs test ----8<----"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "200"}
-    script = [_cli.shell_function(env), "status=0"]
+    script = [_cli.shell_function(env, preload=_cli.MONITOR), "status=0"]
     for command in commands:
         # ``(exit $status)`` gives the command the ``$?`` of the one before.
         script += [f"echo '{marker}'", "(exit $status)", f"{{ {command}; }} 2>&1", "status=$?"]

@@ -18,6 +18,7 @@ from mlpipe.drift import DriftMonitor
 from mlpipe.impute import TypedImputer
 from mlpipe.monitor import MonitoringLoop, RunStore, batch_key
 from mlpipe.validation import SchemaValidator
+from tests import _cli
 
 N_FILES, FIRST_DRIFTED, ROWS = 20, 12, 200
 CATEGORICAL = ["sex", "housing", "saving_accounts", "checking_account", "purpose"]
@@ -76,6 +77,12 @@ def stream(tmp_path_factory):
 
 
 def _monitor(*args, cwd):
+    # python -m mlpipe monitor, in a process forked from one that has
+    # imported mlpipe (tests/_cli.py)
+    return _cli.run(["monitor", *args], cwd=cwd, timeout=300, preload=_cli.MONITOR)
+
+
+def _monitor_cold(*args, cwd):
     return subprocess.run(
         [sys.executable, "-m", "mlpipe", "monitor", *map(str, args)],
         cwd=cwd,
@@ -264,7 +271,8 @@ def test_a_killed_process_retrains_once_on_the_rerun(stream, tmp_path):
     folder, model, _ = stream
     store_path = tmp_path / "m.db"
     log = tmp_path / "retrain.log"
-    killed = _monitor(
+    # a real interpreter, started cold: the command kills its parent process
+    killed = _monitor_cold(
         model,
         folder / "batches",
         "--store",
@@ -279,7 +287,7 @@ def test_a_killed_process_retrains_once_on_the_rerun(stream, tmp_path):
     with RunStore(store_path, read_only=True) as store:
         assert len(store.runs(kind="batch")) == FIRST_DRIFTED
         assert len(store.runs(kind="retraining")) == 0
-    rerun = _monitor(
+    rerun = _monitor_cold(
         model,
         folder / "batches",
         "--store",
