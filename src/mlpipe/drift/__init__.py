@@ -16,6 +16,9 @@ watched features that did not drift (higher is "more like the reference").
 - :class:`DriftDetector`: one of the above per column, picked from its dtype
   and size, with multiple-testing correction, effect-size thresholds,
   missing-rate tests and unseen categories.
+- :class:`ClassifierDrift`: a domain classifier cross-fitted to tell the
+  batch from the reference (held-out AUROC): finds joint shifts that leave
+  every column's distribution unchanged, and names the columns behind them.
 - :class:`DriftMonitor`: a pass-through pipeline step that checks every
   batch, keeps the reports and calls you back on drift.
 
