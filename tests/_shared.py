@@ -11,8 +11,13 @@ same whichever process computes them and that no test mutates.
 import io
 import os
 import pickle
+import subprocess
+import sys
 import time
 import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
 
 TIMEOUT = 900  # seconds a worker waits for another one's value
 
@@ -72,3 +77,21 @@ def demo(tmp_path_factory):
         return out.getvalue(), path.read_text(encoding="utf-8")
 
     return once(tmp_path_factory, "demo", run)
+
+
+def docs_site(tmp_path_factory):
+    """One strict mkdocs build of the site: ``(returncode, stderr, site folder)``."""
+
+    def build():
+        folder = tmp_path_factory.mktemp("docs-build")
+        site = folder / "site"
+        result = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={"NO_MKDOCS_2_WARNING": "1", "PATH": "", "HOME": str(folder)},
+        )
+        return result.returncode, result.stderr, site
+
+    return once(tmp_path_factory, "docs_site", build)

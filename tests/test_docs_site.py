@@ -3,11 +3,11 @@ pages with public names only, no Sphinx roles printed, the quickstart
 notebook rendered with its outputs, and no commit ids in the guides."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests import _shared
 
 ROOT = Path(__file__).parents[1]
 NAV = [
@@ -28,15 +28,9 @@ NAV = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "", "HOME": str(site)},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    # one strict build per test run, shared with tests/test_docs.py
+    returncode, stderr, site = _shared.docs_site(tmp_path_factory)
+    assert returncode == 0, stderr[-3000:]
     return site
 
 

@@ -3,14 +3,13 @@ mlpipe's API pages, and that entry exists in the built site."""
 
 import importlib
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sklearn.utils import estimator_html_repr, get_tags
 
 from mlpipe.utils._estimator import DOCS_URL, MlpipeEstimatorMixin
+from tests import _shared
 from tests._registry import all_estimators, make_instance
 
 ROOT = Path(__file__).parents[2]
@@ -63,16 +62,10 @@ def test_frame_input_tags(name, cls):
 
 
 @pytest.mark.slow
-def test_doc_links_open_a_built_page_with_the_anchor(tmp_path):
-    site = tmp_path / "site"
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "", "HOME": str(tmp_path)},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_doc_links_open_a_built_page_with_the_anchor(tmp_path_factory):
+    # the strict build tests/test_docs.py checks, made once per test run
+    returncode, stderr, site = _shared.docs_site(tmp_path_factory)
+    assert returncode == 0, stderr[-3000:]
     broken = []
     for name, cls in ESTIMATORS:
         link = make_instance(cls)._get_doc_link()
