@@ -1,8 +1,26 @@
 """Independent oracles of the drift tests' tables, written from the
 textbook with scipy, nothing imported from mlpipe.drift."""
 
+import math
+
 import numpy as np
+from scipy import stats
 from scipy.stats.contingency import expected_freq
+
+
+def ks_statistics(ref, window, alternative):
+    """scipy's two-sample KS statistic of each column of ``window`` against
+    the same column of ``ref``, bit for bit as ``stats.ks_2samp`` reports it
+    with its default method at sizes up to 10,000 (its exact mode gives
+    ``h / lcm(n1, n2)``, ``h`` the rounded integer), without the exact p-value
+    it computes along (0.3 s a column one-sided at 2000 x 300)."""
+    n1, n2 = len(ref), len(window)
+    lcm = n1 // math.gcd(n1, n2) * n2
+    d = [
+        stats.ks_2samp(ref[:, f], window[:, f], alternative=alternative, method="asymp").statistic
+        for f in range(ref.shape[1])
+    ]
+    return np.round(np.array(d) * lcm).astype(np.int64) / lcm
 
 
 def cochran(table):

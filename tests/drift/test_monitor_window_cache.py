@@ -8,8 +8,6 @@ windows (new random data each time, so that statistics repeat only as they
 do in service), and equal to scipy's.
 """
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,24 +15,11 @@ from pandas.testing import assert_frame_equal
 from scipy import stats
 
 from mlpipe.drift import DriftMonitor, KSDrift, _ks
+from tests.drift._oracles import ks_statistics
 
 
 def _bits(a):
     return np.asarray(a, dtype=np.float64).view(np.int64)
-
-
-def _statistics(ref, window, alternative):
-    """scipy's KS statistic of each column, bit for bit as ``ks_2samp``
-    reports it at these sizes (its exact mode gives ``h / lcm(n1, n2)``,
-    ``h`` the rounded integer), without the exact p-value it would compute
-    and this test does not use (0.3 s a column one-sided at 2000 x 300)."""
-    n1, n2 = len(ref), len(window)
-    lcm = n1 // math.gcd(n1, n2) * n2
-    d = [
-        stats.ks_2samp(ref[:, f], window[:, f], alternative=alternative, method="asymp").statistic
-        for f in range(ref.shape[1])
-    ]
-    return np.round(np.array(d) * lcm).astype(np.int64) / lcm
 
 
 def _stream(n_ref, n_bat, n_windows, seed, shift=0.0):
@@ -55,7 +40,7 @@ def test_cached_pvalues_are_bit_identical(alternative, method, sizes):
     alt = _ks.ALTERNATIVES[alternative]
     computed = 0
     for w in windows:
-        d = _statistics(ref, w, alternative)
+        d = ks_statistics(ref, w, alternative)
         n_bat_ = np.full(6, n_bat)
         plain = _ks.ks_pvalues(counts, n_bat_, d, alt, _ks.METHODS[method], cache=None)
         cached = _ks.ks_pvalues(counts, n_bat_, d, alt, _ks.METHODS[method], cache=cache)
