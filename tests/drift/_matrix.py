@@ -10,6 +10,7 @@ import numpy as np
 
 from mlpipe.drift import (
     ChiSquareDrift,
+    ClassifierDrift,
     DriftDetector,
     DriftMonitor,
     DriftReport,
@@ -135,3 +136,32 @@ DRIFT_EXPECTATIONS = {
     "ChiSquareDrift": (lambda: ChiSquareDrift(), _matrix()),
     "DriftMonitor": (lambda: DriftMonitor(warn=False), _matrix()),
 }
+
+
+def _joint_quiet(est, X_later, out):
+    # The later batch holds the reference's own rows (but for the case's
+    # change): one joint row, a finite AUROC, and no drift.
+    frame = out.to_frame()
+    assert frame["feature"].tolist() == ["(joint)"]
+    assert np.isfinite(frame["statistic"]).all() and not frame["drift"].any()
+
+
+_CLASSIFIER = {
+    **{case: Handled(_joint_quiet, getattr(e, "doc", "")) for case, e in _matrix().items()},
+    "empty": Raises(ValueError, "fit", "0 sample"),
+    "one_row": Raises(ValueError, "fit", "minimum of 5", names_column=False),
+    "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
+    "missing_column": Raises(ValueError, "later", "missing"),
+    "extra_column": Raises(ValueError, "later", "unseen at fit"),
+    "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
+    "duplicate_names": Raises(ValueError, "fit", "duplicate column names"),
+    "nan": Handled(_joint_quiet, "the classifier takes missing values natively"),
+    "bool_as_01": Handled(same_as_booleans, "0/1 compared as the booleans of fit"),
+    "frame_then_array": Handled(matches_by_position, warns="does not have valid feature"),
+    "array_then_frame": Handled(matches_by_position, warns="fitted without feature names"),
+}
+# the shared credit frame has 120 rows; n_splits=5 folds need at least 5
+DRIFT_EXPECTATIONS["ClassifierDrift"] = (
+    lambda: ClassifierDrift(explain=False, random_state=0),
+    _CLASSIFIER,
+)
