@@ -8,6 +8,7 @@ outputs (the docs session re-executes it); the others are stored without.
 """
 
 import ast
+import os
 import textwrap
 from pathlib import Path
 
@@ -488,6 +489,19 @@ def test_stored_outputs(path):
         assert all(not cell.get("outputs") for cell in code), f"{path.name}: strip its outputs"
 
 
+def _kernel_env():
+    """The kernel's environment: this process's; under pytest-xdist, with
+    OpenMP threads of the worker's share of the cores (unless set), as
+    tests/conftest.py gives the workers: two workers' two OpenMP threads on
+    two cores busy-wait for each other (06_automl.ipynb sets one thread for
+    its readers for that reason)."""
+    env = dict(os.environ)
+    workers = env.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers is not None:
+        env.setdefault("OMP_NUM_THREADS", str(max(os.cpu_count() // int(workers), 1)))
+    return env
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_and_its_checks_pass(path):
@@ -495,7 +509,7 @@ def test_notebook_runs_and_its_checks_pass(path):
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
-    client.execute()
+    client.execute(env=_kernel_env())
     assert not _errors(nb)
     # Every check ran (a failed assert stops the kernel's run with an error).
     ran = [c for c in nb.cells if c.metadata.get("mlpipe_check") and c.execution_count]
