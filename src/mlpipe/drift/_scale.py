@@ -107,6 +107,7 @@ def merge_references(refs, settings, in_place=False):
         n_missing={c: sum(r.n_missing[c] for r in refs) for c in first.columns},
     )
     out.ks_columns = list(first.ks_columns)
+    # before the KS merge, which may take the first reference's values
     for col in first.psi_numeric:
         edges = first.psi_numeric[col][0]
         if not all(np.array_equal(r.psi_numeric[col][0], edges) for r in refs):
@@ -114,10 +115,8 @@ def merge_references(refs, settings, in_place=False):
                 f"PSI bin edges of column {col!r} differ between the chunks: chunks "
                 "merge only over the edges the first one fixed."
             )
-    _merge_ks(out, refs, settings, in_place)
-    for col in first.psi_numeric:
-        edges = first.psi_numeric[col][0]
         out.psi_numeric[col] = (edges, sum(r.psi_numeric[col][1] for r in refs))
+    _merge_ks(out, refs, settings, in_place)
     for col in first.categories:
         _merge_categories(out, refs, col)
     return out
@@ -271,10 +270,10 @@ def _distinct_counts(est, ddf, head):
     if limit is None:
         return None
     cap = limit + 1
-    counts = {}
-    for col, v in zip(head.columns, _distinct_values(head, head.columns, cap), strict=True):
-        counts[col] = len(v)  # past the limit in the first partition: settled
-    open_columns = [c for c in est._selected_columns(head) if counts[c] < cap]
+    columns = est._selected_columns(head)
+    # past the limit in the first partition: settled
+    counts = {c: len(v) for c, v in zip(columns, _distinct_values(head, columns, cap), strict=True)}
+    open_columns = [c for c in columns if counts[c] < cap]
     if open_columns and ddf.npartitions > 1:
         func = functools.partial(_distinct_values, columns=open_columns, cap=cap)
         merge = functools.partial(_merge_distinct, cap=cap)

@@ -59,9 +59,10 @@ def map_merge(ddf, func, merge, *, shared=None, split_every=8, wave=None):
             shared = client.scatter(shared, broadcast=True, hash=False)
         else:
             shared = dask.delayed(shared, traverse=False)
+    wave = max(int(wave), 1)
     merged = None
-    for start in range(0, len(partitions), max(int(wave), 1)):
-        group = partitions[start : start + max(int(wave), 1)]
+    for start in range(0, len(partitions), wave):
+        group = partitions[start : start + wave]
         if shared is None:
             parts = [dask.delayed(func)(p) for p in group]
         else:

@@ -272,6 +272,9 @@ def _reasons(schema, part, alpha, warn_alpha, context, repeated, number, whole):
     """``row_reasons`` of one partition: its rows' own failures, and the
     lines of the errors of the whole batch that belong to no row (their
     counts are the batch's, not the partition's)."""
+    # The partition's checks run again here, beside its rows, rather than
+    # reusing the report's pass: a failure sent between workers drops its
+    # failing values (Failure.__getstate__), which the reasons quote.
     duplicates = _duplicate_masks(schema, part, repeated, number)
     report = run_checks(
         schema, part, alpha=alpha, warn_alpha=warn_alpha, context=context, duplicates=duplicates
