@@ -2,20 +2,23 @@
 estimator, which dispatches each column to its test through ``STATISTICS``.
 
 Layers, bottom up: ``_kernels`` (numba) and ``_columns`` (threads, columns,
-categories); the statistics ``_ks``, ``_psi`` and ``_chi2``; ``_report``
+categories); the statistics ``_ks``, ``_psi``, ``_chi2``, ``_sorted_tests``
+(Cramér-von Mises, Anderson-Darling, Wasserstein) and ``_js``; ``_report``
 (DriftReport and its assembly); this module; the estimators in
 ``_detectors`` and ``_monitor``.
 """
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from mlpipe.drift import _chi2, _ks, _psi, _scale
+from mlpipe.drift import _chi2, _js, _ks, _psi, _scale
 from mlpipe.drift._columns import n_threads
 from mlpipe.drift._report import build_report, missing_rows
+from mlpipe.drift._sorted_tests import AD, CVM, WASSERSTEIN
 from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import CATEGORICAL, OTHER, check_frame, check_kinds, column_kind
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
@@ -24,7 +27,18 @@ from mlpipe.utils._sklearn_compat import check_is_fitted, fit_context
 # {test name: statistics module}: each has KINDS, fit_statistics and
 # score_statistics with one signature (see mlpipe.drift._ks), the way
 # scikit-learn's trees keep their criteria in CRITERIA_CLF.
-STATISTICS = {"ks": _ks, "psi": _psi, "chi2": _chi2}
+STATISTICS = {
+    "ks": _ks,
+    "psi": _psi,
+    "chi2": _chi2,
+    "cvm": CVM,
+    "ad": AD,
+    "wasserstein": WASSERSTEIN,
+    "js": _js,
+}
+# Tests of the exact sorted reference values: their columns share the KS
+# block (``ks_columns``), after the KS-tested ones.
+SORTED_TESTS = ("cvm", "ad", "wasserstein")
 
 
 @dataclass
@@ -44,7 +58,8 @@ class DriftReference:
         Column labels, in the order of the data.
 
     tests : dict
-        ``{column: "ks" | "psi" | "chi2"}``.
+        ``{column: test}``, a test one of ``"ks"``, ``"psi"``, ``"chi2"``,
+        ``"cvm"``, ``"ad"``, ``"wasserstein"`` or ``"js"``.
 
     kinds : dict
         ``{column: kind}`` at fit.
@@ -56,7 +71,9 @@ class DriftReference:
         ``{column: missing values in the reference}``.
 
     ks_columns : list
-        Columns tested with KS, the rows of ``ks_sorted``.
+        The columns whose sorted values are kept, the rows of ``ks_sorted``:
+        those tested with KS first, then those tested with Cramér-von
+        Mises, Anderson-Darling or Wasserstein (which read the same block).
 
     ks_sorted : ndarray of shape (len(ks_columns), n_rows)
         Each KS column's values sorted, missing values (NaN) last.
@@ -77,12 +94,13 @@ class DriftReference:
         a column with no values, when the columns' counts differ.
 
     psi_numeric : dict
-        ``{column: (inner_edges, counts)}``: PSI bins of numeric columns;
-        ``counts`` has one entry per bin.
+        ``{column: (inner_edges, counts)}``: PSI bins of numeric columns
+        tested with PSI or Jensen-Shannon; ``counts`` has one entry per bin.
 
     categories : dict
-        ``{column: list}``: reference categories of categorical columns (PSI
-        and chi-square) and of numeric columns tested by chi-square.
+        ``{column: list}``: reference categories of categorical columns (PSI,
+        Jensen-Shannon and chi-square) and of numeric columns tested by
+        chi-square.
 
     category_counts : dict
         ``{column: ndarray}``: reference count of each category.
@@ -135,6 +153,12 @@ class DriftReference:
     ks_sketches: list = None
     category_order: dict = field(default_factory=dict)
 
+    def __getstate__(self):
+        # the prepared samples of the sorted-value tests are rebuilt on use
+        state = self.__dict__.copy()
+        state.pop("_samples", None)
+        return state
+
     @property
     def ks_exact(self):
         """Whether the KS columns keep their exact sorted values."""
@@ -180,6 +204,10 @@ _DEFAULTS = {
     "max_discrete": 10,
     "max_reference_rows": 1_000_000,
     "sketch_size": 65536,
+    "wasserstein_threshold": 0.1,
+    "js_threshold": 0.1,
+    "cvm_ties": "midrank",
+    "numeric_test": "ks",
 }
 
 
@@ -245,7 +273,13 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         sketched beyond.
         """
         if is_dask_dataframe(X):
-            return _scale.fit_dask(self, X)
+            _scale.fit_dask(self, X)
+            try:
+                self._sketched_sorted_tests(self.reference_, self._settings())
+            except ValueError:
+                _unfit(self)
+                raise
+            return self
         return self._fit_frame(X)
 
     @fit_context(prefer_skip_nested_validation=True)
@@ -284,14 +318,15 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         if not hasattr(self, "reference_"):
             try:
                 if is_dask_dataframe(X):
-                    return _scale.fit_dask(self, X)
+                    _scale.fit_dask(self, X)
+                    self._sketched_sorted_tests(self.reference_, self._settings())
+                    return self
                 return self._fit_frame(X)
             except Exception:
                 # a refused first chunk leaves nothing behind: scikit-learn
                 # validates the parameters of a partial_fit only while the
                 # estimator holds no fitted attribute
-                for name in ("n_features_in_", "feature_names_in_"):
-                    self.__dict__.pop(name, None)
+                _unfit(self)
                 raise
         template = self.reference_
         if is_dask_dataframe(X):
@@ -302,9 +337,14 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             X = check_frame(self, X, reset=False)
             X = self._check_kinds(X)
             chunk = _scale.chunk_reference(X, template, n_threads())
+        settings = self._settings()
+        # before the merge, which may take the template's values: refused,
+        # the detector keeps its reference
+        self._sketched_sorted_tests(template, settings, template.n_rows + chunk.n_rows)
+        template.__dict__.pop("_samples", None)  # views of the block, which may grow in place
         try:
             # in place: the reference's sorted KS block grows into the new one
-            merged = _scale.merge_references([template, chunk], self._settings(), in_place=True)
+            merged = _scale.merge_references([template, chunk], settings, in_place=True)
         except Exception:
             if template.ks_columns and template.ks_sorted is None and template.ks_sketches is None:
                 # failed after its block was taken (out of memory): unfitted,
@@ -337,6 +377,8 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
                 )
             kinds[col] = kind
         tests = self._resolve_tests(X, columns, kinds, settings, distinct)
+        probe = DriftReference(columns=columns, tests=tests, kinds=kinds, n_rows=0, n_missing={})
+        self._sketched_sorted_tests(probe, settings, len(X))
 
         n_missing = {col: int(X[col].isna().sum()) for col in columns}
         ref = DriftReference(
@@ -345,6 +387,9 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         threads = n_threads()
         for name, statistics in STATISTICS.items():
             tested = [c for c in columns if tests[c] == name]
+            if name == "ks":
+                # the sorted-value tests' columns join the KS block, after its own
+                tested += [c for c in columns if tests[c] in SORTED_TESTS]
             statistics.fit_statistics(ref, X, tested, settings, threads)
         self.reference_ = ref
         self.kinds_ = kinds
@@ -406,6 +451,39 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
     def _choose_test(self, series, kind, settings, n_distinct=None):
         return self._single_test
 
+    def _sketched_sorted_tests(self, ref, settings, n_rows=None):
+        """Refuse a reference of more than ``max_reference_rows`` rows
+        (``n_rows``, else ``ref.n_rows``) for the tests of the exact sorted
+        values: beyond, the KS block is a quantile sketch, which bounds the
+        ECDF (hence KS) but not their statistics."""
+        budget = settings["max_reference_rows"]
+        n_rows = ref.n_rows if n_rows is None else n_rows
+        if budget is None or n_rows <= budget:
+            return
+        chosen = self._auto_sorted_columns(ref)
+        columns = [c for c in ref.columns if ref.tests[c] in SORTED_TESTS and c not in chosen]
+        if columns:
+            described = ", ".join(f"{c!r}: {ref.tests[c]!r}" for c in columns[:5])
+            raise ValueError(
+                f"{type(self).__name__}: a reference of {n_rows} rows is more than "
+                f"max_reference_rows={budget}, so its sorted values would be replaced by "
+                f"a quantile sketch, which the tests {{{described}}} cannot use (the "
+                "sketch bounds the ECDF, hence KS, not the Cramér-von Mises, "
+                "Anderson-Darling or Wasserstein statistics). Raise max_reference_rows "
+                "(or None: 8 bytes a value), or test those columns with 'ks' (bounded "
+                "on a sketch) or 'js' (exact at any size)."
+            )
+        for col in chosen:
+            # the automatic choice of a sketched reference (see DriftDetector)
+            ref.tests[col] = "ks"
+            if hasattr(self, "tests_"):
+                self.tests_[col] = "ks"
+
+    def _auto_sorted_columns(self, ref):
+        """The columns of ``ref`` whose sorted-value test an automatic choice
+        picked (and may replace by KS); none here."""
+        return []
+
     def _outgrown(self, ref, settings):
         """``{column: (distinct values, limit)}`` of the columns whose test,
         picked from the first chunk, ``ref`` has outgrown."""
@@ -437,6 +515,17 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self, "reference_")
         if is_dask_dataframe(X):
+            tests = self.reference_.tests
+            sorted_columns = [c for c in self.reference_.columns if tests[c] in SORTED_TESTS]
+            if sorted_columns:
+                raise TypeError(
+                    f"{type(self).__name__}.detect of a dask DataFrame counts each partition "
+                    "against the reference on the workers, which the Cramér-von Mises, "
+                    "Anderson-Darling and Wasserstein tests of column(s) "
+                    f"{sorted_columns[:5]} cannot use (they need the batch's values). "
+                    "Compute the batch first (detect(batch.compute())), or test those "
+                    "columns with 'ks' or 'js'."
+                )
             meta = _scale.meta_of(X)
             check_frame(self, meta, reset=False, min_samples=0)
             check_kinds(self, meta, self._kinds_to_check(self.reference_))
@@ -451,12 +540,13 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         for name, statistics in STATISTICS.items():
             tested = [c for c in ref.columns if ref.tests[c] == name]
             if tested:
+                on = _ks_only(ref) if name == "ks" else ref
                 rows.update(
-                    statistics.score_statistics(ref, X, tested, settings, threads, distributions)
+                    statistics.score_statistics(on, X, tested, settings, threads, distributions)
                 )
         ordered = [rows[col] for col in ref.columns]
-        # KS, chi-square and numeric PSI columns counted their non-missing
-        # values already
+        # the sorted-block, chi-square and binned columns counted their
+        # non-missing values already
         counted = set(ref.ks_columns) | set(ref.psi_numeric)
         counted.update(col for col in ref.columns if ref.tests[col] == "chi2")
         known = {col: len(X) - rows[col]["n_batch"] for col in counted}
@@ -497,13 +587,43 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         return {
             col: kind
             for col, kind in ref.kinds.items()
-            if not (kind == CATEGORICAL and ref.tests[col] in ("chi2", "psi"))
+            if not (kind == CATEGORICAL and ref.tests[col] in ("chi2", "psi", "js"))
         }
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True
         return tags
+
+
+def _unfit(est):
+    """Drop what a refused first fit left behind: scikit-learn validates
+    the parameters of a partial_fit only while the estimator holds no
+    fitted attribute."""
+    for name in ("reference_", "kinds_", "tests_", "n_features_in_", "feature_names_in_"):
+        est.__dict__.pop(name, None)
+
+
+def _ks_only(ref):
+    """``ref`` restricted to its KS-tested columns (the first rows of the
+    KS block: views, no copy), for ``_ks``, which scores every row of the
+    block; ``ref`` itself when the block has no other columns."""
+    k = sum(ref.tests[c] == "ks" for c in ref.ks_columns)
+    if k == len(ref.ks_columns):
+        return ref
+
+    def head(rows):
+        return None if rows is None else rows[:k]
+
+    return dataclasses.replace(
+        ref,
+        ks_columns=ref.ks_columns[:k],
+        ks_sorted=head(ref.ks_sorted),
+        ks_counts=head(ref.ks_counts),
+        ks_index=head(ref.ks_index),
+        ks_quantiles=head(ref.ks_quantiles),
+        ks_sketches=head(ref.ks_sketches),
+    )
 
 
 def _warn_outgrown(est, before, after):

@@ -3,10 +3,13 @@ ChiSquareDrift) or one picked per column (DriftDetector)."""
 
 from numbers import Integral, Real
 
-from mlpipe.drift._base import _BaseDrift
+from mlpipe.drift._base import SORTED_TESTS, _BaseDrift
 from mlpipe.drift._ks import ALTERNATIVES, METHODS
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL
 from mlpipe.utils._sklearn_compat import Interval, StrOptions
+
+# the values of DriftDetector's numeric_test, besides "auto"
+NUMERIC_TESTS = ("ks", "cvm", "ad", "wasserstein", "js", "psi")
 
 
 class KSDrift(_BaseDrift):
@@ -425,7 +428,9 @@ class DriftDetector(_BaseDrift):
     does, and can be set per column with ``tests``:
 
     - numeric and datetime columns with more than ``max_discrete`` distinct
-      reference values: two-sample Kolmogorov-Smirnov (``"ks"``);
+      reference values: two-sample Kolmogorov-Smirnov (``"ks"``), or the
+      test ``numeric_test`` names (``"auto"``: Anderson-Darling or KS by
+      the column's ties and the reference's size, see Notes);
     - numeric columns with at most ``max_discrete`` distinct values (codes,
       counts, ratings): chi-square (``"chi2"``);
     - categorical, string, object and boolean columns with at most
@@ -454,8 +459,20 @@ class DriftDetector(_BaseDrift):
         every column.
 
     tests : dict, default=None
-        ``{column: "ks" | "psi" | "chi2"}`` overrides of the automatic choice.
-        KS needs a numeric, boolean or datetime column.
+        ``{column: test}`` overrides of the automatic choice, a test one of
+        ``"ks"`` (Kolmogorov-Smirnov), ``"cvm"`` (Cramér-von Mises),
+        ``"ad"`` (Anderson-Darling), ``"wasserstein"``, ``"js"``
+        (Jensen-Shannon distance over PSI's bins), ``"psi"`` and ``"chi2"``.
+        ``"ks"``, ``"cvm"``, ``"ad"`` and ``"wasserstein"`` need a numeric,
+        boolean or datetime column; see Notes for what each reports.
+
+    numeric_test : {"ks", "cvm", "ad", "wasserstein", "js", "psi", "auto"}, default="ks"
+        The test of numeric and datetime columns with more than
+        ``max_discrete`` distinct reference values. ``"auto"``:
+        Anderson-Darling when no reference value holds more than 5% of the
+        values and the reference has at most ``max_reference_rows`` rows,
+        else KS (see Notes). The default keeps KS (see the drift guide for
+        the measured false-alarm rates and power of each choice).
 
     alpha : float, default=0.05
         Significance level of the p-value tests, after the correction.
@@ -515,6 +532,22 @@ class DriftDetector(_BaseDrift):
         The batch drifted when at least this share of the columns drifted;
         None means any drifted column.
 
+    wasserstein_threshold : float, default=0.1
+        Smallest Wasserstein distance, in reference standard deviations,
+        reported as drift (``"wasserstein"`` columns).
+
+    js_threshold : float, default=0.1
+        Smallest Jensen-Shannon distance (base 2, in [0, 1]) reported as
+        drift (``"js"`` columns).
+
+    cvm_ties : {"midrank", "scipy"}, default="midrank"
+        How the Cramér-von Mises test counts ties within a sample:
+        ``"scipy"`` as :func:`scipy.stats.cramervonmises_2samp` (which on a
+        tie-heavy column rejects a true null hypothesis nearly always),
+        ``"midrank"`` only ties across the samples (its p-value is then
+        conservative under ties: measured, it rarely rejects even a shift
+        KS finds). Without ties both equal scipy's.
+
     Attributes
     ----------
     reference_ : DriftReference
@@ -558,6 +591,35 @@ class DriftDetector(_BaseDrift):
     p-values use the true sample sizes; reports name the bounded statistics
     in ``error_bounds``.
 
+    The tests of numeric columns, each equal to scipy's on the same values
+    (missing values omitted):
+
+    - ``"ks"``: statistic and effect size ``D``, :func:`scipy.stats.ks_2samp`;
+    - ``"cvm"``: statistic and p-value of
+      :func:`scipy.stats.cramervonmises_2samp` (with ``cvm_ties="scipy"``;
+      the same without ties), effect size the KS ``D`` (``ks_threshold``);
+    - ``"ad"``: :func:`scipy.stats.anderson_ksamp` (midrank) of the two
+      samples, its p-value interpolated in a table and so capped at 0.25
+      and floored at 0.001 (the note says so: with more than 50 p-value
+      tests a Bonferroni cut-off is below the floor), effect size ``D``;
+    - ``"wasserstein"``: statistic :func:`scipy.stats.wasserstein_distance`,
+      effect size that distance over the reference's standard deviation
+      (``wasserstein_threshold``); a distance has no distribution-free
+      null, so its p-value is the KS test's of the same column;
+    - ``"js"``: :func:`scipy.spatial.distance.jensenshannon` (base 2) of the
+      PSI bins' counts, statistic and effect size (``js_threshold``); its
+      p-value is the chi-square test of the same bins, to which it is
+      asymptotically equivalent. Categorical columns too.
+
+    ``"cvm"``, ``"ad"`` and ``"wasserstein"`` read the exact sorted
+    reference values (they share the KS block): a reference of more than
+    ``max_reference_rows`` rows is refused for them at fit (``ValueError``;
+    a sketch bounds the ECDF, not their statistics), except that
+    ``numeric_test="auto"`` then picks KS; infinite values are refused
+    (KS ranks them). A dask batch cannot be tested by them (its values stay
+    on the workers): compute it first. ``"js"`` counts bins, exact at any
+    size and on dask.
+
     Examples
     --------
     >>> from mlpipe.datasets import load_credit, make_credit_batch
@@ -571,6 +633,9 @@ class DriftDetector(_BaseDrift):
     False
     >>> round(detector.score(make_credit_batch().X), 3)  # 4 of the 9 features drifted
     0.556
+    >>> auto = DriftDetector(numeric_test="auto").fit(X_ref)
+    >>> auto.tests_["credit_amount"], auto.tests_["age"]  # age: 5.1% of one value
+    ('ad', 'ks')
     """
 
     _parameter_constraints = {
@@ -591,6 +656,10 @@ class DriftDetector(_BaseDrift):
         "max_reference_rows": [Interval(Integral, 1, None, closed="left"), None],
         "sketch_size": [Interval(Integral, 2, None, closed="left")],
         "drift_share": [Interval(Real, 0, 1, closed="right"), None],
+        "numeric_test": [StrOptions({"auto", *NUMERIC_TESTS})],
+        "wasserstein_threshold": [Interval(Real, 0, None, closed="left")],
+        "js_threshold": [Interval(Real, 0, 1, closed="both")],
+        "cvm_ties": [StrOptions({"midrank", "scipy"})],
     }
 
     def __init__(
@@ -598,6 +667,7 @@ class DriftDetector(_BaseDrift):
         *,
         columns=None,
         tests=None,
+        numeric_test="ks",
         alpha=0.05,
         correction="bh",
         ks_threshold=0.1,
@@ -613,9 +683,13 @@ class DriftDetector(_BaseDrift):
         max_reference_rows=1_000_000,
         sketch_size=65536,
         drift_share=None,
+        wasserstein_threshold=0.1,
+        js_threshold=0.1,
+        cvm_ties="midrank",
     ):
         self.columns = columns
         self.tests = tests
+        self.numeric_test = numeric_test
         self.alpha = alpha
         self.correction = correction
         self.ks_threshold = ks_threshold
@@ -631,6 +705,9 @@ class DriftDetector(_BaseDrift):
         self.max_reference_rows = max_reference_rows
         self.sketch_size = sketch_size
         self.drift_share = drift_share
+        self.wasserstein_threshold = wasserstein_threshold
+        self.js_threshold = js_threshold
+        self.cvm_ties = cvm_ties
 
     def _choose_test(self, series, kind, settings, n_distinct=None):
         if kind in (CATEGORICAL, BOOLEAN):
@@ -638,10 +715,20 @@ class DriftDetector(_BaseDrift):
                 n_distinct = series.nunique(dropna=True)
             return "chi2" if n_distinct <= settings["max_categories"] else "psi"
         if n_distinct is not None:
-            return "chi2" if n_distinct <= settings["max_discrete"] else "ks"
-        if _at_most_distinct(series, settings["max_discrete"]):
+            if n_distinct <= settings["max_discrete"]:
+                return "chi2"
+        elif _at_most_distinct(series, settings["max_discrete"]):
             return "chi2"
-        return "ks"
+        test = settings["numeric_test"]
+        if test == "auto":
+            test = auto_numeric_test(series, settings["max_reference_rows"])
+        return test
+
+    def _auto_sorted_columns(self, ref):
+        if self.numeric_test != "auto":
+            return []
+        overrides = self.tests or {}
+        return [c for c in ref.columns if c not in overrides and ref.tests[c] in SORTED_TESTS]
 
     def _distinct_limit(self, settings):
         return max(settings["max_categories"], settings["max_discrete"])
@@ -658,6 +745,30 @@ class DriftDetector(_BaseDrift):
             if n > limit:
                 out[col] = (n, limit)
         return out
+
+
+# numeric_test="auto" picks Anderson-Darling for columns whose most frequent
+# reference value holds at most this share of the values, KS for the others
+# (see auto_numeric_test)
+AUTO_AD_MAX_TIE_SHARE = 0.05
+
+
+def auto_numeric_test(series, max_reference_rows):
+    """The test ``numeric_test="auto"`` gives a numeric or datetime column
+    of more than ``max_discrete`` distinct values, from its reference
+    values: Anderson-Darling while no value holds more than
+    ``AUTO_AD_MAX_TIE_SHARE`` of them and the reference keeps its sorted
+    values (at most ``max_reference_rows`` rows); KS for a tie-heavy column
+    (where Anderson-Darling's tabled p-value is liberal: 6-7.5% of clean
+    batches below 0.05 on a normal rounded to 15-30 levels) and for a
+    sketched reference (whose KS statistic is bounded). See
+    ``benchmarks/results/drift_choice.md``."""
+    if max_reference_rows is not None and len(series) > max_reference_rows:
+        return "ks"
+    counts = series.value_counts(dropna=True)
+    if counts.empty or counts.iloc[0] > AUTO_AD_MAX_TIE_SHARE * counts.sum():
+        return "ks"
+    return "ad"
 
 
 def _at_most_distinct(series, k):

@@ -183,13 +183,16 @@ class DriftReport(Report):
         Returns
         -------
         frame : DataFrame
-            Columns ``feature``, ``test`` (``"ks"``, ``"psi"``, ``"chi2"`` or
+            Columns ``feature``, ``test`` (``"ks"``, ``"psi"``, ``"chi2"``,
+            ``"cvm"``, ``"ad"``, ``"wasserstein"``, ``"js"`` or
             ``"missing_rate"``), ``statistic`` (for ``"missing_rate"``: the
             batch's missing count), ``p_value``, ``threshold`` (the
             corrected p-value cut-off), ``drift`` (bool), ``status``
             (``"ok"``, or ``"too_few_rows"`` when a side has no values to
             compare: no p-value, never drift), ``effect_size`` (KS
-            statistic, Cramér's V, PSI, or the change in missing rate),
+            statistic, also of ``"cvm"`` and ``"ad"``; Cramér's V, PSI, the
+            Wasserstein distance over the reference's standard deviation,
+            the Jensen-Shannon distance, or the change in missing rate),
             ``effect_threshold``, ``n_reference`` and ``n_batch`` (values
             compared) and ``note`` (the p-value method, unseen categories,
             missing rates).

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from mlpipe.drift import _chi2, _ks, _psi
+from mlpipe.drift import _chi2, _js, _ks, _psi
 from mlpipe.drift._columns import (
     category_values,
     count_categories,
@@ -84,7 +84,8 @@ def chunk_reference(X, template, threads=1):
         for col, e, (counts, _) in zip(numeric, edges, binned, strict=True):
             ref.psi_numeric[col] = (e, counts)
     for col in template.columns:
-        if tests[col] == "chi2" or (tests[col] == "psi" and col not in template.psi_numeric):
+        bins = tests[col] in ("psi", "js")  # numeric columns: over bins
+        if tests[col] == "chi2" or (bins and col not in template.psi_numeric):
             fit_categories(ref, col, X[col])
     return ref
 
@@ -437,6 +438,14 @@ def detect_dask(est, ddf):
         rows.update(
             _psi.rows_from_counts(
                 ref, psi_columns, summary["bins"], categorical, settings, distributions
+            )
+        )
+    js_columns = [c for c in ref.columns if ref.tests[c] == "js"]
+    if js_columns:
+        categorical = {c: summary["categories"][c] for c in js_columns if c in ref.categories}
+        rows.update(
+            _js.rows_from_counts(
+                ref, js_columns, summary["bins"], categorical, settings, distributions
             )
         )
     for col in ref.columns:
