@@ -210,9 +210,12 @@ class Handled:
 
 def later_call(est, X):
     """The call after fit that sees the later batch: a drift detector's
-    ``detect`` (its report; ``score`` is a float), else transform or predict."""
+    ``detect`` (its report; ``score`` is a float), a performance estimator's
+    ``estimate``, else transform or predict."""
     if hasattr(est, "detect"):
         return est.detect(X)
+    if hasattr(est, "estimate"):  # PerformanceEstimator: its report
+        return est.estimate(X)
     if hasattr(est, "transform"):
         return est.transform(X)
     if hasattr(est, "predict"):

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 import mlpipe
+from tests.drift._performance_matrix import AnyTableClassifier
 
 
 class _FairnessCheckGroups:
@@ -42,6 +43,13 @@ fairness_check_groups = _FairnessCheckGroups()
 
 # Estimators that cannot be built with no argument get these for the checks.
 CHECK_PARAMS = {
+    # a fitted binary classifier (classes 0 and 1) of any table
+    "PerformanceEstimator": {
+        "estimator": AnyTableClassifier(),
+        "n_splits": 2,
+        "n_draws": 50,
+        "n_bootstrap": 5,
+    },
     "GroupThresholdClassifier": {"sensitive_feature": fairness_check_groups},
     "ReweighingClassifier": {"sensitive_feature": fairness_check_groups},
     "GroupImputer": {"by": 0},

@@ -5,6 +5,7 @@ Each is a subclass of a builtin (``ValueError``, ``ImportError``,
 """
 
 __all__ = [
+    "CalibrationWarning",
     "DataQualityWarning",
     "DataValidationError",
     "DriftWarning",
@@ -259,5 +260,26 @@ class StoreWriteWarning(UserWarning):
     >>> import warnings
     >>> from mlpipe.exceptions import StoreWriteWarning
     >>> issubclass(StoreWriteWarning, UserWarning)
+    True
+    """
+
+
+class CalibrationWarning(UserWarning):
+    """Calibrated probabilities failed their reliability test on held-out data.
+
+    Issued by :meth:`mlpipe.drift.PerformanceEstimator.fit` when the
+    probabilities it calibrated, checked on folds of the calibration data the
+    calibrator did not see, are not calibrated (for all rows, or for a group
+    of a ``sensitive`` column): the performance it estimates from them may be
+    wrong. It is a ``UserWarning``.
+
+    See Also
+    --------
+    mlpipe.drift.PerformanceEstimator : Issues it.
+
+    Examples
+    --------
+    >>> from mlpipe.exceptions import CalibrationWarning
+    >>> issubclass(CalibrationWarning, UserWarning)
     True
     """

@@ -18,6 +18,7 @@ from mlpipe.drift import (
     PSIDrift,
 )
 from tests._bad_input import Handled, Raises, matches_by_position, same_as_booleans
+from tests.drift._performance_matrix import PERFORMANCE_EXPECTATIONS
 
 
 def _report(est, X_later, out):
@@ -136,6 +137,7 @@ DRIFT_EXPECTATIONS = {
     "ChiSquareDrift": (lambda: ChiSquareDrift(), _matrix()),
     "DriftMonitor": (lambda: DriftMonitor(warn=False), _matrix()),
 }
+DRIFT_EXPECTATIONS.update(PERFORMANCE_EXPECTATIONS)
 
 
 def _joint_quiet(est, X_later, out):

@@ -19,6 +19,9 @@ watched features that did not drift (higher is "more like the reference").
 - :class:`ClassifierDrift`: a domain classifier cross-fitted to tell the
   batch from the reference (held-out AUROC): finds joint shifts that leave
   every column's distribution unchanged, and names the columns behind them.
+- :class:`PerformanceEstimator`: a fitted classifier's accuracy, precision,
+  recall, F1 and ROC AUC on a window without labels (confidence-based, from
+  calibrated probabilities), with intervals for the realized values.
 - :class:`DriftMonitor`: a pass-through pipeline step that checks every
   batch, keeps the reports and calls you back on drift.
 
@@ -36,6 +39,7 @@ from mlpipe.drift._base import DriftReference
 from mlpipe.drift._classifier import ClassifierDrift, ClassifierDriftReport
 from mlpipe.drift._detectors import ChiSquareDrift, DriftDetector, KSDrift, PSIDrift
 from mlpipe.drift._monitor import DriftMonitor
+from mlpipe.drift._performance import PerformanceEstimator, PerformanceReport
 from mlpipe.drift._report import DriftReport
 
 __all__ = [
@@ -48,4 +52,6 @@ __all__ = [
     "DriftReport",
     "KSDrift",
     "PSIDrift",
+    "PerformanceEstimator",
+    "PerformanceReport",
 ]

@@ -1,0 +1,645 @@
+"""PerformanceEstimator: a classifier's performance on a window without labels.
+
+Confidence-based performance estimation (CBPE, as in NannyML): a fitted
+binary classifier's scores are calibrated on held-out labelled data, and on a
+window with no labels the calibrated probability of each row stands in for its
+unknown label. The expected confusion matrix gives the point estimates; the
+realized metric's distribution, from labels drawn row by row from calibrators
+refitted on bootstrap resamples of the calibration data, gives an interval
+for the value the labels will show when they arrive.
+
+The one assumption is that ``P(y | score)`` is the same in the window as in
+the calibration data: true under covariate shift when the score carries all
+that the features say about the label, false under concept drift, which the
+estimate cannot see (see the guide, "Performance without labels").
+"""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import ClassifierTags, check_random_state
+
+from mlpipe._report import Report, html_table, report_html
+from mlpipe.drift._performance_stats import (
+    METRICS,
+    N_BINS,
+    calibrate,
+    calibrate_stack,
+    check_labels,
+    draw_metrics,
+    expected_metrics,
+    fit_calibrator,
+    realized_metrics,
+    reliability_test,
+    stack_calibrators,
+)
+from mlpipe.exceptions import CalibrationWarning
+from mlpipe.utils._dataframe import CATEGORICAL, OTHER, check_frame, check_kinds, column_kind
+from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    check_is_fitted,
+    fit_context,
+)
+
+ALL = "(all)"
+# Rows x draws held in memory at once when drawing labels.
+_BLOCK = 4_000_000
+
+
+class PerformanceReport(Report):
+    """The result of :meth:`PerformanceEstimator.estimate`.
+
+    One row per metric and group: the estimate, the interval meant to hold
+    the metric the window's labels will show (its realized value) and, when
+    labels were given, that realized value and whether the interval held it.
+
+    Parameters
+    ----------
+    results : dict
+        Columns of :meth:`to_frame`.
+
+    confidence : float
+        The level of the intervals.
+
+    n_rows : int
+        Rows of the window.
+
+    Attributes
+    ----------
+    confidence : float
+        The level of the intervals.
+
+    n_rows : int
+        Rows of the window.
+
+    See Also
+    --------
+    PerformanceEstimator : The estimator that makes it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from mlpipe.drift import PerformanceEstimator
+    >>> X, y = make_classification(n_samples=900, random_state=0)
+    >>> model = LogisticRegression().fit(X[:300], y[:300])
+    >>> est = PerformanceEstimator(estimator=model).fit(X[300:600], y[300:600])
+    >>> report = est.estimate(X[600:], y=y[600:])
+    >>> list(report.to_frame()["metric"])
+    ['accuracy', 'precision', 'recall', 'f1', 'roc_auc']
+    """
+
+    title = "Performance estimate"
+
+    def __init__(self, results, confidence, n_rows):
+        self._results = results
+        self.confidence = confidence
+        self.n_rows = n_rows
+
+    def to_frame(self):
+        """Return one row per group and metric.
+
+        Returns
+        -------
+        frame : DataFrame
+            Columns ``group_column`` (``"(all)"`` for the whole window, else
+            the sensitive column), ``group`` (its value), ``metric``,
+            ``estimate``, ``lower``, ``upper`` (the interval), ``realized``
+            (NaN without labels), ``covered`` (whether the interval holds the
+            realized value; missing without labels) and ``n_rows``.
+        """
+        frame = pd.DataFrame(self._results)
+        frame["covered"] = frame["covered"].astype("boolean")
+        return frame
+
+    def metric(self, name, group_column=ALL, group=ALL):
+        """The row of one metric of one group as a dict.
+
+        Parameters
+        ----------
+        name : str
+            One of ``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``,
+            ``"roc_auc"``.
+
+        group_column : str, default="(all)"
+            The sensitive column, or ``"(all)"`` for the whole window.
+
+        group : object, default="(all)"
+            The group's value in that column.
+
+        Returns
+        -------
+        row : dict
+            ``estimate``, ``lower``, ``upper``, ``realized``, ``covered``,
+            ``n_rows``.
+        """
+        frame = self.to_frame()
+        rows = frame[
+            (frame["metric"] == name)
+            & (frame["group_column"] == group_column)
+            & (frame["group"] == group)
+        ]
+        if rows.empty:
+            raise KeyError(f"No row for metric {name!r} of group {group_column}={group!r}.")
+        return rows.iloc[0].drop(["metric", "group_column", "group"]).to_dict()
+
+    def summary(self):
+        """Return the estimates of the whole window in one line.
+
+        Returns
+        -------
+        summary : str
+            Each metric's estimate and interval, and the row count.
+        """
+        frame = self.to_frame()
+        rows = frame[frame["group_column"] == ALL]
+        parts = [
+            f"{r.metric} {r.estimate:.3f} [{r.lower:.3f}, {r.upper:.3f}]" for r in rows.itertuples()
+        ]
+        return f"{', '.join(parts)}; {self.confidence:.0%} intervals, {self.n_rows} rows"
+
+    def _repr_html_(self):
+        return report_html(self.title, self.summary(), html_table(self.to_frame()))
+
+    def __repr__(self):
+        return f"<PerformanceReport: {self.summary()}>"
+
+
+class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
+    """Estimate a fitted classifier's performance on a window without labels.
+
+    ``fit(X_cal, y_cal)`` calibrates the scores of the fitted binary
+    classifier ``estimator`` on held-out labelled data and checks, on folds
+    the calibrator did not see, that the calibrated probabilities are
+    calibrated (a reliability test); it warns with
+    :class:`~mlpipe.exceptions.CalibrationWarning` when they are not.
+    ``estimate(X)`` returns accuracy, precision, recall, F1 and ROC AUC of the
+    window with an interval for each, and the same per group of the
+    ``sensitive`` columns; ``estimate(X, y=labels)`` puts the realized values
+    beside them.
+
+    The estimates are those of the expected confusion matrix (CBPE): a row
+    predicted positive is a true positive with its calibrated probability
+    ``p``, a false positive with ``1 - p``. The interval is for the realized
+    metric of the window, not for its expectation: labels are drawn row by
+    row from the calibrated probabilities (``n_draws`` times), each draw from
+    a calibrator refitted on a bootstrap resample of the calibration data, so
+    that both the labels' chance and the calibrator's error widen it; the
+    interval is the central ``confidence`` share of the drawn metrics.
+
+    Parameters
+    ----------
+    estimator : classifier
+        A fitted binary classifier (or a pipeline ending in one) with
+        ``predict`` and ``predict_proba`` or ``decision_function``. It is
+        used as it is, never refitted.
+
+    method : {"isotonic", "sigmoid"} or None, default="isotonic"
+        The calibrator of the scores: isotonic regression, Platt's sigmoid
+        (a logistic regression on the score, on the log-odds of a
+        probability) or None, which takes ``predict_proba`` as calibrated
+        already (the reliability test still checks it).
+
+    n_splits : int, default=5
+        Folds of the cross-fitted reliability test. The calibration data
+        needs at least this many rows of each class.
+
+    sensitive : str, list of str or None, default=None
+        Columns of ``X`` whose groups get estimates of their own.
+
+    confidence : float, default=0.95
+        Level of the intervals.
+
+    n_draws : int, default=1000
+        Label draws behind each interval.
+
+    n_bootstrap : int, default=200
+        Calibrators refitted on bootstrap resamples of the calibration data;
+        draw ``d`` uses calibrator ``d % n_bootstrap``. 0 draws every label
+        from the one calibrator fitted on all the data (narrower intervals
+        that ignore the calibrator's error).
+
+    alpha : float, default=0.05
+        Level of the reliability test: a p-value at most ``alpha`` warns.
+
+    random_state : int, RandomState instance or None, default=0
+        Seed of the folds, the bootstrap and the draws.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The classes of ``estimator``; the second is the positive one.
+
+    calibrator_ : dict
+        The calibrator fitted on all the calibration data:
+        ``{"method", "x", "y"}`` (isotonic: the step function's knots),
+        ``{"method", "coef"}`` (sigmoid) or ``{"method": None}``.
+
+    bootstrap_calibrators_ : dict
+        The calibrators of the bootstrap resamples, stacked: one row of
+        ``"x"`` and ``"y"`` (isotonic, padded with the last knot) or of
+        ``"coef"`` (sigmoid) per resample.
+
+    reliability_ : dict
+        The reliability test of the cross-fitted probabilities (each row's
+        from a calibrator fitted on the other ``n_splits - 1`` folds):
+        ``"ece"`` (expected calibration error over equal-mass bins),
+        ``"p_value"`` (a parametric bootstrap of the whole cross-fitting
+        under "the calibrator fitted on all rows gives the true
+        probabilities"), ``"n_rows"``, ``"calibrated"`` (the p-value is
+        above ``alpha``) and ``"groups"``: the same per group of the
+        ``sensitive`` columns with at least 20 calibration rows,
+        ``{column: {str(value): {...}}}``.
+
+    kinds_ : dict
+        ``{column: kind}`` of the numeric, boolean and datetime columns at
+        fit: a window whose column changed kind (numbers that arrive as
+        text) is refused.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when they are all strings.
+
+    See Also
+    --------
+    PerformanceReport : What :meth:`estimate` returns.
+    ClassifierDrift : Tells whether the window's features drifted.
+    sklearn.calibration.CalibratedClassifierCV : Calibration of a classifier.
+
+    Notes
+    -----
+    The estimate holds when ``P(y | score)`` is the same in the window as in
+    the calibration data. Covariate shift (the features move, ``P(y | x)``
+    stays) keeps it when the score carries what the features say about the
+    label; concept drift (``P(y | x)`` changes) breaks it, and nothing in
+    unlabelled data can tell: the estimate keeps reporting the old
+    performance. Measured coverage of the 95% intervals and a concept-drift
+    example are in ``benchmarks/results/performance_estimation.md``.
+
+    Labels of a window are drawn independently given the scores; the draws
+    are of the realized metric, so the interval shrinks with the window's
+    size only down to the calibrator's own error. ROC AUC is computed from
+    the midranks of the model's scores (ties count one half, as
+    :func:`sklearn.metrics.roc_auc_score`); its estimate is the Mann-Whitney
+    statistic with the calibrated probabilities as soft labels, over pairs
+    of distinct rows. A metric with no defined value (recall of a window
+    with no positive) is NaN.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from mlpipe.drift import PerformanceEstimator
+    >>> X, y = make_classification(n_samples=3000, random_state=0)
+    >>> model = LogisticRegression().fit(X[:1000], y[:1000])
+    >>> est = PerformanceEstimator(estimator=model).fit(X[1000:2000], y[1000:2000])
+    >>> row = est.estimate(X[2000:], y=y[2000:]).metric("accuracy")
+    >>> bool(row["lower"] <= row["realized"] <= row["upper"])
+    True
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["predict"])],
+        "method": [StrOptions({"isotonic", "sigmoid"}), None],
+        "n_splits": [Interval(Integral, 2, None, closed="left")],
+        "sensitive": [str, list, None],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "n_draws": [Interval(Integral, 10, None, closed="left")],
+        "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        estimator,
+        method="isotonic",
+        n_splits=5,
+        sensitive=None,
+        confidence=0.95,
+        n_draws=1000,
+        n_bootstrap=200,
+        alpha=0.05,
+        random_state=0,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.n_splits = n_splits
+        self.sensitive = sensitive
+        self.confidence = confidence
+        self.n_draws = n_draws
+        self.n_bootstrap = n_bootstrap
+        self.alpha = alpha
+        self.random_state = random_state
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Calibrate the classifier's scores and check the calibration.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Held-out data the classifier was not trained on, in the columns
+            it takes. Not modified.
+
+        y : array-like of shape (n_samples,)
+            Its labels, among the classifier's two classes.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        classes = self._check_classifier()
+        X = check_frame(self, X, reset=True, min_samples=1)
+        if y is None:
+            raise ValueError(
+                "PerformanceEstimator requires y to be passed, but the target y is None: "
+                "fit needs the labels of the calibration data."
+            )
+        y = check_labels(y, len(X), classes)
+        counts = np.bincount(y, minlength=2)
+        if counts.min() == 0:
+            raise ValueError(
+                f"The calibration labels hold 1 class only ({counts.max()} row(s) of "
+                f"{classes.tolist()[int(np.argmax(counts))]!r}): calibration needs rows of "
+                f"both classes {classes.tolist()}."
+            )
+        if counts.min() < self.n_splits:
+            raise ValueError(
+                f"The calibration data holds {counts[0]} row(s) of class "
+                f"{classes.tolist()[0]!r} and {counts[1]} of class {classes.tolist()[1]!r}; "
+                "PerformanceEstimator needs at least "
+                f"n_splits={self.n_splits} of each to cross-fit its calibration check. Pass "
+                "more labelled rows, or a smaller n_splits."
+            )
+        self.classes_ = classes
+        self.kinds_ = {
+            col: kind
+            for col in X.columns
+            if (kind := column_kind(X[col])) not in (OTHER, CATEGORICAL)
+        }
+        scores, _ = self._scores(X)
+        self.calibrator_ = fit_calibrator(self._method(), scores, y)
+        rng = check_random_state(self._seed(0))
+        resampled = []
+        for _ in range(self.n_bootstrap):
+            rows = rng.randint(0, len(y), size=len(y))
+            resampled.append(fit_calibrator(self._method(), scores[rows], y[rows]))
+        self.bootstrap_calibrators_ = stack_calibrators(self._method(), resampled)
+        self.reliability_ = self._check_calibration(X, scores, y)
+        return self
+
+    def estimate(self, X, y=None):
+        """Estimate the classifier's metrics on window ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            The window, in the columns seen at fit. Not modified.
+
+        y : array-like of shape (n_samples,), default=None
+            Its labels, when they have arrived: the report then holds the
+            realized metrics beside the estimates.
+
+        Returns
+        -------
+        report : PerformanceReport
+            Estimate and interval of each metric, for the window and for each
+            group of the ``sensitive`` columns.
+        """
+        check_is_fitted(self, "calibrator_")
+        X = check_frame(self, X, reset=False, min_samples=0)
+        if len(X) == 0:
+            raise ValueError(
+                "The window has 0 rows: there is no performance to estimate. Pass at least one row."
+            )
+        X = check_kinds(self, X, self.kinds_)
+        if y is not None:
+            y = check_labels(y, len(X), self.classes_)
+        scores, predicted = self._scores(X)
+        p = calibrate(self.calibrator_, scores)
+        groups = [(ALL, ALL, np.ones(len(X), dtype=bool)), *self._groups(X)]
+        draws = self._draw_metrics(scores, predicted, groups)
+        quantiles = [(1 - self.confidence) / 2, (1 + self.confidence) / 2]
+        columns = {
+            k: []
+            for k in (
+                "group_column",
+                "group",
+                "metric",
+                "estimate",
+                "lower",
+                "upper",
+                "realized",
+                "covered",
+                "n_rows",
+            )
+        }
+        for (column, value, rows), drawn in zip(groups, draws, strict=True):
+            expected = expected_metrics(p[rows], predicted[rows], scores[rows])
+            realized = (
+                realized_metrics(y[rows], predicted[rows], scores[rows]) if y is not None else {}
+            )
+            for name in METRICS:
+                with warnings.catch_warnings():  # every draw undefined: NaN bounds
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    lower, upper = np.nanquantile(drawn[name], quantiles)
+                real = realized.get(name, np.nan)
+                columns["group_column"].append(column)
+                columns["group"].append(value)
+                columns["metric"].append(name)
+                columns["estimate"].append(float(expected[name]))
+                columns["lower"].append(float(lower))
+                columns["upper"].append(float(upper))
+                columns["realized"].append(float(real))
+                columns["covered"].append(
+                    pd.NA if np.isnan(real) or np.isnan(lower) else bool(lower <= real <= upper)
+                )
+                columns["n_rows"].append(int(rows.sum()))
+        return PerformanceReport(columns, self.confidence, len(X))
+
+    # -- the classifier ----------------------------------------------------
+
+    def _check_classifier(self):
+        est = self.estimator
+        name = type(est).__name__
+        if is_regressor(est) or not (
+            is_classifier(est) or hasattr(est, "classes_") or hasattr(est, "predict_proba")
+        ):
+            raise TypeError(
+                f"PerformanceEstimator estimates the performance of a classifier; estimator "
+                f"is a {name}, which is not one. Pass a fitted classifier (or a pipeline "
+                "ending in one)."
+            )
+        if not (hasattr(est, "predict_proba") or hasattr(est, "decision_function")):
+            raise TypeError(
+                f"The classifier {name} has neither predict_proba nor decision_function: "
+                "PerformanceEstimator calibrates one of them."
+            )
+        if self.method is None and not hasattr(est, "predict_proba"):
+            raise TypeError(
+                f"method=None takes the probabilities of predict_proba as calibrated, and "
+                f"{name} has none; pass method='isotonic' or 'sigmoid'."
+            )
+        try:
+            check_is_fitted(est)
+        except NotFittedError as error:
+            raise NotFittedError(
+                f"The classifier {name} is not fitted: PerformanceEstimator takes a fitted "
+                "classifier and never fits it. Fit it on training data first, then fit "
+                "PerformanceEstimator on other (held-out) labelled data."
+            ) from error
+        classes = np.asarray(est.classes_)
+        if len(classes) != 2:
+            raise ValueError(
+                f"PerformanceEstimator estimates binary classifiers; {name} has "
+                f"{len(classes)} classes ({classes.tolist()[:5]}). Multiclass estimation is not "
+                "implemented."
+            )
+        return classes
+
+    def _method(self):
+        return self.method if self.method is not None else "none"
+
+    def _scores(self, X):
+        """The classifier's score of the positive class and its predictions
+        (True: the positive class)."""
+        est = self.estimator
+        try:
+            if hasattr(est, "predict_proba"):
+                scores = np.asarray(est.predict_proba(X), dtype=np.float64)[:, 1]
+            else:
+                scores = np.asarray(est.decision_function(X), dtype=np.float64).reshape(-1)
+            labels = np.asarray(est.predict(X))
+        except (ValueError, TypeError) as error:
+            raise type(error)(
+                f"The classifier {type(est).__name__} could not score the {len(X)} rows: {error}"
+            ) from error
+        if not np.isfinite(scores).all():
+            bad = np.flatnonzero(~np.isfinite(scores))
+            raise ValueError(
+                f"The classifier's scores of {bad.size} row(s) are not finite (rows "
+                f"{bad[:5].tolist()}); PerformanceEstimator cannot calibrate them."
+            )
+        return scores, labels == self.classes_[1]
+
+    def _groups(self, X):
+        if self.sensitive is None:
+            return []
+        columns = [self.sensitive] if isinstance(self.sensitive, str) else list(self.sensitive)
+        missing = [c for c in columns if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"The sensitive column(s) {missing} are not columns of X ({list(X.columns)[:10]})."
+            )
+        groups = []
+        for column in columns:
+            values = X[column].astype(object).to_numpy()
+            missing_rows = pd.isna(values)
+            present = pd.unique(values[~missing_rows])
+            try:
+                present = sorted(present.tolist())
+            except TypeError:
+                present = present.tolist()
+            for value in present:
+                groups.append((column, value, ~missing_rows & (values == value)))
+            if missing_rows.any():
+                groups.append((column, "missing", missing_rows))
+        return groups
+
+    # -- the calibration check ---------------------------------------------
+
+    def _seed(self, stream):
+        """A seed for one use of the random state (0: the bootstrap, 1: the
+        folds, 2: the reliability test, 3: the draws)."""
+        if self.random_state is None:
+            return None
+        if isinstance(self.random_state, Integral):
+            entropy = int(self.random_state)
+        else:  # a RandomState instance: read from a copy, the caller's is not advanced
+            entropy = int(copy.deepcopy(self.random_state).randint(2**31 - 1))
+        return int(np.random.SeedSequence([entropy, stream]).generate_state(1)[0] >> 1)
+
+    def _check_calibration(self, X, scores, y):
+        folds = np.empty(len(y), dtype=np.intp)
+        splitter = StratifiedKFold(self.n_splits, shuffle=True, random_state=self._seed(1))
+        for k, (_, test) in enumerate(splitter.split(scores.reshape(-1, 1), y)):
+            folds[test] = k
+        groups = [g for g in self._groups(X) if g[2].sum() >= 2 * N_BINS]
+        rng = np.random.default_rng(self._seed(2))
+        overall, *tested = reliability_test(
+            self._method(), scores, y, folds, [rows for _, _, rows in groups], rng
+        )
+        result = {**overall, "calibrated": overall["p_value"] > self.alpha, "groups": {}}
+        failed = [] if result["calibrated"] else ["all rows"]
+        for (column, value, _), group in zip(groups, tested, strict=True):
+            group["calibrated"] = group["p_value"] > self.alpha
+            result["groups"].setdefault(str(column), {})[str(value)] = group
+            if not group["calibrated"]:
+                failed.append(f"{column}={value!r}")
+        if failed:
+            warnings.warn(
+                f"The calibrated probabilities of {type(self.estimator).__name__} are not "
+                f"calibrated on held-out folds of the calibration data ({', '.join(failed)}; "
+                f"reliability test at alpha={self.alpha:g}, ECE {result['ece']:.3f}, "
+                f"p={result['p_value']:.3g}): the estimates and their intervals rest on "
+                "calibration and may be wrong. Try another method, more calibration "
+                "data, or a model that ranks these rows better.",
+                CalibrationWarning,
+                stacklevel=3,
+            )
+        return result
+
+    def _draw_metrics(self, scores, predicted, groups):
+        """The metrics of every group under ``n_draws`` label draws:
+        ``[{metric: ndarray of shape (n_draws,)}]``, one per group."""
+        rng = np.random.default_rng(self._seed(3))
+        n = len(scores)
+        if self.n_bootstrap:
+            calibrated = calibrate_stack(self.bootstrap_calibrators_, scores)
+        else:
+            calibrated = calibrate(self.calibrator_, scores)[None, :]
+        ranks = [stats.rankdata(scores[rows]) for _, _, rows in groups]
+        out = [{name: np.empty(self.n_draws) for name in METRICS} for _ in groups]
+        block = max(1, _BLOCK // max(n, 1))
+        for start in range(0, self.n_draws, block):
+            stop = min(start + block, self.n_draws)
+            which = np.arange(start, stop) % len(calibrated)
+            labels = rng.random((stop - start, n)) < calibrated[which]
+            for k, (_, _, rows) in enumerate(groups):
+                drawn = draw_metrics(labels[:, rows], predicted[rows], ranks[k])
+                for name in METRICS:
+                    out[k][name][start:stop] = drawn[name]
+        return out
+
+    def __sklearn_clone__(self):
+        # The classifier is fitted and never refitted: a clone shares it, as
+        # a clone of sklearn.frozen.FrozenEstimator does (clone would return
+        # an unfitted copy of it).
+        params = self.get_params(deep=False)
+        return type(self)(
+            **{k: v if k == "estimator" else clone(v, safe=False) for k, v in params.items()}
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.target_tags.required = True
+        # y holds the labels of a binary classifier (not a target to predict)
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -1,0 +1,378 @@
+"""The statistics behind PerformanceEstimator: calibrators, the expected
+and realized metrics of a binary classifier, and the reliability test.
+
+Plain functions of arrays, so that the estimator's fitted state is plain
+dicts of arrays and each statistic has its oracle in the tests
+(scikit-learn's metrics and IsotonicRegression, a naive loop).
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+# Equal-mass bins of the reliability test (fewer when there are few rows).
+N_BINS = 10
+# Monte Carlo draws of the reliability test's null distribution.
+N_TEST_DRAWS = 199
+# Pseudo-count of each class in every isotonic block (Jeffreys' prior).
+PRIOR = 0.5
+
+
+# --------------------------------------------------------------------------
+# labels
+# --------------------------------------------------------------------------
+
+
+def check_labels(y, n_rows, classes):
+    """``y`` as 0/1 (1: the positive class, ``classes[1]``)."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.ndim != 1:
+        raise ValueError(f"y must be one label per row; got an array of shape {y.shape}.")
+    if len(y) != n_rows:
+        raise ValueError(f"X has {n_rows} rows and y {len(y)} labels; give one label per row.")
+    if pd.isna(y).any():
+        raise ValueError(f"y holds {int(pd.isna(y).sum())} missing label(s); drop those rows.")
+    unknown = ~np.isin(y, classes)
+    if unknown.any():
+        raise ValueError(
+            f"y holds labels the classifier does not predict: "
+            f"{pd.unique(y[unknown])[:5].tolist()} (its classes are {classes.tolist()})."
+        )
+    return (y == classes[1]).astype(np.int64)
+
+
+# --------------------------------------------------------------------------
+# calibrators (plain dicts of arrays, so that the fitted estimator saves)
+# --------------------------------------------------------------------------
+
+
+def _logit(p):
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
+def fit_calibrator(method, scores, y):
+    if method == "none":
+        return {"method": None}
+    if method == "isotonic":
+        x, values = isotonic_steps(scores, y, prior=PRIOR)
+        return {"method": "isotonic", "x": x, "y": values}
+    x = _logit(scores) if _is_probability(scores) else scores
+    coef = _platt(x, y.astype(np.float64))
+    return {"method": "sigmoid", "coef": coef, "logit": _is_probability(scores)}
+
+
+def isotonic_steps(scores, y, prior=PRIOR):
+    """The knots of an isotonic calibrator of labels ``y`` (0/1) on
+    ``scores``, to interpolate linearly (:func:`numpy.interp`): constant
+    within each block of the pool-adjacent-violators fit, linear between
+    blocks, flat beyond the ends (as scikit-learn's
+    :class:`~sklearn.isotonic.IsotonicRegression` with
+    ``out_of_bounds="clip"``). Centred isotonic regression (each block's
+    value at its mean score, linear in between) was measured too and covered
+    ROC AUC less often (``benchmarks/results/performance_estimation.md``).
+
+    With ``prior=0`` a block's value is its share of positives, as
+    scikit-learn's; with ``prior > 0`` it is ``(positives + prior) / (rows +
+    2 prior)`` (Jeffreys' posterior mean at 0.5), made monotone again by a
+    second fit weighted by rows: no block is certain, so a well-separated
+    class does not get probabilities of exactly 0 or 1 from a few hundred
+    rows, and label draws there are not certain either.
+    """
+    order, unique, start, rows = _distinct(scores)
+    positives = np.add.reduceat(np.asarray(y, dtype=np.float64)[order], start)
+    return _isotonic_knots(unique, rows, positives, prior)
+
+
+def _distinct(scores):
+    """The sort order of ``scores``, its distinct values, where each starts
+    in sorted order and its count."""
+    order = np.argsort(scores, kind="stable")
+    unique, start = np.unique(scores[order], return_index=True)
+    rows = np.diff(np.r_[start, len(scores)]).astype(np.float64)
+    return order, unique, start, rows
+
+
+def _isotonic_knots(unique, rows, positives, prior):
+    fit = optimize.isotonic_regression(positives / rows, weights=rows)
+    first = fit.blocks[:-1]
+    block_rows = np.add.reduceat(rows, first)
+    block_positives = np.add.reduceat(positives, first)
+    values = (block_positives + prior) / (block_rows + 2 * prior)
+    if prior:
+        values = optimize.isotonic_regression(values, weights=block_rows + 2 * prior).x
+    knots = np.column_stack([unique[first], unique[fit.blocks[1:] - 1]]).ravel()
+    levels = np.repeat(values, 2)
+    keep = np.r_[True, np.diff(knots) > 0]
+    return knots[keep], levels[keep]
+
+
+def stack_calibrators(method, calibrators):
+    """Calibrators of one method as one dict of 2-D arrays (a row each)."""
+    if method == "none" or not calibrators:
+        return {"method": None if method == "none" else method, "n": len(calibrators)}
+    if method == "sigmoid":
+        return {
+            "method": method,
+            "coef": np.stack([c["coef"] for c in calibrators]),
+            "logit": np.array([c["logit"] for c in calibrators]),
+            "n": len(calibrators),
+        }
+    width = max(len(c["x"]) for c in calibrators)
+
+    def pad(values):
+        return np.r_[values, np.full(width - len(values), values[-1])]
+
+    return {
+        "method": method,
+        "x": np.stack([pad(c["x"]) for c in calibrators]),
+        "y": np.stack([pad(c["y"]) for c in calibrators]),
+        "n": len(calibrators),
+    }
+
+
+def calibrate_stack(stack, scores):
+    """The probabilities of ``scores`` under each stacked calibrator:
+    shape (n calibrators, n scores)."""
+    method = stack["method"]
+    if method == "isotonic":
+        return np.stack(
+            [np.interp(scores, x, y) for x, y in zip(stack["x"], stack["y"], strict=True)]
+        )
+    if method == "sigmoid":
+        x = np.where(stack["logit"][:, None], _logit(scores)[None, :], scores[None, :])
+        return special.expit(stack["coef"][:, :1] + stack["coef"][:, 1:] * x)
+    return np.tile(np.clip(scores, 0.0, 1.0), (stack["n"], 1))
+
+
+def _is_probability(scores):
+    return bool(scores.min() >= 0 and scores.max() <= 1)
+
+
+def _platt(x, y, ridge=1e-6, max_step=5.0):
+    """Intercept and slope of a logistic regression of each row of ``y``
+    (labels x rows, or one row of labels) on ``x``, by Newton's method on
+    all rows at once; steps are clipped, and a tiny ridge on the slope keeps
+    separable data finite. Returns shape (2,) for one row of labels, else
+    (n label rows, 2)."""
+    single = np.ndim(y) == 1
+    y = np.atleast_2d(np.asarray(y, dtype=np.float64))
+    scale = x.std() or 1.0
+    z = (x - x.mean()) / scale
+    w = np.zeros((y.shape[0], 2))
+    for _ in range(100):
+        p = special.expit(w[:, :1] + w[:, 1:] * z)
+        r, v = p - y, p * (1 - p)
+        g0, g1 = r.sum(axis=1), r @ z + 2 * ridge * w[:, 1]
+        h00, h01, h11 = v.sum(axis=1), v @ z, v @ (z * z) + 2 * ridge
+        det = h00 * h11 - h01**2 + 1e-300
+        step = np.column_stack([(h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det])
+        step = np.clip(step, -max_step, max_step)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    slope = w[:, 1] / scale
+    coef = np.column_stack([w[:, 0] - slope * x.mean(), slope])
+    return coef[0] if single else coef
+
+
+def calibrate(calibrator, scores):
+    method = calibrator["method"]
+    if method is None:
+        return np.clip(scores, 0.0, 1.0)
+    if method == "isotonic":
+        return np.interp(scores, calibrator["x"], calibrator["y"])
+    x = _logit(scores) if calibrator["logit"] else scores
+    return special.expit(calibrator["coef"][0] + calibrator["coef"][1] * x)
+
+
+# --------------------------------------------------------------------------
+# the metrics: expected (point estimates), drawn and realized
+# --------------------------------------------------------------------------
+
+
+def _divide(a, b):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1), np.nan)
+
+
+def expected_confusion(p, predicted):
+    """The expected confusion matrix ``(tn, fp, fn, tp)`` of labels drawn
+    from probabilities ``p`` against the predictions ``predicted``."""
+    p = np.asarray(p, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=bool)
+    tp = p[predicted].sum()
+    fp = (1 - p[predicted]).sum()
+    fn = p[~predicted].sum()
+    tn = (1 - p[~predicted]).sum()
+    return tn, fp, fn, tp
+
+
+def expected_auc(p, scores):
+    """ROC AUC with probabilities ``p`` as soft labels: the expected number
+    of (positive, negative) pairs the scores order right (ties one half),
+    over the expected number of pairs, both over pairs of distinct rows."""
+    p = np.asarray(p, dtype=np.float64)
+    order = np.argsort(scores, kind="stable")
+    s, p_sorted = scores[order], p[order]
+    q = 1 - p_sorted
+    # for each row, the negative mass strictly below it and tied with it
+    starts = np.searchsorted(s, s, side="left")
+    stops = np.searchsorted(s, s, side="right")
+    cum_q = np.r_[0.0, np.cumsum(q)]
+    below = cum_q[starts]
+    tied = cum_q[stops] - cum_q[starts]
+    # the row itself is tied with itself: drop its own pair
+    numerator = np.sum(p_sorted * (below + 0.5 * (tied - q)))
+    denominator = p.sum() * (1 - p).sum() - np.sum(p * (1 - p))
+    return float(numerator / denominator) if denominator > 0 else np.nan
+
+
+def expected_metrics(p, predicted, scores):
+    """The point estimates: the metrics of the expected confusion matrix,
+    and :func:`expected_auc`."""
+    tn, fp, fn, tp = expected_confusion(p, predicted)
+    n = tn + fp + fn + tp
+    return {
+        "accuracy": float(_divide(tp + tn, n)),
+        "precision": float(_divide(tp, tp + fp)),
+        "recall": float(_divide(tp, tp + fn)),
+        "f1": float(_divide(2 * tp, 2 * tp + fp + fn)),
+        "roc_auc": expected_auc(p, scores),
+    }
+
+
+def draw_metrics(labels, predicted, ranks):
+    """The metrics of each row of ``labels`` (draws x rows, bool) against
+    the predictions, ROC AUC from the midranks of the scores."""
+    labels = np.asarray(labels, dtype=bool)
+    n = labels.shape[1]
+    pred = predicted.astype(np.float64)
+    tp = labels.astype(np.float64) @ pred
+    positives = labels.sum(axis=1).astype(np.float64)
+    predicted_positive = pred.sum()
+    fp = predicted_positive - tp
+    fn = positives - tp
+    tn = n - tp - fp - fn
+    u = labels.astype(np.float64) @ ranks - positives * (positives + 1) / 2
+    return {
+        "accuracy": _divide(tp + tn, np.full_like(tp, n)),
+        "precision": _divide(tp, np.full_like(tp, predicted_positive)),
+        "recall": _divide(tp, positives),
+        "f1": _divide(2 * tp, 2 * tp + fp + fn),
+        "roc_auc": _divide(u, positives * (n - positives)),
+    }
+
+
+def realized_metrics(y, predicted, scores):
+    """The metrics of labels ``y`` (0/1), NaN where undefined."""
+    drawn = draw_metrics(np.asarray(y, dtype=bool)[None, :], predicted, stats.rankdata(scores))
+    return {name: float(value[0]) for name, value in drawn.items()}
+
+
+# --------------------------------------------------------------------------
+# the reliability test
+# --------------------------------------------------------------------------
+
+
+def ece(p, y):
+    """Expected calibration error of probabilities ``p`` against labels
+    ``y`` over ``N_BINS`` equal-mass bins of ``p`` (fewer, at least 20 rows
+    each, when there are few rows): the row-weighted mean of ``|mean label -
+    mean probability|`` over the bins."""
+    n = len(p)
+    n_bins = max(1, min(N_BINS, n // 20))
+    order = np.argsort(p, kind="stable")
+    bins = np.empty(n, dtype=np.intp)
+    bins[order] = np.arange(n) * n_bins // n
+    gap = np.bincount(bins, weights=np.asarray(y, dtype=np.float64) - p, minlength=n_bins)
+    return float(np.abs(gap).sum() / n)
+
+
+def cross_fitted(method, scores, y, folds):
+    """Each row's probability from a calibrator fitted on the other folds;
+    ``y`` may be one row of labels or several (draws x rows)."""
+    single = np.ndim(y) == 1
+    y = np.atleast_2d(y)
+    out = np.empty(y.shape)
+    for k in np.unique(folds):
+        test = folds == k
+        if method == "sigmoid":  # every row of labels in one Newton fit
+            logit = _is_probability(scores)
+            x = _logit(scores) if logit else scores
+            coef = _platt(x[~test], y[:, ~test])
+            out[:, test] = special.expit(coef[:, :1] + coef[:, 1:] * x[test])
+            continue
+        # isotonic: the training scores' order is the same for every row of labels
+        order, unique, start, rows = _distinct(scores[~test])
+        positives = np.add.reduceat(y[:, ~test][:, order].astype(np.float64), start, axis=1)
+        for r in range(y.shape[0]):
+            knots, levels = _isotonic_knots(unique, rows, positives[r], PRIOR)
+            out[r, test] = np.interp(scores[test], knots, levels)
+    return out[0] if single else out
+
+
+def reliability_test(method, scores, y, folds, groups, rng, n_draws=N_TEST_DRAWS):
+    """The ECE of the cross-fitted probabilities and its p-value, for all
+    rows and for each group of rows.
+
+    The null is that the calibrator fitted on all the rows gives every
+    row's true probability. It is tested by a parametric bootstrap of the
+    whole procedure: labels are drawn ``n_draws`` times from those
+    probabilities, cross-fitted again on the same folds, and the p-value is
+    the share of draws whose ECE is at least the observed one (counting the
+    observed). Drawing labels alone (consistency resampling) would hold the
+    cross-fitted probabilities for the truth, and a calibrator fitted on a
+    few hundred rows is noisy: its held-out probabilities regress to the
+    mean in every bin, which the plain test reads as miscalibration. With
+    ``method="none"`` (the classifier's own probabilities, nothing fitted)
+    the two tests are one, and exact.
+
+    Parameters
+    ----------
+    method : {"isotonic", "sigmoid", "none"}
+        The calibrator.
+
+    scores, y : ndarray of shape (n_rows,)
+        The classifier's scores and the 0/1 labels.
+
+    folds : ndarray of shape (n_rows,)
+        The fold of each row.
+
+    groups : list of ndarray of bool
+        Row masks of the groups tested beside all rows.
+
+    rng : numpy Generator
+        Source of the label draws.
+
+    n_draws : int
+        Bootstrap draws.
+
+    Returns
+    -------
+    results : list of dict
+        ``{"ece", "p_value", "n_rows"}`` of all rows, then of each group.
+    """
+    masks = [np.ones(len(y), dtype=bool), *groups]
+    if method == "none":
+        truth = calibrate({"method": None}, scores)
+        held_out = truth
+    else:
+        truth = calibrate(fit_calibrator(method, scores, y), scores)
+        held_out = cross_fitted(method, scores, y, folds)
+    observed = np.array([ece(held_out[m], y[m]) for m in masks])
+    drawn = (rng.random((n_draws, len(y))) < truth).astype(np.int64)
+    p = np.broadcast_to(truth, drawn.shape)
+    if method != "none":
+        p = cross_fitted(method, scores, drawn, folds)
+    null = np.array([[ece(p[r, m], drawn[r, m]) for m in masks] for r in range(n_draws)])
+    p_values = (1 + np.sum(null >= observed - 1e-12, axis=0)) / (n_draws + 1)
+    return [
+        {"ece": float(e), "p_value": float(pv), "n_rows": int(m.sum())}
+        for e, pv, m in zip(observed, p_values, masks, strict=True)
+    ]
