@@ -16,6 +16,7 @@ from mlpipe.drift import (
     DriftReport,
     KSDrift,
     PSIDrift,
+    ReconstructionDrift,
 )
 from tests._bad_input import Handled, Raises, matches_by_position, same_as_booleans
 from tests.drift._performance_matrix import PERFORMANCE_EXPECTATIONS
@@ -166,4 +167,41 @@ _CLASSIFIER = {
 DRIFT_EXPECTATIONS["ClassifierDrift"] = (
     lambda: ClassifierDrift(explain=False, random_state=0),
     _CLASSIFIER,
+)
+
+
+def _reconstruction_named(est, X_later, out):
+    # The case's column is among the columns the report folds the error into.
+    _joint_quiet(est, X_later, out)
+    assert set(out.contributions["feature"]) == set(est.kinds_)
+
+
+_RECONSTRUCTION = {
+    "nan": Handled(_joint_quiet, "missing values are imputed and get an indicator column"),
+    "inf_at_fit": Raises(ValueError, "fit", "infinity"),
+    "inf_later": Raises(ValueError, "later", "infinity"),
+    "empty": Raises(ValueError, "fit", "0 sample"),
+    "one_row": Raises(ValueError, "fit", "minimum of 5", names_column=False),
+    "constant_column": Handled(_joint_quiet, "a constant column has scale 1 and no variance"),
+    "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
+    "missing_column": Raises(ValueError, "later", "missing"),
+    "extra_column": Raises(ValueError, "later", "unseen at fit"),
+    "reordered_columns": Raises(ValueError, "later", "same order", names_column=False),
+    "mixed_object_column": Handled(_joint_quiet, "mixed object values are one-hot categories"),
+    "unseen_category": Handled(
+        _reconstruction_named, "unseen categories share the 'other' column of the rare ones"
+    ),
+    "tz_datetime": Handled(_joint_quiet, "compared as UTC nanoseconds"),
+    "bool_as_01": Handled(same_as_booleans, "0/1 compared as the booleans of fit"),
+    "duplicate_names": Raises(ValueError, "fit", "duplicate column names"),
+    "frame_then_array": Handled(matches_by_position, warns="does not have valid feature"),
+    "array_then_frame": Handled(matches_by_position, warns="fitted without feature names"),
+    "near_max_float": Handled(
+        _joint_quiet, "values are divided by their largest magnitude before they are scaled"
+    ),
+    "string_labels": Handled(_joint_quiet, "y is ignored"),
+}
+DRIFT_EXPECTATIONS["ReconstructionDrift"] = (
+    lambda: ReconstructionDrift(random_state=0),
+    _RECONSTRUCTION,
 )

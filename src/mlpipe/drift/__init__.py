@@ -19,6 +19,9 @@ watched features that did not drift (higher is "more like the reference").
 - :class:`ClassifierDrift`: a domain classifier cross-fitted to tell the
   batch from the reference (held-out AUROC): finds joint shifts that leave
   every column's distribution unchanged, and names the columns behind them.
+- :class:`ReconstructionDrift`: PCA reconstruction error of the batch against
+  the reference's held-out errors (a permutation test within folds): finds
+  broken correlations, and names the columns behind the error.
 - :class:`PerformanceEstimator`: a fitted classifier's accuracy, precision,
   recall, F1 and ROC AUC on a window without labels (confidence-based, from
   calibrated probabilities), with intervals for the realized values.
@@ -40,6 +43,7 @@ from mlpipe.drift._classifier import ClassifierDrift, ClassifierDriftReport
 from mlpipe.drift._detectors import ChiSquareDrift, DriftDetector, KSDrift, PSIDrift
 from mlpipe.drift._monitor import DriftMonitor
 from mlpipe.drift._performance import PerformanceEstimator, PerformanceReport
+from mlpipe.drift._reconstruction import ReconstructionDrift, ReconstructionDriftReport
 from mlpipe.drift._report import DriftReport
 
 __all__ = [
@@ -54,4 +58,6 @@ __all__ = [
     "PSIDrift",
     "PerformanceEstimator",
     "PerformanceReport",
+    "ReconstructionDrift",
+    "ReconstructionDriftReport",
 ]
