@@ -609,7 +609,8 @@ class DriftDetector(_BaseDrift):
     - ``"js"``: :func:`scipy.spatial.distance.jensenshannon` (base 2) of the
       PSI bins' counts, statistic and effect size (``js_threshold``); its
       p-value is the chi-square test of the same bins, to which it is
-      asymptotically equivalent. Categorical columns too.
+      asymptotically equivalent (its Monte Carlo permutation p-value where
+      the smaller sample has at most 200 values). Categorical columns too.
 
     ``"cvm"``, ``"ad"`` and ``"wasserstein"`` read the exact sorted
     reference values (they share the KS block): a reference of more than

@@ -10,19 +10,23 @@ The statistic and effect size is
 :func:`~mlpipe.drift._twosample.jensenshannon_bins` (scipy's
 ``jensenshannon`` of the two normalized histograms, base 2: in [0, 1]);
 drift needs it to reach ``js_threshold`` (0.1 by default, as evidently).
-Its p-value is the chi-square test of homogeneity of the same table
-(``_chi2.chi2_test``: scipy's ``chi2_contingency`` where Cochran's rule
-holds, rarest bins merged or a Monte Carlo permutation p-value where it
-does not). The two statistics agree in large samples: under the null
-hypothesis ``8 n m / (n + m) * JS**2 * ln 2`` (``JS`` the base-2
-distance, ``n`` and ``m`` the sample sizes) tends to Pearson's chi-square
-of the table, so the chi-square test is the distance's asymptotic test,
-and stays valid at small counts where the limit does not hold.
+Its p-value is the chi-square test of homogeneity of the same table. The
+two statistics agree in large samples: under the null hypothesis
+``8 n m / (n + m) * JS**2 * ln 2`` (``JS`` the base-2 distance, ``n`` and
+``m`` the sample sizes) tends to Pearson's chi-square of the table, so the
+chi-square test is the distance's asymptotic test. Where the smaller
+sample has at most ``MONTE_CARLO_UP_TO`` values the p-value is the Monte
+Carlo permutation p-value of the chi-square statistic
+(``_tables.monte_carlo``, ~6-18 ms a column): the asymptotic one was
+liberal there (measured: 7.7% of 600 clean 50-row batches of a lognormal
+column below 0.05, 4.0% by Monte Carlo). Beyond, ``_chi2.chi2_test``:
+scipy's ``chi2_contingency`` where Cochran's rule holds, rarest bins
+merged or the Monte Carlo p-value where it does not.
 """
 
 import numpy as np
 
-from mlpipe.drift import _chi2, _psi
+from mlpipe.drift import _chi2, _psi, _tables
 from mlpipe.drift._columns import (
     categorical_distribution,
     count_categories,
@@ -32,6 +36,7 @@ from mlpipe.drift._columns import (
 from mlpipe.drift._twosample import jensenshannon_bins
 
 KINDS = _psi.KINDS
+MONTE_CARLO_UP_TO = 200
 TOO_FEW = "too_few_rows"
 
 
@@ -92,7 +97,13 @@ def _row(col, ref_counts, counts, unseen, settings):
     if not (nr and nb):
         return row
     distance = float(jensenshannon_bins(ref_counts, counts))
-    _, p, dof, method = _chi2.chi2_test(ref_counts, counts, unseen.values())
+    if min(nr, nb) <= MONTE_CARLO_UP_TO:
+        table = _tables.nonempty(*_tables.split_unseen(ref_counts, counts, unseen.values()))
+        dof = table[0].shape[0] - 1
+        p = _tables.monte_carlo(*table, "chi2") if dof > 0 else 1.0
+        method = f"Monte Carlo p-value ({_tables.N_DRAWS} draws)"
+    else:
+        _, p, dof, method = _chi2.chi2_test(ref_counts, counts, unseen.values())
     notes = [f"chi-square p-value of the same bins (dof={dof})"]
     notes += [method] if method else []
     notes += [unseen_note(unseen)] if unseen else []

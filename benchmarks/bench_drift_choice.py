@@ -1,0 +1,350 @@
+"""False-alarm rate and power of DriftDetector's numeric tests, per data
+set and batch size (issue 19, item 4): which test ``numeric_test="auto"``
+should pick.
+
+For every numeric column routed to a numeric test (more than
+``max_discrete=10`` distinct values; at most three columns a data set) and
+every batch size, many random splits of the column's values (seeded):
+
+- a pool of ``2 * n_batch`` values and a reference of the rest (at most
+  20,000), the size skipped when the reference would be smaller than the
+  batch;
+- a clean batch: ``n_batch`` values drawn from the pool without
+  replacement (exchangeable with the reference: every alarm is false);
+- shifted batches, drawn from the same pool without replacement with
+  weights that tilt the distribution (so the values stay those the column
+  takes, ties and lattice included): ``location``, weights ``exp(0.2 z)``
+  (about 0.2 standard deviations of mean shift); ``scale``, ``exp(0.1
+  z**2)`` (about 12% more spread); ``tail``, three times the weight for
+  values above the reference's 90th percentile. ``z`` is the value
+  standardized by the reference median and IQR / 1.349, clipped to [-4, 4].
+
+Each test is DriftDetector's row of the column (``tests={column: test}``,
+``correction=None``, alpha 0.05): ``p<=a`` is the share of splits with a
+p-value at most 0.05 (the test's own size or power), ``flag`` the share the
+detector reports as drift (p-value and effect threshold). The splits of one
+cell are the columns of one reference frame and one batch frame, so one
+``fit`` and one ``detect`` score them all. PSI's flag is computed with its
+functions directly (the p-value, a Monte Carlo test at these sizes, only
+where the effect reaches its threshold: the flag needs both, so it is the
+detector's); its own p-value rates are in ``calibration.md``.
+
+False-alarm rates are given with a 95% Wilson interval. The credit data
+also comes as bootstrap draws (``make_credit_batch(drift=False,
+defects=False)``: reference 5,000 rows, every batch size; ties from the
+draw with replacement) and with its built-in drift (``make_credit_batch()``,
+the ``credit`` row of the power table).
+
+Run (about 15-25 minutes on 2 shared cores at 150 splits)::
+
+    PYTHONPATH=src:benchmarks python benchmarks/bench_drift_choice.py \
+        [--n-splits 200] [--out benchmarks/results/drift_choice.md]
+"""
+
+import argparse
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy
+import sklearn
+
+from _calibration_data import load, stable_seed
+from mlpipe.datasets import load_credit, make_credit_batch
+from mlpipe.drift import DriftDetector, _psi
+
+ALPHA = 0.05
+TESTS = ("ks", "cvm", "ad", "wasserstein", "js", "psi", "auto")
+SIZES = (50, 200, 1000, 5000)
+CONDITIONS = ("clean", "location", "scale", "tail")
+MAX_REFERENCE = 20_000
+MAX_COLUMNS = 3
+
+DATASETS = (
+    "credit",
+    "sklearn_diabetes",
+    "sklearn_breast_cancer",
+    "sklearn_wine",
+    "sklearn_digits",
+    "sm_fair",
+    "sm_randhie",
+    "sm_star98",
+    "gen_heavy_tails_50000",
+    "gen_counts_50000",
+    "gen_missing_ties_50000",
+    "ties",
+)
+
+
+def tie_heavy(n=50_000, seed=0):
+    """Generated tie-heavy columns past ``max_discrete``: a normal rounded
+    to halves (~25 levels), Poisson counts of mean 8 (~20 levels) and a
+    zero-heavy amount (60% zeros, the rest lognormal rounded to whole
+    units)."""
+    rng = np.random.default_rng([seed, 4242])
+    amount = np.round(rng.lognormal(3.0, 1.0, n))
+    amount[rng.random(n) < 0.6] = 0.0
+    return pd.DataFrame(
+        {
+            "round_half": np.round(rng.normal(0.0, 3.0, n) * 2) / 2,
+            "poisson8": rng.poisson(8.0, n).astype("int64"),
+            "zero_heavy": amount,
+        }
+    )
+
+
+def numeric_columns(X):
+    """Up to ``MAX_COLUMNS`` numeric (not boolean, not datetime) columns of
+    ``X`` with more than 10 distinct values, as float arrays without NaN."""
+    out = {}
+    for col in X.columns:
+        s = X[col]
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        v = s.dropna().to_numpy(dtype=np.float64)
+        v = v[np.isfinite(v)]
+        if np.unique(v).size > 10:
+            out[str(col)] = v
+        if len(out) == MAX_COLUMNS:
+            break
+    return out
+
+
+def weights(condition, pool, ref):
+    """Sampling weights of the pool's values for a shifted batch."""
+    med = np.median(ref)
+    q25, q75 = np.percentile(ref, [25, 75])
+    spread = (q75 - q25) / 1.349
+    if spread <= 0:
+        spread = ref.std() or 1.0
+    z = np.clip((pool - med) / spread, -4, 4)
+    if condition == "location":
+        return np.exp(0.2 * z)
+    if condition == "scale":
+        return np.exp(0.1 * z * z)
+    if condition == "tail":
+        return np.where(pool > np.percentile(ref, 90), 3.0, 1.0)
+    return np.ones_like(pool)
+
+
+def split_cells(values, n_batch, n_splits, seed):
+    """``(reference block, {condition: batch block})`` of ``n_splits``
+    random splits (columns), or None when the column is too small."""
+    n_pool = 2 * n_batch
+    n_ref = min(values.size - n_pool, MAX_REFERENCE)
+    if n_ref < n_batch:
+        return None
+    rng = np.random.default_rng(seed)
+    refs = np.empty((n_ref, n_splits))
+    batches = {c: np.empty((n_batch, n_splits)) for c in CONDITIONS}
+    for s in range(n_splits):
+        perm = rng.permutation(values.size)
+        pool = values[perm[:n_pool]]
+        ref = values[perm[n_pool : n_pool + n_ref]]
+        refs[:, s] = ref
+        for c in CONDITIONS:
+            w = weights(c, pool, ref)
+            idx = rng.choice(n_pool, size=n_batch, replace=False, p=w / w.sum())
+            batches[c][:, s] = pool[idx]
+    return refs, batches
+
+
+def credit_cells(column, n_batch, n_splits, seed):
+    """Bootstrap credit cells: reference and batches drawn from the credit
+    data with replacement; the shifted batch is make_credit_batch's drift."""
+    n_ref = 5000
+    refs = np.empty((n_ref, n_splits))
+    clean = np.empty((n_batch, n_splits))
+    drifted = np.empty((n_batch, n_splits))
+    for s in range(n_splits):
+        r = make_credit_batch(n_ref, drift=False, defects=False, random_state=seed + 3 * s)
+        b = make_credit_batch(n_batch, drift=False, defects=False, random_state=seed + 3 * s + 1)
+        d = make_credit_batch(n_batch, drift=True, defects=False, random_state=seed + 3 * s + 2)
+        refs[:, s] = r.X[column].to_numpy(np.float64)
+        clean[:, s] = b.X[column].to_numpy(np.float64)
+        drifted[:, s] = d.X[column].to_numpy(np.float64)
+    return refs, {"clean": clean, "credit": drifted}
+
+
+def frame(block):
+    return pd.DataFrame(block, columns=[f"s{i}" for i in range(block.shape[1])])
+
+
+def rates(refs, batches):
+    """``{(test, condition): (p<=a share, flag share)}`` of one cell."""
+    ref = frame(refs)
+    out = {}
+    for test in TESTS:
+        if test == "psi":
+            for cond, block in batches.items():
+                out[(test, cond)] = _psi_rates(refs, block)
+            continue
+        if test == "auto":
+            det = DriftDetector(numeric_test="auto", correction=None, alpha=ALPHA)
+        else:
+            det = DriftDetector(
+                tests=dict.fromkeys(ref.columns, test), correction=None, alpha=ALPHA
+            )
+        det.fit(ref)
+        for cond, block in batches.items():
+            rows = det.detect(frame(block)).to_frame()
+            rows = rows[rows["test"] != "missing_rate"]
+            p = rows["p_value"].to_numpy()
+            out[(test, cond)] = (float(np.mean(p <= ALPHA)), float(rows["drift"].mean()))
+    return out
+
+
+def _psi_rates(refs, block):
+    flags = 0
+    for s in range(refs.shape[1]):
+        edges = _psi.bin_edges(refs[:, s], 10, "quantile")
+        (r, _), (b, _) = _psi.count_bins([refs[:, s], block[:, s]], [edges, edges], len(refs))
+        value = _psi.psi_value(r, b, 1e-4)
+        if value >= 0.2:
+            p, _ = _psi.psi_test(r, b, 1e-4)
+            flags += p <= ALPHA
+    return (math.nan, flags / refs.shape[1])
+
+
+def wilson(k, n, z=1.959964):
+    if n == 0:
+        return math.nan, math.nan
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def run(n_splits):
+    records = []
+    for name in DATASETS:
+        try:
+            if name == "ties":
+                X = tie_heavy()
+            elif name == "credit":
+                X = load_credit(return_X_y=True)[0]
+            else:
+                X = load(name)[0]
+        except Exception as exc:  # a data set that does not load is named, not dropped
+            print(f"{name}: not loaded ({type(exc).__name__}: {exc})", flush=True)
+            continue
+        for col, values in numeric_columns(X).items():
+            for n_batch in SIZES:
+                seed = stable_seed(name, col, n_batch)
+                cells = split_cells(values, n_batch, n_splits, seed)
+                if cells is None:
+                    continue
+                t0 = time.perf_counter()
+                for (test, cond), (p_rate, flag) in rates(*cells).items():
+                    records.append((name, col, n_batch, test, cond, p_rate, flag, n_splits))
+                print(f"{name} {col} {n_batch}: {time.perf_counter() - t0:.1f} s", flush=True)
+    for col in ("age", "credit_amount", "duration"):
+        for n_batch in SIZES:
+            seed = stable_seed("credit_boot", col, n_batch)
+            t0 = time.perf_counter()
+            cells = credit_cells(col, n_batch, n_splits, seed)
+            for (test, cond), (p_rate, flag) in rates(*cells).items():
+                records.append(("credit_boot", col, n_batch, test, cond, p_rate, flag, n_splits))
+            print(f"credit_boot {col} {n_batch}: {time.perf_counter() - t0:.1f} s", flush=True)
+    return pd.DataFrame(
+        records,
+        columns=["data", "column", "n_batch", "test", "condition", "p_rate", "flag", "n"],
+    )
+
+
+def _fmt(x):
+    return "" if x != x else f"{100 * x:.1f}"
+
+
+def tables(df):
+    """Markdown: false alarms per data set and size, the worst column; power
+    per condition and size, averaged over the data sets' columns."""
+    lines = []
+    clean = df[df["condition"] == "clean"]
+    lines.append("### False alarms on clean splits (% of splits with p <= 0.05, worst column)\n")
+    lines.append(
+        "Each cell: the largest rate over the data set's columns, with the 95% Wilson "
+        "interval of that column's rate; `*` marks an interval entirely above 5%. PSI: "
+        "the flag rate (p-value and PSI >= 0.2) instead (its p-values: calibration.md).\n"
+    )
+    header = "| data | rows/batch | " + " | ".join(TESTS) + " |"
+    lines += [header, "|" + "---|" * (len(TESTS) + 2)]
+    worst_any = {}
+    for (name, n_batch), g in clean.groupby(["data", "n_batch"], sort=False):
+        cells = []
+        for test in TESTS:
+            t = g[g["test"] == test]
+            key = "flag" if test == "psi" else "p_rate"
+            i = int(t[key].to_numpy().argmax())
+            rate, n = float(t[key].iloc[i]), int(t["n"].iloc[i])
+            lo, hi = wilson(round(rate * n), n)
+            mark = "*" if lo > ALPHA else ""
+            worst_any[test] = max(worst_any.get(test, 0.0), lo)
+            cells.append(f"{_fmt(rate)} [{_fmt(lo)}, {_fmt(hi)}]{mark}")
+        lines.append(f"| {name} | {n_batch} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("### False alarms pooled over every data set and column (p <= 0.05; flag)\n")
+    lines += ["| rows/batch | " + " | ".join(TESTS) + " |", "|" + "---|" * (len(TESTS) + 1)]
+    for n_batch, g in clean.groupby("n_batch"):
+        cells = []
+        for test in TESTS:
+            t = g[g["test"] == test]
+            n = int(t["n"].sum())
+            k = float((t["p_rate"] * t["n"]).sum()) if test != "psi" else math.nan
+            f = float((t["flag"] * t["n"]).sum())
+            p_part = ""
+            if k == k:
+                lo, hi = wilson(round(k), n)
+                p_part = f"{100 * k / n:.2f}% [{_fmt(lo)}, {_fmt(hi)}]; "
+            cells.append(f"{p_part}flag {100 * f / n:.2f}%")
+        lines.append(f"| {n_batch} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("### Power (% of shifted batches flagged; mean over data sets and columns)\n")
+    lines.append("In brackets: % with p <= 0.05 (the test alone, without the effect threshold).\n")
+    lines += [
+        "| shift | rows/batch | " + " | ".join(TESTS) + " |",
+        "|" + "---|" * (len(TESTS) + 2),
+    ]
+    shifted = df[df["condition"] != "clean"]
+    for (cond, n_batch), g in shifted.groupby(["condition", "n_batch"]):
+        cells = []
+        for test in TESTS:
+            t = g[g["test"] == test]
+            p_part = "" if test == "psi" else f" ({_fmt(t['p_rate'].mean())})"
+            cells.append(f"{_fmt(t['flag'].mean())}{p_part}")
+        lines.append(f"| {cond} | {n_batch} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return "\n".join(lines), worst_any
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-splits", type=int, default=150)
+    parser.add_argument("--out", default="benchmarks/results/drift_choice.md")
+    parser.add_argument("--csv", default="benchmarks/results/drift_choice.csv")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    df = run(args.n_splits)
+    elapsed = time.perf_counter() - t0
+    df.to_csv(args.csv, index=False)
+    text, _ = tables(df)
+    head = [
+        "# DriftDetector's numeric tests: false alarms and power",
+        "",
+        "Generated by `PYTHONPATH=src:benchmarks python benchmarks/bench_drift_choice.py "
+        f"--n-splits {args.n_splits}` in {elapsed / 60:.1f} min (Python "
+        f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}); per-cell rates in `drift_choice.csv`. "
+        "Method: the module docstring.",
+        "",
+    ]
+    Path(args.out).write_text("\n".join(head) + text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
