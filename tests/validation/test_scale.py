@@ -191,3 +191,72 @@ def test_lazy_report_is_saved_as_a_report(tmp_path):
     loaded = mlpipe.load(path)
     assert loaded.schema_ == v.schema_
     assert loaded.last_report_.to_frame().equals(v.last_report_.to_frame())
+
+
+class _CountedPartitions:
+    """``dd.from_map`` reader of a frame's partitions that counts how many
+    of the partitions it made are alive at once (the memory a pass holds)."""
+
+    def __init__(self, X, n_parts):
+        import threading
+
+        self.X, self.bounds = X, np.linspace(0, len(X), n_parts + 1).astype(int)
+        self.lock, self.live, self.peak, self.reads = threading.Lock(), 0, 0, 0
+
+    def __dask_tokenize__(self):
+        return ("counted-partitions", id(self))
+
+    def _gone(self):
+        with self.lock:
+            self.live -= 1
+
+    def __call__(self, i):
+        import weakref
+
+        part = self.X.iloc[self.bounds[i] : self.bounds[i + 1]].copy()
+        with self.lock:
+            self.live += 1
+            self.reads += 1
+            self.peak = max(self.peak, self.live)
+        weakref.finalize(part, self._gone)
+        return part
+
+    def frame(self):
+        n = len(self.bounds) - 1
+        return dd.from_map(self, range(n), meta=self.X.iloc[:0], enforce_metadata=False)
+
+    def reset(self):
+        self.peak, self.reads = self.live, 0
+
+
+def test_the_passes_over_a_dask_batch_never_hold_it_whole():
+    # Regression: the second pass (checks against the whole batch's
+    # statistics) shared its partitions with the first, so every partition
+    # waited in memory for the first pass to be merged: the whole batch was
+    # held at once (4.8 GB of 36M rows). Each pass reads its partitions now.
+    X, B = _frame(3200), _batch(column_level=False)
+    B["id"], X["id"] = np.r_[np.arange(len(B) - 1), 7], np.arange(len(X))
+    reader, batch_reader = _CountedPartitions(X, 16), _CountedPartitions(B, 16)
+    # the threaded scheduler, whatever client an earlier test left current
+    local = {"scheduler": "threads", "num_workers": 1, "dataframe.shuffle.method": "tasks"}
+    with dask.config.set(local):
+        fitted = SchemaValidator(key="id", on_error="drop_rows").fit(reader.frame())
+        reader.reset()
+        fitted.last_report_.compute()
+        assert reader.peak <= 2, reader.peak
+        assert reader.reads == 48  # two passes of 16 partitions, and the key's groupby
+        out, report = dask.compute(
+            fitted.transform(batch_reader.frame()), fitted.last_report_.to_delayed()
+        )
+        assert batch_reader.peak <= 2, batch_reader.peak
+        batch_reader.reset()
+        reasons = fitted.row_reasons(batch_reader.frame()).compute()
+        assert batch_reader.peak <= 2, batch_reader.peak
+        X_d, B_d = reader.frame().compute(), batch_reader.frame().compute()
+    whole = SchemaValidator(key="id", on_error="drop_rows").fit(X_d)
+    with warnings.catch_warnings(record=True):
+        kept = whole.transform(B_d)
+    assert 0 < len(out) < len(B)  # rows dropped: the repeated key, the bad values
+    pd.testing.assert_frame_equal(out, kept)
+    _reports_equal(whole.last_report_, report)
+    pd.testing.assert_frame_equal(reasons, whole.row_reasons(B_d), check_dtype=False)

@@ -1,5 +1,6 @@
 """SchemaValidator: a pipeline step that checks every batch against a schema."""
 
+import copy
 import os
 import warnings
 from functools import partial
@@ -24,7 +25,6 @@ from mlpipe.utils._dataframe import (
 )
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._monitoring import monitoring_suspended
-from mlpipe.utils._optional import import_optional
 from mlpipe.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -481,16 +481,28 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
     def _transform_dask(self, X):
         """``transform`` of a dask DataFrame: lazy, see :meth:`transform`."""
         dask = require_dask("validating a dask DataFrame")
-        dd = import_optional("dask.dataframe", extra="dask", purpose="validating a dask DataFrame")
-        report, checked, parts = batch_report(self.schema_, X, self.alpha, self.warn_alpha)
+        report, context, repeated = batch_report(self.schema_, X, self.alpha, self.warn_alpha)
         report = dask.delayed(dropped)(report, self.on_error)
-        message = partial(_dask_error_message, self, X._meta)
-        outputs = [
-            dask.delayed(act_on_partition)(p, c, report, self.on_error, message)
-            for p, c in zip(parts, checked, strict=True)
-        ]
+        # The message needs the schema and on_error, not the validator's
+        # reports: a lazy one would be computed when dask hashes the argument.
+        fitted = copy.copy(self)
+        fitted.__dict__.pop("last_report_", None)
+        message = partial(_dask_error_message, fitted, X._meta)
         self.last_report_ = LazyValidationReport(report)
-        return dd.from_delayed(outputs, meta=X._meta, divisions=X.divisions, verify_meta=False)
+        return X.map_partitions(
+            act_on_partition,
+            self.schema_,
+            self.alpha,
+            self.warn_alpha,
+            context,
+            repeated,
+            report,
+            self.on_error,
+            message,
+            meta=X._meta,
+            enforce_metadata=False,
+            align_dataframes=False,
+        )
 
     def _act(self, X, frame, report):
         """Pass, warn about, raise for or drop the rows of a checked batch."""
@@ -570,8 +582,6 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
         return self._run_checks(self._as_frame(X)).row_reasons()
 
     def _row_reasons_dask(self, X):
-        dd = import_optional("dask.dataframe", extra="dask", purpose="validating a dask DataFrame")
-        parts = batch_row_reasons(self.schema_, X, self.alpha, self.warn_alpha)
         meta = pd.DataFrame(
             {
                 "passed": pd.Series(dtype=bool),
@@ -580,7 +590,7 @@ class SchemaValidator(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMix
             },
             index=X._meta.index,
         )
-        return dd.from_delayed(parts, meta=meta, divisions=X.divisions, verify_meta=False)
+        return batch_row_reasons(self.schema_, X, self.alpha, self.warn_alpha, meta)
 
     def _small_batch_labels(self, X):
         """The column labels of a DataFrame of a few rows labelled as at fit
