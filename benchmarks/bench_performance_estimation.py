@@ -80,8 +80,15 @@ def load(name):
     """(X, y, model factory)"""
     if name == "credit":
         X, y = load_credit(return_X_y=True)
-        return X, y, lambda seed: HistGradientBoostingClassifier(
-            categorical_features="from_dtype", max_iter=100, learning_rate=0.05, random_state=seed
+        return (
+            X,
+            y,
+            lambda seed: HistGradientBoostingClassifier(
+                categorical_features="from_dtype",
+                max_iter=100,
+                learning_rate=0.05,
+                random_state=seed,
+            ),
         )
     if name == "breast_cancer":
         X, y = load_breast_cancer(return_X_y=True, as_frame=True)
@@ -93,8 +100,12 @@ def load(name):
         X = pd.DataFrame(X, columns=[f"x{j}" for j in range(10)])
         return X, pd.Series(y), lambda seed: make_pipeline(StandardScaler(), LogisticRegression())
     X, y = _statsmodels(name)
-    return X, y, lambda seed: HistGradientBoostingClassifier(
-        max_iter=100, learning_rate=0.05, random_state=seed
+    return (
+        X,
+        y,
+        lambda seed: HistGradientBoostingClassifier(
+            max_iter=100, learning_rate=0.05, random_state=seed
+        ),
     )
 
 
@@ -124,10 +135,7 @@ def windows(name, pool, score, rng):
 
 def sklearn_metrics(y, predicted, score):
     """The oracle: scikit-learn's metrics of the window's labels."""
-    if len(np.unique(y)) < 2:
-        auc = np.nan
-    else:
-        auc = roc_auc_score(y, score)
+    auc = np.nan if len(np.unique(y)) < 2 else roc_auc_score(y, score)
     return {
         "accuracy": accuracy_score(y, predicted),
         "precision": precision_score(y, predicted, zero_division=np.nan),
