@@ -67,14 +67,21 @@ def map_merge(ddf, func, merge, *, shared=None, split_every=8, wave=None):
             parts = [dask.delayed(func)(p) for p in group]
         else:
             parts = [dask.delayed(func)(p, shared) for p in group]
-        while len(parts) > 1:
-            parts = [
-                dask.delayed(merge)(parts[i : i + split_every])
-                for i in range(0, len(parts), split_every)
-            ]
-        (result,) = dask.compute(parts[0])
+        (result,) = dask.compute(tree_merge(dask, parts, merge, split_every))
         merged = result if merged is None else merge([merged, result])
     return merged
+
+
+def tree_merge(dask, items, merge, split_every=8):
+    """The delayed ``merge`` of the delayed ``items``, as a tree: each task
+    merges at most ``split_every`` of the level below (so no single task
+    holds them all)."""
+    while len(items) > 1:
+        items = [
+            dask.delayed(merge)(items[i : i + split_every])
+            for i in range(0, len(items), split_every)
+        ]
+    return items[0]
 
 
 def _current_client():

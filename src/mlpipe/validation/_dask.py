@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mlpipe.exceptions import DataValidationError
-from mlpipe.utils._dask import require_dask
+from mlpipe.utils._dask import require_dask, tree_merge
 from mlpipe.validation._checks import merge_records, run_checks
 from mlpipe.validation._report import COLUMN, ROW, Failure, ValidationReport
 
@@ -88,23 +88,15 @@ def _identity(report):
 
 def batch_report(schema, X, alpha, warn_alpha):
     """The delayed :class:`ValidationReport` of the dask DataFrame ``X``, and
-    the delayed statistics of the whole batch (``context``) and repeated keys
-    that a partition's checks depend on."""
-    report, _, context, repeated = _passes(schema, X, alpha, warn_alpha)
-    return report, context, repeated
-
-
-def _passes(schema, X, alpha, warn_alpha):
-    """The delayed report of ``X``, its partitions' results, the merged
-    statistics of the whole batch the checks depend on (the first pass) and
-    the repeated keys."""
+    the delayed statistics of the whole batch (``context``, the first pass)
+    and repeated keys that a partition's checks depend on."""
     dask = require_dask("validating a dask DataFrame")
     records = each_partition(dask, X, _record, schema, alpha, warn_alpha)
-    context = _tree(dask, records, merge_records)
+    context = tree_merge(dask, records, merge_records)
     repeated = _repeated(dask, schema, X)
     checked = each_partition(dask, X, _check, schema, alpha, warn_alpha, context, repeated)
-    report = dask.delayed(_finish)(_tree(dask, checked, _merge_reports), len(X.columns))
-    return report, checked, context, repeated
+    report = dask.delayed(_finish)(tree_merge(dask, checked, _merge_reports), len(X.columns))
+    return report, context, repeated
 
 
 def each_partition(dask, X, func, *args):
@@ -139,7 +131,7 @@ class _Box:
 def _boxed(part, func, *args, partition_info=None):
     """``func``'s result of one partition, boxed as the one value of a Series
     (what ``map_partitions`` carries)."""
-    number = partition_info["number"] if partition_info else 0
+    number = _number(partition_info)
     return pd.Series([_Box(func(part, *args, number=number))], dtype=object)
 
 
@@ -147,13 +139,9 @@ def _unboxed(series):
     return series.iloc[0].value
 
 
-def _tree(dask, items, merge, split_every=8):
-    while len(items) > 1:
-        items = [
-            dask.delayed(merge)(items[i : i + split_every])
-            for i in range(0, len(items), split_every)
-        ]
-    return items[0]
+def _number(partition_info):
+    """The partition's number, from what ``map_partitions`` passes."""
+    return partition_info["number"] if partition_info else 0
 
 
 def _record(part, schema, alpha, warn_alpha, number):
@@ -175,7 +163,7 @@ def _duplicate_labels(schema, columns):
 
 
 def _with_place(part, key, partition_info=None):
-    number = partition_info["number"] if partition_info else 0
+    number = _number(partition_info)
     frame = part[key].copy()
     frame["__place__"] = (np.int64(number) << _PLACE_BITS) + np.arange(len(part), dtype=np.int64)
     return frame
@@ -222,9 +210,10 @@ def _duplicate_masks(schema, part, repeated, number):
     return masks
 
 
-def _check(part, schema, alpha, warn_alpha, context, repeated, number):
+def _partition_report(part, schema, alpha, warn_alpha, context, repeated, number):
+    """One partition checked against the whole batch's statistics."""
     duplicates = _duplicate_masks(schema, part, repeated, number)
-    report = run_checks(
+    return run_checks(
         schema,
         part,
         alpha=alpha,
@@ -232,6 +221,10 @@ def _check(part, schema, alpha, warn_alpha, context, repeated, number):
         context=context,
         duplicates=duplicates,
     )
+
+
+def _check(part, schema, alpha, warn_alpha, context, repeated, number):
+    report = _partition_report(part, schema, alpha, warn_alpha, context, repeated, number)
     return {
         "n": report.n_rows,
         "failures": list(zip(report._order, report.failures, strict=True)),
@@ -300,7 +293,7 @@ def batch_row_reasons(schema, X, alpha, warn_alpha, meta):
     """:meth:`ValidationReport.row_reasons` of the dask DataFrame ``X``, a
     lazy dask DataFrame: each partition checked against the whole batch's
     statistics, so its rows get the reasons of the in-memory report."""
-    whole, _, context, repeated = _passes(schema, X, alpha, warn_alpha)
+    whole, context, repeated = batch_report(schema, X, alpha, warn_alpha)
     return X.map_partitions(
         _reasons,
         schema,
@@ -319,14 +312,11 @@ def _reasons(part, schema, alpha, warn_alpha, context, repeated, whole, partitio
     """``row_reasons`` of one partition: its rows' own failures, and the
     lines of the errors of the whole batch that belong to no row (their
     counts are the batch's, not the partition's)."""
-    number = partition_info["number"] if partition_info else 0
+    number = _number(partition_info)
     # The partition's checks run again here, beside its rows, rather than
     # reusing the report's pass: a failure sent between workers drops its
     # failing values (Failure.__getstate__), which the reasons quote.
-    duplicates = _duplicate_masks(schema, part, repeated, number)
-    report = run_checks(
-        schema, part, alpha=alpha, warn_alpha=warn_alpha, context=context, duplicates=duplicates
-    )
+    report = _partition_report(part, schema, alpha, warn_alpha, context, repeated, number)
     own = [f for f in report.failures if f.level == ROW and f.mask is not None]
     rowless = {(f.column, f.check) for f in report.batch_errors}
     batch = [f for f in whole.errors if f.level != ROW or (f.column, f.check) in rowless]
@@ -358,7 +348,7 @@ def act_on_partition(
     column_level = [f for f in report.errors if f.level == COLUMN]
     if on_error == "raise" or column_level:
         raise DataValidationError(message(report), report)
-    number = partition_info["number"] if partition_info else 0
+    number = _number(partition_info)
     checked = _check(part, schema, alpha, warn_alpha, context, repeated, number)
     return part.loc[~checked["mask"]]
 
