@@ -1,12 +1,16 @@
 """The drift detectors: one test for every column (KSDrift, PSIDrift,
 ChiSquareDrift) or one picked per column (DriftDetector)."""
 
+import contextlib
 from numbers import Integral, Real
 
-from mlpipe.drift._base import SORTED_TESTS, _BaseDrift
+import numpy as np
+import pandas as pd
+
+from mlpipe.drift._base import SORTED_TESTS, _BaseDrift, _unfit
 from mlpipe.drift._ks import ALTERNATIVES, METHODS
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL
-from mlpipe.utils._sklearn_compat import Interval, StrOptions
+from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 # the values of DriftDetector's numeric_test, besides "auto"
 NUMERIC_TESTS = ("ks", "cvm", "ad", "wasserstein", "js", "psi")
@@ -86,6 +90,10 @@ class KSDrift(_BaseDrift):
 
     kinds_ : dict
         The kind of each column at fit.
+
+    importance_ : dict or None
+        ``{column: share}`` of the model's reliance, from ``importance``
+        divided by its sum (None without ``importance``).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -548,6 +556,18 @@ class DriftDetector(_BaseDrift):
         conservative under ties: measured, it rarely rejects even a shift
         KS finds). Without ties both equal scipy's.
 
+    importance : dict, Series or Explanation, default=None
+        The model's reliance on each column, for example
+        ``mlpipe.explain.explain(model, X_sample).importance()`` (the mean
+        absolute SHAP value of each raw column) or that
+        :class:`~mlpipe.explain.Explanation` itself; keys are columns seen
+        at fit (a column left out counts as unused by the model). Reports
+        then rank the drifted features by the model's reliance on them
+        (:attr:`DriftReport.drifted_features`,
+        :meth:`DriftReport.by_importance`) and say which share of it
+        drifted (:attr:`DriftReport.drifted_importance`). It changes no
+        test and no verdict. None ranks by effect size.
+
     Attributes
     ----------
     reference_ : DriftReference
@@ -661,6 +681,7 @@ class DriftDetector(_BaseDrift):
         "wasserstein_threshold": [Interval(Real, 0, None, closed="left")],
         "js_threshold": [Interval(Real, 0, 1, closed="both")],
         "cvm_ties": [StrOptions({"midrank", "scipy"})],
+        "importance": [dict, pd.Series, HasMethods(["importance"]), None],
     }
 
     def __init__(
@@ -687,6 +708,7 @@ class DriftDetector(_BaseDrift):
         wasserstein_threshold=0.1,
         js_threshold=0.1,
         cvm_ties="midrank",
+        importance=None,
     ):
         self.columns = columns
         self.tests = tests
@@ -709,6 +731,53 @@ class DriftDetector(_BaseDrift):
         self.wasserstein_threshold = wasserstein_threshold
         self.js_threshold = js_threshold
         self.cvm_ties = cvm_ties
+        self.importance = importance
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if self.importance is not None and not isinstance(self.importance, dict):
+            # an Explanation or a Series (which skops does not load) is saved
+            # as its {column: value}: the same importance_ on a refit
+            with contextlib.suppress(ValueError):  # a bad one is refused at fit
+                state["importance"] = _importance_values(self.importance)
+        return state
+
+    def fit(self, X, y=None):
+        shares = _importance_values(self.importance)
+        super().fit(X, y)
+        return self._set_importance(shares)
+
+    fit.__doc__ = _BaseDrift.fit.__doc__
+
+    def partial_fit(self, X, y=None):
+        shares = _importance_values(self.importance)
+        first = not hasattr(self, "reference_")
+        super().partial_fit(X, y)
+        return self._set_importance(shares, unfit=first)
+
+    partial_fit.__doc__ = _BaseDrift.partial_fit.__doc__
+
+    def _set_importance(self, values, unfit=True):
+        if values is None:
+            self.importance_ = None
+            return self
+        if hasattr(self, "feature_names_in_"):
+            seen = list(self.feature_names_in_)
+        else:
+            seen = list(range(self.n_features_in_))
+        unknown = [key for key in values if key not in seen]
+        if unknown:
+            if unfit:
+                _unfit(self)
+                self.__dict__.pop("importance_", None)
+            raise ValueError(
+                f"importance names {len(unknown)} column(s) not seen at fit: "
+                f"{unknown[:5]}; the columns are {seen[:10]}"
+                f"{' ...' if len(seen) > 10 else ''}."
+            )
+        total = float(sum(values.values()))
+        self.importance_ = {key: value / total for key, value in values.items()}
+        return self
 
     def _choose_test(self, series, kind, settings, n_distinct=None):
         if kind in (CATEGORICAL, BOOLEAN):
@@ -746,6 +815,39 @@ class DriftDetector(_BaseDrift):
             if n > limit:
                 out[col] = (n, limit)
         return out
+
+
+def _importance_values(importance):
+    """``{column: float}`` of the ``importance`` parameter, checked: finite,
+    non-negative, not all zero; None when it is None."""
+    if importance is None:
+        return None
+    if hasattr(importance, "importance") and not isinstance(importance, (dict, pd.Series)):
+        importance = importance.importance()
+    if isinstance(importance, pd.Series):
+        if importance.index.has_duplicates:
+            dup = importance.index[importance.index.duplicated()].unique().tolist()
+            raise ValueError(f"importance names column(s) {dup[:5]} more than once.")
+        importance = dict(importance.items())
+    values = {}
+    for key, value in importance.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"importance of column {key!r} must be a number, got {value!r}."
+            ) from None
+        if not np.isfinite(number) or number < 0:
+            raise ValueError(
+                f"importance of column {key!r} must be finite and >= 0, got {number!r}."
+            )
+        values[key.item() if isinstance(key, np.generic) else key] = number
+    if not values or sum(values.values()) <= 0:
+        raise ValueError(
+            "importance must give some column a positive value (it is a model's reliance "
+            "on the columns, e.g. explain(model, X).importance())."
+        )
+    return values
 
 
 # numeric_test="auto" picks Anderson-Darling for columns whose most frequent

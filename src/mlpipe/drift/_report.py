@@ -86,6 +86,11 @@ class DriftReport(Report):
         of the exact one. Every statistic of a feature not named is exact
         (None: all are).
 
+    importance : dict, default=None
+        ``{feature: share}`` of a model's reliance on each feature (shares
+        summing to 1, see the ``importance`` parameter of
+        :class:`DriftDetector`); None ranks drifted features by effect size.
+
     Attributes
     ----------
     results : DataFrame
@@ -96,7 +101,12 @@ class DriftReport(Report):
         drifted); the detectors' ``score``.
 
     drifted_features : list
-        Features with at least one drifted test, most drifted first.
+        Features with at least one drifted test, most drifted first (the
+        model's most relied-on first, with ``importance``).
+
+    drifted_importance : float
+        Share of the model's reliance carried by the drifted features (NaN
+        without ``importance``).
 
     error_bounds : dict
         ``{feature: bound}`` of the bounded statistics; empty when every
@@ -132,6 +142,7 @@ class DriftReport(Report):
         drift_share=None,
         distributions=None,
         error_bounds=None,
+        importance=None,
     ):
         # ``results`` may be a mapping of equal-length columns: the frame is
         # then built on first use. Building it takes longer than scoring a
@@ -146,6 +157,7 @@ class DriftReport(Report):
         self.drift_share = drift_share
         self.distributions = {} if distributions is None else distributions
         self.error_bounds = {} if error_bounds is None else error_bounds
+        self.importance = importance
 
     def __getstate__(self):
         # Once read, the rows are a DataFrame, which skops cannot persist: a
@@ -211,10 +223,75 @@ class DriftReport(Report):
 
     @property
     def drifted_features(self):
-        """Features with at least one drifted test, most drifted first."""
+        """Features with at least one drifted test, most drifted first.
+
+        With a model's ``importance``, the feature the model relies on most
+        comes first (ties by effect size): the drift that matters most to
+        this model.
+        """
         rows = self.results[self.results["drift"]]
         rows = rows.sort_values("effect_size", ascending=False, kind="stable")
-        return list(dict.fromkeys(rows["feature"].tolist()))
+        features = list(dict.fromkeys(rows["feature"].tolist()))
+        importance = self.__dict__.get("importance")
+        if importance:
+            features.sort(key=lambda f: -importance.get(f, 0.0))  # stable: ties keep effect order
+        return features
+
+    @property
+    def drifted_importance(self):
+        """Share of the model's reliance carried by the drifted features.
+
+        The shares of ``importance`` sum to 1; 0.0 when nothing drifted,
+        NaN without ``importance``.
+        """
+        importance = self.__dict__.get("importance")
+        if not importance:
+            return float("nan")
+        return float(sum(importance.get(f, 0.0) for f in self.drifted_features))
+
+    def by_importance(self):
+        """Every tested feature with the model's reliance on it, most relied-on first.
+
+        Returns
+        -------
+        frame : DataFrame
+            Indexed by ``feature``: ``importance`` (its share of the model's
+            reliance, summing to 1 over the model's columns), ``drift``
+            (any of its tests drifted), ``tests`` (the tests that drifted,
+            comma-separated, else ``""``) and ``effect_size`` (the largest
+            of its tests'). Features the model does not use have
+            importance 0.
+
+        Raises
+        ------
+        ValueError
+            When the report has no ``importance`` (the detector was fitted
+            without one).
+        """
+        importance = self.__dict__.get("importance")
+        if not importance:
+            raise ValueError(
+                "this report has no model importance: fit the detector with "
+                "importance=explain(model, X).importance() to rank drift by the model's reliance."
+            )
+        rows = self.results
+        features = list(dict.fromkeys(rows["feature"].tolist()))
+        drifted = rows[rows["drift"]]
+        frame = pd.DataFrame(
+            {
+                "importance": [float(importance.get(f, 0.0)) for f in features],
+                "drift": [f in set(drifted["feature"]) for f in features],
+                "tests": [
+                    ", ".join(drifted.loc[drifted["feature"] == f, "test"]) for f in features
+                ],
+                "effect_size": rows.groupby("feature", sort=False)["effect_size"]
+                .max()
+                .reindex(features)
+                .to_numpy(),
+            },
+            index=pd.Index(features, name="feature"),
+        )
+        return frame.sort_values("importance", ascending=False, kind="stable")
 
     def summary(self):
         """Return the verdict of the report in one line.
@@ -238,6 +315,11 @@ class DriftReport(Report):
             detail = f"{len(drifted)} of {n_features} features drifted: " + ", ".join(tests)
         else:
             detail = f"0 of {n_features} features drifted"
+        if drifted and self.__dict__.get("importance"):
+            detail += (
+                f" (most relied-on by the model first; they carry "
+                f"{self.drifted_importance:.0%} of its reliance)"
+            )
         few = self.too_few_rows
         if few:
             shown = ", ".join(str(f) for f in few[:5]) + (", ..." if len(few) > 5 else "")
@@ -490,4 +572,5 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         drift_share=share,
         distributions=distributions,
         error_bounds={r["feature"]: r["error_bound"] for r in rows if "error_bound" in r},
+        importance=settings.get("importance"),
     )
