@@ -6,9 +6,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from mlpipe.drift._base import SORTED_TESTS, _BaseDrift, _unfit
 from mlpipe.drift._ks import ALTERNATIVES, METHODS
+from mlpipe.drift._report import build_report
+from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL
 from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions
 
@@ -90,6 +93,9 @@ class KSDrift(_BaseDrift):
 
     kinds_ : dict
         The kind of each column at fit.
+
+    joint_ : estimator or None
+        The fitted clone of ``joint`` (None without it).
 
     importance_ : dict or None
         ``{column: share}`` of the model's reliance, from ``importance``
@@ -566,7 +572,24 @@ class DriftDetector(_BaseDrift):
         (:attr:`DriftReport.drifted_features`,
         :meth:`DriftReport.by_importance`) and say which share of it
         drifted (:attr:`DriftReport.drifted_importance`). It changes no
-        test and no verdict. None ranks by effect size.
+        test and no verdict. None ranks by effect size. A saved detector
+        keeps it as its ``{column: value}`` dict.
+
+    joint : estimator or None, default=None
+        A joint test run beside the per-column tests, for a shift in how
+        the columns move together that leaves every column's own
+        distribution unchanged: an unfitted :class:`ClassifierDrift` (a
+        classifier that tells batch rows from reference rows, explained in
+        the raw columns) or :class:`ReconstructionDrift`. A clone is fitted
+        on the watched columns of the reference (``joint_``); each report
+        gets its row, feature ``"(joint)"``, and its full report as
+        ``report.joint``. The joint test keeps its own level (its
+        ``alpha``), apart from the per-column correction, and the batch
+        drifts when it does, whatever ``drift_share``: a clean batch then
+        raises an alarm about as often as the two false-alarm rates added
+        (measured in the drift guide). It needs the reference and the
+        batch in memory: ``fit`` of a pandas or numpy reference only (not
+        ``partial_fit`` or dask).
 
     Attributes
     ----------
@@ -682,6 +705,7 @@ class DriftDetector(_BaseDrift):
         "js_threshold": [Interval(Real, 0, 1, closed="both")],
         "cvm_ties": [StrOptions({"midrank", "scipy"})],
         "importance": [dict, pd.Series, HasMethods(["importance"]), None],
+        "joint": [HasMethods(["fit", "detect"]), None],
     }
 
     def __init__(
@@ -709,6 +733,7 @@ class DriftDetector(_BaseDrift):
         js_threshold=0.1,
         cvm_ties="midrank",
         importance=None,
+        joint=None,
     ):
         self.columns = columns
         self.tests = tests
@@ -732,6 +757,7 @@ class DriftDetector(_BaseDrift):
         self.js_threshold = js_threshold
         self.cvm_ties = cvm_ties
         self.importance = importance
+        self.joint = joint
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -744,18 +770,64 @@ class DriftDetector(_BaseDrift):
 
     def fit(self, X, y=None):
         shares = _importance_values(self.importance)
+        if self.joint is not None and is_dask_dataframe(X):
+            raise TypeError(
+                "DriftDetector(joint=...) fits its joint test on the reference rows in "
+                "memory, which a dask DataFrame keeps on the workers. Fit on a computed "
+                "sample (X.sample(frac=...).compute()), or fit the joint test apart."
+            )
         super().fit(X, y)
-        return self._set_importance(shares)
+        self._set_importance(shares)
+        self.joint_ = None
+        if self.joint is not None:
+            try:
+                self.joint_ = clone(self.joint).fit(self._watched(X))
+            except Exception:
+                _unfit(self)
+                for name in ("importance_", "joint_"):
+                    self.__dict__.pop(name, None)
+                raise
+        return self
 
     fit.__doc__ = _BaseDrift.fit.__doc__
 
     def partial_fit(self, X, y=None):
         shares = _importance_values(self.importance)
+        if self.joint is not None:
+            raise ValueError(
+                "DriftDetector(joint=...) learns its joint test from the whole reference at "
+                "once: use fit, or partial_fit a detector without joint and fit the joint "
+                "test apart on a sample of the reference."
+            )
         first = not hasattr(self, "reference_")
         super().partial_fit(X, y)
         return self._set_importance(shares, unfit=first)
 
     partial_fit.__doc__ = _BaseDrift.partial_fit.__doc__
+
+    def detect(self, X):
+        report = super().detect(X)
+        joint = self.__dict__.get("joint_")
+        if joint is None:
+            return report
+        if is_dask_dataframe(X):
+            raise TypeError(
+                "DriftDetector(joint=...) runs its joint test on the batch rows in memory, "
+                "which a dask DataFrame keeps on the workers: compute the batch first."
+            )
+        joint_report = joint.detect(self._watched(X))
+        return _with_joint(report, joint_report, self._settings())
+
+    detect.__doc__ = _BaseDrift.detect.__doc__
+
+    def _watched(self, X):
+        # the joint test compares the watched columns (all by default)
+        if self.columns is None:
+            return X
+        if hasattr(X, "iloc"):
+            return X[self._selected_columns(X)]
+        keep = set(self.reference_.columns)
+        return np.asarray(X)[:, [j for j in range(np.shape(X)[1]) if j in keep]]
 
     def _set_importance(self, values, unfit=True):
         if values is None:
@@ -815,6 +887,34 @@ class DriftDetector(_BaseDrift):
             if n > limit:
                 out[col] = (n, limit)
         return out
+
+
+def _with_joint(report, joint_report, settings):
+    """``report`` with the row of ``joint_report`` added, corrected again
+    with the per-column p-values."""
+    columns = report._results
+    if isinstance(columns, pd.DataFrame):
+        columns = {name: columns[name].to_numpy() for name in columns.columns}
+    names = list(columns)
+    rows = []
+    for values in zip(*(columns[name] for name in names), strict=True):
+        row = dict(zip(names, values, strict=True))
+        if row["feature"] in report.error_bounds:
+            row["error_bound"] = report.error_bounds[row["feature"]]
+        rows.append(row)
+    joint_row = joint_report.results.iloc[0].to_dict()
+    # tested at the joint detector's own level, apart from the columns'
+    # correction (which would dilute its one p-value among theirs)
+    joint_row["own_threshold"] = joint_row["threshold"]
+    rows.append(joint_row)
+    return build_report(
+        rows,
+        settings,
+        report.n_reference,
+        report.n_batch,
+        report.distributions,
+        joint=joint_report,
+    )
 
 
 def _importance_values(importance):

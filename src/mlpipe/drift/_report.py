@@ -14,6 +14,8 @@ from mlpipe.utils._optional import import_optional
 
 OK = "ok"
 TOO_FEW = "too_few_rows"
+# the "feature" of a joint test's row (ClassifierDrift, ReconstructionDrift)
+JOINT = "(joint)"
 
 COLUMNS = (
     "feature",
@@ -91,6 +93,12 @@ class DriftReport(Report):
         summing to 1, see the ``importance`` parameter of
         :class:`DriftDetector`); None ranks drifted features by effect size.
 
+    joint : DriftReport or None, default=None
+        The report of the joint test run beside the per-column tests
+        (``DriftDetector(joint=...)``): a :class:`ClassifierDriftReport` or
+        :class:`ReconstructionDriftReport`, whose one row is also a row of
+        this report, feature ``"(joint)"``, at the joint test's own level.
+
     Attributes
     ----------
     results : DataFrame
@@ -143,6 +151,7 @@ class DriftReport(Report):
         distributions=None,
         error_bounds=None,
         importance=None,
+        joint=None,
     ):
         # ``results`` may be a mapping of equal-length columns: the frame is
         # then built on first use. Building it takes longer than scoring a
@@ -158,6 +167,7 @@ class DriftReport(Report):
         self.distributions = {} if distributions is None else distributions
         self.error_bounds = {} if error_bounds is None else error_bounds
         self.importance = importance
+        self.joint = joint
 
     def __getstate__(self):
         # Once read, the rows are a DataFrame, which skops cannot persist: a
@@ -180,14 +190,17 @@ class DriftReport(Report):
     def stable_share(self):
         """Share of the tested features with no drifted test, in [0, 1].
 
-        1.0 means nothing drifted. It is what the detectors' ``score``
+        1.0 means nothing drifted. A joint test's row (``"(joint)"``) is
+        not a feature: it counts only in a report that has nothing else
+        (0.0 when it drifted). It is what the detectors' ``score``
         returns: higher means more like the reference.
         """
         features = list(self._results["feature"])
-        if not features:
-            return 1.0
         drifted = {f for f, d in zip(features, self._results["drift"], strict=True) if d}
-        return 1.0 - len(drifted) / len(set(features))
+        columns = set(features) - {JOINT}
+        if not columns:  # a joint test alone (ClassifierDrift, ReconstructionDrift)
+            return 0.0 if drifted else 1.0
+        return 1.0 - len(drifted & columns) / len(columns)
 
     def to_frame(self):
         """Return one row per test.
@@ -227,7 +240,8 @@ class DriftReport(Report):
 
         With a model's ``importance``, the feature the model relies on most
         comes first (ties by effect size): the drift that matters most to
-        this model.
+        this model. A drifted joint test is named ``"(joint)"``, after the
+        columns.
         """
         rows = self.results[self.results["drift"]]
         rows = rows.sort_values("effect_size", ascending=False, kind="stable")
@@ -235,6 +249,9 @@ class DriftReport(Report):
         importance = self.__dict__.get("importance")
         if importance:
             features.sort(key=lambda f: -importance.get(f, 0.0))  # stable: ties keep effect order
+        if JOINT in features and len(features) > 1:  # a joint test's row after the columns
+            features.remove(JOINT)
+            features.append(JOINT)
         return features
 
     @property
@@ -274,7 +291,7 @@ class DriftReport(Report):
                 "this report has no model importance: fit the detector with "
                 "importance=explain(model, X).importance() to rank drift by the model's reliance."
             )
-        rows = self.results
+        rows = self.results[self.results["feature"] != JOINT]
         features = list(dict.fromkeys(rows["feature"].tolist()))
         drifted = rows[rows["drift"]]
         frame = pd.DataFrame(
@@ -303,8 +320,8 @@ class DriftReport(Report):
             that flagged them, the row counts and the level and correction of
             the p-value tests.
         """
-        n_features = self.results["feature"].nunique()
-        drifted = self.drifted_features
+        n_features = self.results["feature"][self.results["feature"] != JOINT].nunique()
+        drifted = [f for f in self.drifted_features if f != JOINT]  # the joint test: below
         how = CORRECTION_NAMES.get(self.correction, str(self.correction))
         head = "DRIFT" if self.drift else "no drift"
         if drifted:
@@ -320,6 +337,19 @@ class DriftReport(Report):
                 f" (most relied-on by the model first; they carry "
                 f"{self.drifted_importance:.0%} of its reliance)"
             )
+        joint = self.results[self.results["feature"] == JOINT]
+        for _, row in joint.iterrows():
+            verdict = "drifted" if row["drift"] else "no drift"
+            detail += (
+                f"; joint test ({row['test']}): {verdict}, effect {row['effect_size']:.3g} "
+                f"(threshold {row['effect_threshold']:.3g}), p={row['p_value']:.3g}"
+            )
+            explanation = getattr(self.__dict__.get("joint"), "explanation", None)
+            if row["drift"] and explanation is not None and len(explanation):
+                top = explanation.head(3)
+                detail += ", telling columns: " + ", ".join(
+                    f"{f} ({s:.0%})" for f, s in zip(top["feature"], top["share"], strict=True)
+                )
         few = self.too_few_rows
         if few:
             shown = ", ".join(str(f) for f in few[:5]) + (", ..." if len(few) > 5 else "")
@@ -513,7 +543,7 @@ def _plain_column(series):
     return values.tolist() if values.dtype == object else values
 
 
-def build_report(rows, settings, n_reference, n_batch, distributions):
+def build_report(rows, settings, n_reference, n_batch, distributions, joint=None):
     """The DriftReport of one batch from its test rows."""
 
     # Columns are computed as arrays; the report builds its frame from them
@@ -533,7 +563,11 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
     status = [r.get("status", OK) for r in rows]
     testable = np.array([st == OK for st in status], dtype=bool)
     p[~testable] = np.nan  # no part in the correction
-    thresholds = correct(p, alpha, correction)
+    # a row with its own cut-off (a joint test's level) is not corrected
+    own = floats("own_threshold")
+    apart = ~np.isnan(own)
+    thresholds = correct(np.where(apart, np.nan, p), alpha, correction)
+    thresholds[apart] = own[apart]
     with np.errstate(invalid="ignore"):
         significant = p <= thresholds
         large = effect >= effect_threshold
@@ -558,10 +592,14 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         "note": notes,
     }
     features = columns["feature"]
-    n_features = len(set(features))
-    n_drifted = len({f for f, d in zip(features, columns["drift"], strict=True) if d})
+    n_features = len(set(features) - {JOINT})
+    drifted = {f for f, d in zip(features, columns["drift"], strict=True) if d}
+    joint_drift = JOINT in drifted
+    n_drifted = len(drifted - {JOINT})
     share = settings["drift_share"]
     verdict = n_drifted > 0 if share is None else n_features > 0 and n_drifted / n_features >= share
+    # a joint test (DriftDetector(joint=...)) drifting is drift on its own
+    verdict = verdict or joint_drift
     return DriftReport(
         results=columns,  # the frame is built when first read
         drift=bool(verdict),
@@ -573,4 +611,5 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         distributions=distributions,
         error_bounds={r["feature"]: r["error_bound"] for r in rows if "error_bound" in r},
         importance=settings.get("importance"),
+        joint=joint,
     )
