@@ -234,6 +234,9 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         # The single-test detectors call their effect threshold "threshold".
         if "threshold" in params:
             out[f"{self._single_test}_threshold"] = params["threshold"]
+        # the model's reliance on each column (DriftDetector's importance_),
+        # which orders a report's drifted features
+        out["importance"] = self.__dict__.get("importance_")
         if out["sketch_size"] % 2:
             raise ValueError(f"sketch_size must be even, got {out['sketch_size']}.")
         return out

@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from mlpipe._config import get_config
-from mlpipe.drift._report import OK, DriftReport, build_report
+from mlpipe.drift._report import JOINT, OK, DriftReport, build_report
 from mlpipe.utils._dataframe import (
     BOOLEAN,
     CATEGORICAL,
@@ -47,7 +47,6 @@ from mlpipe.utils._sklearn_compat import (
     fit_context,
 )
 
-JOINT = "(joint)"
 TEST = "classifier"
 P_VALUES = ("fold", "mannwhitney")
 # Reference quantiles that cut a numeric column into the value groups of
@@ -98,7 +97,8 @@ class ClassifierDriftReport(DriftReport):
         Its one-sided p-value (batch rows score higher than reference rows).
 
     shap : Explanation or None
-        SHAP values of every row, reference rows first, in the raw columns.
+        SHAP values of every row, reference rows first, in the raw columns
+        (not saved with the report: None once loaded).
 
     See Also
     --------
@@ -136,6 +136,15 @@ class ClassifierDriftReport(DriftReport):
         self._explanation = explanation
         self._explanation_values = explanation_values
         self.shap = shap
+
+    def __getstate__(self):
+        # the SHAP values of every row (an Explanation, as large as the two
+        # samples, holding shap's objects) are not saved: a saved report, in
+        # a DriftMonitor's history_ for one, keeps the verdict, the scores
+        # and the explanation tables
+        state = super().__getstate__()
+        state["shap"] = None
+        return state
 
     @property
     def auroc(self):

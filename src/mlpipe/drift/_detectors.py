@@ -1,12 +1,19 @@
 """The drift detectors: one test for every column (KSDrift, PSIDrift,
 ChiSquareDrift) or one picked per column (DriftDetector)."""
 
+import contextlib
 from numbers import Integral, Real
 
-from mlpipe.drift._base import SORTED_TESTS, _BaseDrift
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from mlpipe.drift._base import SORTED_TESTS, _BaseDrift, _unfit
 from mlpipe.drift._ks import ALTERNATIVES, METHODS
+from mlpipe.drift._report import build_report
+from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL
-from mlpipe.utils._sklearn_compat import Interval, StrOptions
+from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions
 
 # the values of DriftDetector's numeric_test, besides "auto"
 NUMERIC_TESTS = ("ks", "cvm", "ad", "wasserstein", "js", "psi")
@@ -86,6 +93,13 @@ class KSDrift(_BaseDrift):
 
     kinds_ : dict
         The kind of each column at fit.
+
+    joint_ : estimator or None
+        The fitted clone of ``joint`` (None without it).
+
+    importance_ : dict or None
+        ``{column: share}`` of the model's reliance, from ``importance``
+        divided by its sum (None without ``importance``).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -548,6 +562,35 @@ class DriftDetector(_BaseDrift):
         conservative under ties: measured, it rarely rejects even a shift
         KS finds). Without ties both equal scipy's.
 
+    importance : dict, Series or Explanation, default=None
+        The model's reliance on each column, for example
+        ``mlpipe.explain.explain(model, X_sample).importance()`` (the mean
+        absolute SHAP value of each raw column) or that
+        :class:`~mlpipe.explain.Explanation` itself; keys are columns seen
+        at fit (a column left out counts as unused by the model). Reports
+        then rank the drifted features by the model's reliance on them
+        (:attr:`DriftReport.drifted_features`,
+        :meth:`DriftReport.by_importance`) and say which share of it
+        drifted (:attr:`DriftReport.drifted_importance`). It changes no
+        test and no verdict. None ranks by effect size. A saved detector
+        keeps it as its ``{column: value}`` dict.
+
+    joint : estimator or None, default=None
+        A joint test run beside the per-column tests, for a shift in how
+        the columns move together that leaves every column's own
+        distribution unchanged: an unfitted :class:`ClassifierDrift` (a
+        classifier that tells batch rows from reference rows, explained in
+        the raw columns) or :class:`ReconstructionDrift`. A clone is fitted
+        on the watched columns of the reference (``joint_``); each report
+        gets its row, feature ``"(joint)"``, and its full report as
+        ``report.joint``. The joint test keeps its own level (its
+        ``alpha``), apart from the per-column correction, and the batch
+        drifts when it does, whatever ``drift_share``: a clean batch then
+        raises an alarm about as often as the two false-alarm rates added
+        (measured in the drift guide). It needs the reference and the
+        batch in memory: ``fit`` of a pandas or numpy reference only (not
+        ``partial_fit`` or dask).
+
     Attributes
     ----------
     reference_ : DriftReference
@@ -661,6 +704,8 @@ class DriftDetector(_BaseDrift):
         "wasserstein_threshold": [Interval(Real, 0, None, closed="left")],
         "js_threshold": [Interval(Real, 0, 1, closed="both")],
         "cvm_ties": [StrOptions({"midrank", "scipy"})],
+        "importance": [dict, pd.Series, HasMethods(["importance"]), None],
+        "joint": [HasMethods(["fit", "detect"]), None],
     }
 
     def __init__(
@@ -687,6 +732,8 @@ class DriftDetector(_BaseDrift):
         wasserstein_threshold=0.1,
         js_threshold=0.1,
         cvm_ties="midrank",
+        importance=None,
+        joint=None,
     ):
         self.columns = columns
         self.tests = tests
@@ -709,6 +756,100 @@ class DriftDetector(_BaseDrift):
         self.wasserstein_threshold = wasserstein_threshold
         self.js_threshold = js_threshold
         self.cvm_ties = cvm_ties
+        self.importance = importance
+        self.joint = joint
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if self.importance is not None and not isinstance(self.importance, dict):
+            # an Explanation or a Series (which skops does not load) is saved
+            # as its {column: value}: the same importance_ on a refit
+            with contextlib.suppress(ValueError):  # a bad one is refused at fit
+                state["importance"] = _importance_values(self.importance)
+        return state
+
+    def fit(self, X, y=None):
+        shares = _importance_values(self.importance)
+        if self.joint is not None and is_dask_dataframe(X):
+            raise TypeError(
+                "DriftDetector(joint=...) fits its joint test on the reference rows in "
+                "memory, which a dask DataFrame keeps on the workers. Fit on a computed "
+                "sample (X.sample(frac=...).compute()), or fit the joint test apart."
+            )
+        super().fit(X, y)
+        self._set_importance(shares)
+        self.joint_ = None
+        if self.joint is not None:
+            try:
+                self.joint_ = clone(self.joint).fit(self._watched(X))
+            except Exception:
+                _unfit(self)
+                for name in ("importance_", "joint_"):
+                    self.__dict__.pop(name, None)
+                raise
+        return self
+
+    fit.__doc__ = _BaseDrift.fit.__doc__
+
+    def partial_fit(self, X, y=None):
+        shares = _importance_values(self.importance)
+        if self.joint is not None:
+            raise ValueError(
+                "DriftDetector(joint=...) learns its joint test from the whole reference at "
+                "once: use fit, or partial_fit a detector without joint and fit the joint "
+                "test apart on a sample of the reference."
+            )
+        first = not hasattr(self, "reference_")
+        super().partial_fit(X, y)
+        return self._set_importance(shares, unfit=first)
+
+    partial_fit.__doc__ = _BaseDrift.partial_fit.__doc__
+
+    def detect(self, X):
+        report = super().detect(X)
+        joint = self.__dict__.get("joint_")
+        if joint is None:
+            return report
+        if is_dask_dataframe(X):
+            raise TypeError(
+                "DriftDetector(joint=...) runs its joint test on the batch rows in memory, "
+                "which a dask DataFrame keeps on the workers: compute the batch first."
+            )
+        joint_report = joint.detect(self._watched(X))
+        return _with_joint(report, joint_report, self._settings())
+
+    detect.__doc__ = _BaseDrift.detect.__doc__
+
+    def _watched(self, X):
+        # the joint test compares the watched columns (all by default)
+        if self.columns is None:
+            return X
+        if hasattr(X, "iloc"):
+            return X[self._selected_columns(X)]
+        keep = set(self.reference_.columns)
+        return np.asarray(X)[:, [j for j in range(np.shape(X)[1]) if j in keep]]
+
+    def _set_importance(self, values, unfit=True):
+        if values is None:
+            self.importance_ = None
+            return self
+        if hasattr(self, "feature_names_in_"):
+            seen = list(self.feature_names_in_)
+        else:
+            seen = list(range(self.n_features_in_))
+        unknown = [key for key in values if key not in seen]
+        if unknown:
+            if unfit:
+                _unfit(self)
+                self.__dict__.pop("importance_", None)
+            raise ValueError(
+                f"importance names {len(unknown)} column(s) not seen at fit: "
+                f"{unknown[:5]}; the columns are {seen[:10]}"
+                f"{' ...' if len(seen) > 10 else ''}."
+            )
+        total = float(sum(values.values()))
+        self.importance_ = {key: value / total for key, value in values.items()}
+        return self
 
     def _choose_test(self, series, kind, settings, n_distinct=None):
         if kind in (CATEGORICAL, BOOLEAN):
@@ -746,6 +887,67 @@ class DriftDetector(_BaseDrift):
             if n > limit:
                 out[col] = (n, limit)
         return out
+
+
+def _with_joint(report, joint_report, settings):
+    """``report`` with the row of ``joint_report`` added, corrected again
+    with the per-column p-values."""
+    columns = report._results
+    if isinstance(columns, pd.DataFrame):
+        columns = {name: columns[name].to_numpy() for name in columns.columns}
+    names = list(columns)
+    rows = []
+    for values in zip(*(columns[name] for name in names), strict=True):
+        row = dict(zip(names, values, strict=True))
+        if row["feature"] in report.error_bounds:
+            row["error_bound"] = report.error_bounds[row["feature"]]
+        rows.append(row)
+    joint_row = joint_report.results.iloc[0].to_dict()
+    # tested at the joint detector's own level, apart from the columns'
+    # correction (which would dilute its one p-value among theirs)
+    joint_row["own_threshold"] = joint_row["threshold"]
+    rows.append(joint_row)
+    return build_report(
+        rows,
+        settings,
+        report.n_reference,
+        report.n_batch,
+        report.distributions,
+        joint=joint_report,
+    )
+
+
+def _importance_values(importance):
+    """``{column: float}`` of the ``importance`` parameter, checked: finite,
+    non-negative, not all zero; None when it is None."""
+    if importance is None:
+        return None
+    if hasattr(importance, "importance") and not isinstance(importance, (dict, pd.Series)):
+        importance = importance.importance()
+    if isinstance(importance, pd.Series):
+        if importance.index.has_duplicates:
+            dup = importance.index[importance.index.duplicated()].unique().tolist()
+            raise ValueError(f"importance names column(s) {dup[:5]} more than once.")
+        importance = dict(importance.items())
+    values = {}
+    for key, value in importance.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"importance of column {key!r} must be a number, got {value!r}."
+            ) from None
+        if not np.isfinite(number) or number < 0:
+            raise ValueError(
+                f"importance of column {key!r} must be finite and >= 0, got {number!r}."
+            )
+        values[key.item() if isinstance(key, np.generic) else key] = number
+    if not values or sum(values.values()) <= 0:
+        raise ValueError(
+            "importance must give some column a positive value (it is a model's reliance "
+            "on the columns, e.g. explain(model, X).importance())."
+        )
+    return values
 
 
 # numeric_test="auto" picks Anderson-Darling for columns whose most frequent

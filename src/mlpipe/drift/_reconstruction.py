@@ -30,7 +30,7 @@ from mlpipe.drift._reconstruction_model import (
     reconstruct,
     take,
 )
-from mlpipe.drift._report import OK, DriftReport, build_report
+from mlpipe.drift._report import JOINT, OK, DriftReport, build_report
 from mlpipe.utils._dataframe import (
     CATEGORICAL,
     OTHER,
@@ -43,7 +43,6 @@ from mlpipe.utils._dataframe import (
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
 from mlpipe.utils._sklearn_compat import Interval, check_is_fitted, fit_context
 
-JOINT = "(joint)"
 TEST = "reconstruction"
 
 

@@ -14,6 +14,8 @@ from mlpipe.utils._optional import import_optional
 
 OK = "ok"
 TOO_FEW = "too_few_rows"
+# the "feature" of a joint test's row (ClassifierDrift, ReconstructionDrift)
+JOINT = "(joint)"
 
 COLUMNS = (
     "feature",
@@ -86,6 +88,17 @@ class DriftReport(Report):
         of the exact one. Every statistic of a feature not named is exact
         (None: all are).
 
+    importance : dict, default=None
+        ``{feature: share}`` of a model's reliance on each feature (shares
+        summing to 1, see the ``importance`` parameter of
+        :class:`DriftDetector`); None ranks drifted features by effect size.
+
+    joint : DriftReport or None, default=None
+        The report of the joint test run beside the per-column tests
+        (``DriftDetector(joint=...)``): a :class:`ClassifierDriftReport` or
+        :class:`ReconstructionDriftReport`, whose one row is also a row of
+        this report, feature ``"(joint)"``, at the joint test's own level.
+
     Attributes
     ----------
     results : DataFrame
@@ -96,7 +109,12 @@ class DriftReport(Report):
         drifted); the detectors' ``score``.
 
     drifted_features : list
-        Features with at least one drifted test, most drifted first.
+        Features with at least one drifted test, most drifted first (the
+        model's most relied-on first, with ``importance``).
+
+    drifted_importance : float
+        Share of the model's reliance carried by the drifted features (NaN
+        without ``importance``).
 
     error_bounds : dict
         ``{feature: bound}`` of the bounded statistics; empty when every
@@ -132,6 +150,8 @@ class DriftReport(Report):
         drift_share=None,
         distributions=None,
         error_bounds=None,
+        importance=None,
+        joint=None,
     ):
         # ``results`` may be a mapping of equal-length columns: the frame is
         # then built on first use. Building it takes longer than scoring a
@@ -146,6 +166,8 @@ class DriftReport(Report):
         self.drift_share = drift_share
         self.distributions = {} if distributions is None else distributions
         self.error_bounds = {} if error_bounds is None else error_bounds
+        self.importance = importance
+        self.joint = joint
 
     def __getstate__(self):
         # Once read, the rows are a DataFrame, which skops cannot persist: a
@@ -168,14 +190,17 @@ class DriftReport(Report):
     def stable_share(self):
         """Share of the tested features with no drifted test, in [0, 1].
 
-        1.0 means nothing drifted. It is what the detectors' ``score``
+        1.0 means nothing drifted. A joint test's row (``"(joint)"``) is
+        not a feature: it counts only in a report that has nothing else
+        (0.0 when it drifted). It is what the detectors' ``score``
         returns: higher means more like the reference.
         """
         features = list(self._results["feature"])
-        if not features:
-            return 1.0
         drifted = {f for f, d in zip(features, self._results["drift"], strict=True) if d}
-        return 1.0 - len(drifted) / len(set(features))
+        columns = set(features) - {JOINT}
+        if not columns:  # a joint test alone (ClassifierDrift, ReconstructionDrift)
+            return 0.0 if drifted else 1.0
+        return 1.0 - len(drifted & columns) / len(columns)
 
     def to_frame(self):
         """Return one row per test.
@@ -211,10 +236,79 @@ class DriftReport(Report):
 
     @property
     def drifted_features(self):
-        """Features with at least one drifted test, most drifted first."""
+        """Features with at least one drifted test, most drifted first.
+
+        With a model's ``importance``, the feature the model relies on most
+        comes first (ties by effect size): the drift that matters most to
+        this model. A drifted joint test is named ``"(joint)"``, after the
+        columns.
+        """
         rows = self.results[self.results["drift"]]
         rows = rows.sort_values("effect_size", ascending=False, kind="stable")
-        return list(dict.fromkeys(rows["feature"].tolist()))
+        features = list(dict.fromkeys(rows["feature"].tolist()))
+        importance = self.__dict__.get("importance")
+        if importance:
+            features.sort(key=lambda f: -importance.get(f, 0.0))  # stable: ties keep effect order
+        if JOINT in features and len(features) > 1:  # a joint test's row after the columns
+            features.remove(JOINT)
+            features.append(JOINT)
+        return features
+
+    @property
+    def drifted_importance(self):
+        """Share of the model's reliance carried by the drifted features.
+
+        The shares of ``importance`` sum to 1; 0.0 when nothing drifted,
+        NaN without ``importance``.
+        """
+        importance = self.__dict__.get("importance")
+        if not importance:
+            return float("nan")
+        return float(sum(importance.get(f, 0.0) for f in self.drifted_features))
+
+    def by_importance(self):
+        """Every tested feature with the model's reliance on it, most relied-on first.
+
+        Returns
+        -------
+        frame : DataFrame
+            Indexed by ``feature``: ``importance`` (its share of the model's
+            reliance, summing to 1 over the model's columns), ``drift``
+            (any of its tests drifted), ``tests`` (the tests that drifted,
+            comma-separated, else ``""``) and ``effect_size`` (the largest
+            of its tests'). Features the model does not use have
+            importance 0.
+
+        Raises
+        ------
+        ValueError
+            When the report has no ``importance`` (the detector was fitted
+            without one).
+        """
+        importance = self.__dict__.get("importance")
+        if not importance:
+            raise ValueError(
+                "this report has no model importance: fit the detector with "
+                "importance=explain(model, X).importance() to rank drift by the model's reliance."
+            )
+        rows = self.results[self.results["feature"] != JOINT]
+        features = list(dict.fromkeys(rows["feature"].tolist()))
+        drifted = rows[rows["drift"]]
+        frame = pd.DataFrame(
+            {
+                "importance": [float(importance.get(f, 0.0)) for f in features],
+                "drift": [f in set(drifted["feature"]) for f in features],
+                "tests": [
+                    ", ".join(drifted.loc[drifted["feature"] == f, "test"]) for f in features
+                ],
+                "effect_size": rows.groupby("feature", sort=False)["effect_size"]
+                .max()
+                .reindex(features)
+                .to_numpy(),
+            },
+            index=pd.Index(features, name="feature"),
+        )
+        return frame.sort_values("importance", ascending=False, kind="stable")
 
     def summary(self):
         """Return the verdict of the report in one line.
@@ -226,8 +320,8 @@ class DriftReport(Report):
             that flagged them, the row counts and the level and correction of
             the p-value tests.
         """
-        n_features = self.results["feature"].nunique()
-        drifted = self.drifted_features
+        n_features = self.results["feature"][self.results["feature"] != JOINT].nunique()
+        drifted = [f for f in self.drifted_features if f != JOINT]  # the joint test: below
         how = CORRECTION_NAMES.get(self.correction, str(self.correction))
         head = "DRIFT" if self.drift else "no drift"
         if drifted:
@@ -238,6 +332,24 @@ class DriftReport(Report):
             detail = f"{len(drifted)} of {n_features} features drifted: " + ", ".join(tests)
         else:
             detail = f"0 of {n_features} features drifted"
+        if drifted and self.__dict__.get("importance"):
+            detail += (
+                f" (most relied-on by the model first; they carry "
+                f"{self.drifted_importance:.0%} of its reliance)"
+            )
+        joint = self.results[self.results["feature"] == JOINT]
+        for _, row in joint.iterrows():
+            verdict = "drifted" if row["drift"] else "no drift"
+            detail += (
+                f"; joint test ({row['test']}): {verdict}, effect {row['effect_size']:.3g} "
+                f"(threshold {row['effect_threshold']:.3g}), p={row['p_value']:.3g}"
+            )
+            explanation = getattr(self.__dict__.get("joint"), "explanation", None)
+            if row["drift"] and explanation is not None and len(explanation):
+                top = explanation.head(3)
+                detail += ", telling columns: " + ", ".join(
+                    f"{f} ({s:.0%})" for f, s in zip(top["feature"], top["share"], strict=True)
+                )
         few = self.too_few_rows
         if few:
             shown = ", ".join(str(f) for f in few[:5]) + (", ..." if len(few) > 5 else "")
@@ -431,7 +543,7 @@ def _plain_column(series):
     return values.tolist() if values.dtype == object else values
 
 
-def build_report(rows, settings, n_reference, n_batch, distributions):
+def build_report(rows, settings, n_reference, n_batch, distributions, joint=None):
     """The DriftReport of one batch from its test rows."""
 
     # Columns are computed as arrays; the report builds its frame from them
@@ -451,7 +563,11 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
     status = [r.get("status", OK) for r in rows]
     testable = np.array([st == OK for st in status], dtype=bool)
     p[~testable] = np.nan  # no part in the correction
-    thresholds = correct(p, alpha, correction)
+    # a row with its own cut-off (a joint test's level) is not corrected
+    own = floats("own_threshold")
+    apart = ~np.isnan(own)
+    thresholds = correct(np.where(apart, np.nan, p), alpha, correction)
+    thresholds[apart] = own[apart]
     with np.errstate(invalid="ignore"):
         significant = p <= thresholds
         large = effect >= effect_threshold
@@ -476,10 +592,14 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         "note": notes,
     }
     features = columns["feature"]
-    n_features = len(set(features))
-    n_drifted = len({f for f, d in zip(features, columns["drift"], strict=True) if d})
+    n_features = len(set(features) - {JOINT})
+    drifted = {f for f, d in zip(features, columns["drift"], strict=True) if d}
+    joint_drift = JOINT in drifted
+    n_drifted = len(drifted - {JOINT})
     share = settings["drift_share"]
     verdict = n_drifted > 0 if share is None else n_features > 0 and n_drifted / n_features >= share
+    # a joint test (DriftDetector(joint=...)) drifting is drift on its own
+    verdict = verdict or joint_drift
     return DriftReport(
         results=columns,  # the frame is built when first read
         drift=bool(verdict),
@@ -490,4 +610,6 @@ def build_report(rows, settings, n_reference, n_batch, distributions):
         drift_share=share,
         distributions=distributions,
         error_bounds={r["feature"]: r["error_bound"] for r in rows if "error_bound" in r},
+        importance=settings.get("importance"),
+        joint=joint,
     )

@@ -221,7 +221,10 @@ class RecordingMixin:
             if pointer is not None:
                 pointers[role] = pointer
         rows = _records.drift_rows(report)
-        drifted = _records.drifted_features(rows)
+        importance = getattr(report, "importance", None)
+        drifted = _records.drifted_features(rows, importance)
+        if importance:  # the share of the model's reliance that drifted
+            detail = {"drifted_importance": report.drifted_importance, **(detail or {})}
         extra = {
             "alpha": report.alpha,
             "correction": report.correction,

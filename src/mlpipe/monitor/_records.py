@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from mlpipe.drift._report import JOINT
 from mlpipe.utils._scalar import python_scalar
 
 # Quantile levels recorded for a regression's predictions.
@@ -101,22 +102,33 @@ def drift_rows(report):
     return [(i, *row) for i, row in enumerate(zip(*columns.values(), strict=True))]
 
 
-def drifted_features(rows):
-    """The drifted features of ``drift_rows``, most drifted first (as
-    ``DriftReport.drifted_features``: by effect size, stable)."""
+def drifted_features(rows, importance=None):
+    """The drifted features of ``drift_rows``, in the order of
+    ``DriftReport.drifted_features``: by effect size (stable), by a model's
+    ``importance`` first when the report has one, a joint test's row last."""
     drifted = [(r[1], r[8]) for r in rows if r[6]]
     drifted.sort(key=lambda item: -item[1])
-    return list(dict.fromkeys(feature for feature, _ in drifted))
+    features = list(dict.fromkeys(feature for feature, _ in drifted))
+    if importance:
+        shares = {label_text(k): v for k, v in importance.items()}
+        features.sort(key=lambda f: -shares.get(f, 0.0))
+    if JOINT in features and len(features) > 1:
+        features.remove(JOINT)
+        features.append(JOINT)
+    return features
 
 
 def drift_summary(report, rows, drifted):
     """A one-line verdict of a drift record (``DriftReport.summary`` builds
     frames per feature, which costs more than writing the record)."""
-    n_features = len({r[1] for r in rows})
+    n_features = len({r[1] for r in rows} - {JOINT})
+    columns = [f for f in drifted if f != JOINT]
     head = "DRIFT" if report.drift else "no drift"
-    text = f"{head}: {len(drifted)} of {n_features} features drifted"
-    if drifted:
-        text += ": " + ", ".join(map(str, drifted))
+    text = f"{head}: {len(columns)} of {n_features} features drifted"
+    if columns:
+        text += ": " + ", ".join(map(str, columns))
+    if JOINT in drifted:
+        text += "; joint test drifted"
     return f"{text}; {report.n_batch} batch rows vs {report.n_reference} reference rows"
 
 
