@@ -6,7 +6,6 @@ object's type, not at dask), then maps a function over the partitions on
 the workers and merges the partial results (:func:`map_merge`).
 """
 
-
 from mlpipe.utils._optional import import_optional
 
 
