@@ -21,13 +21,12 @@ Run (about 10 minutes on 2 cores at the default 100 seeds)::
 """
 
 import argparse
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 
-from _calibration_data import load
+from bench_classifier_drift import _data, wilson
 from mlpipe.datasets import load_credit
 from mlpipe.drift import ClassifierDrift, DriftDetector
 
@@ -43,19 +42,6 @@ NULL_CELLS = [
     ("gen_counts_2000", 1500, 500),
 ]
 POWER_CELLS = [("duration", 600, 400), ("duration", 800, 200), ("credit_amount", 800, 200)]
-
-
-def _data(name):
-    if name == "credit":
-        return load_credit(return_X_y=True)[0]
-    return load(name)[0]
-
-
-def wilson(k, n, z=1.96):
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _one(X, n_ref, n_bat, seed, permute=None):
