@@ -176,3 +176,21 @@ def test_dask_reference_and_batch_keep_the_ranking(credit):
         report = on_dask.detect(dd.from_pandas(batch, npartitions=2))
     assert report.drifted_features == whole.drifted_features
     assert report.drifted_importance == pytest.approx(whole.drifted_importance, rel=1e-12)
+
+
+def test_a_bad_importance_set_between_chunks_adds_nothing(credit):
+    X, _ = credit
+    detector = DriftDetector(importance={"age": 1.0}).partial_fit(X.iloc[:500])
+    n_rows = detector.reference_.n_rows
+    detector.set_params(importance={"no_such_column": 1.0})
+    with pytest.raises(ValueError, match="not seen at fit"):
+        detector.partial_fit(X.iloc[500:])
+    assert detector.reference_.n_rows == n_rows  # the refused chunk was not added
+
+
+def test_a_wrong_type_is_scikit_learns_parameter_error(credit):
+    X, _ = credit
+    with pytest.raises(ValueError, match="'importance' parameter of DriftDetector"):
+        DriftDetector(importance="age").fit(X)
+    with pytest.raises(ValueError, match="'importance' parameter of DriftDetector"):
+        DriftDetector(importance=[1.0, 2.0]).partial_fit(X)

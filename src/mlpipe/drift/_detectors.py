@@ -769,6 +769,7 @@ class DriftDetector(_BaseDrift):
         return state
 
     def fit(self, X, y=None):
+        self._validate_params()  # before reading importance and joint
         shares = _importance_values(self.importance)
         if self.joint is not None and is_dask_dataframe(X):
             raise TypeError(
@@ -792,6 +793,7 @@ class DriftDetector(_BaseDrift):
     fit.__doc__ = _BaseDrift.fit.__doc__
 
     def partial_fit(self, X, y=None):
+        self._validate_params()
         shares = _importance_values(self.importance)
         if self.joint is not None:
             raise ValueError(
@@ -800,6 +802,8 @@ class DriftDetector(_BaseDrift):
                 "test apart on a sample of the reference."
             )
         first = not hasattr(self, "reference_")
+        if not first:  # refused before this chunk is added
+            self._set_importance(shares, unfit=False)
         super().partial_fit(X, y)
         return self._set_importance(shares, unfit=first)
 
@@ -890,8 +894,8 @@ class DriftDetector(_BaseDrift):
 
 
 def _with_joint(report, joint_report, settings):
-    """``report`` with the row of ``joint_report`` added, corrected again
-    with the per-column p-values."""
+    """``report`` with the row of ``joint_report`` added, at the joint
+    test's own level (the columns' cut-offs are unchanged)."""
     columns = report._results
     if isinstance(columns, pd.DataFrame):
         columns = {name: columns[name].to_numpy() for name in columns.columns}
