@@ -13,7 +13,7 @@ from mlpipe.drift._ks import ALTERNATIVES, METHODS
 from mlpipe.drift._report import build_report
 from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL
-from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions
+from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions, fit_context
 
 # the values of DriftDetector's numeric_test, besides "auto"
 NUMERIC_TESTS = ("ks", "cvm", "ad", "wasserstein", "js", "psi")
@@ -768,8 +768,8 @@ class DriftDetector(_BaseDrift):
                 state["importance"] = _importance_values(self.importance)
         return state
 
+    @fit_context(prefer_skip_nested_validation=True)  # before importance and joint are read
     def fit(self, X, y=None):
-        self._validate_params()  # before reading importance and joint
         shares = _importance_values(self.importance)
         if self.joint is not None and is_dask_dataframe(X):
             raise TypeError(
@@ -792,8 +792,8 @@ class DriftDetector(_BaseDrift):
 
     fit.__doc__ = _BaseDrift.fit.__doc__
 
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
-        self._validate_params()
         shares = _importance_values(self.importance)
         if self.joint is not None:
             raise ValueError(
