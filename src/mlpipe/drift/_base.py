@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator
 
 from mlpipe.drift import _chi2, _js, _ks, _psi, _scale
 from mlpipe.drift._columns import n_threads
-from mlpipe.drift._report import build_report, missing_rows
+from mlpipe.drift._report import build_report, joint_row, missing_rows
 from mlpipe.drift._sorted_tests import AD, CVM, WASSERSTEIN
 from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import CATEGORICAL, OTHER, check_frame, check_kinds, column_kind
@@ -517,6 +517,7 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
             batch-level verdict ``report.drift``.
         """
         check_is_fitted(self, "reference_")
+        raw = X
         if is_dask_dataframe(X):
             tests = self.reference_.tests
             sorted_columns = [c for c in self.reference_.columns if tests[c] in SORTED_TESTS]
@@ -554,7 +555,15 @@ class _BaseDrift(MlpipeEstimatorMixin, BaseEstimator):
         counted.update(col for col in ref.columns if ref.tests[col] == "chi2")
         known = {col: len(X) - rows[col]["n_batch"] for col in counted}
         ordered += missing_rows(ref, X, settings, known)
-        return build_report(ordered, settings, ref.n_rows, len(X), distributions)
+        joint = self._joint_report(raw)
+        if joint is not None:
+            ordered.append(joint_row(joint))
+        return build_report(ordered, settings, ref.n_rows, len(X), distributions, joint)
+
+    def _joint_report(self, X):
+        """The report of a joint test of batch ``X`` as given, run beside
+        the per-column tests (``DriftDetector(joint=...)``); None here."""
+        return None
 
     def score(self, X, y=None):
         """Share of the watched features that did not drift in batch ``X``.

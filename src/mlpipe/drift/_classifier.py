@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from mlpipe._config import get_config
-from mlpipe.drift._report import JOINT, OK, DriftReport, build_report
+from mlpipe.drift._report import JOINT, OK, DriftReport, build_report, telling_columns
 from mlpipe.utils._dataframe import (
     BOOLEAN,
     CATEGORICAL,
@@ -211,11 +211,7 @@ class ClassifierDriftReport(DriftReport):
         detail = f"held-out AUROC {row['statistic']:.3f} (p={row['p_value']:.3g}, {row['note']})"
         explanation = self.explanation
         if explanation is not None and len(explanation):
-            top = explanation.head(3)
-            named = ", ".join(
-                f"{f} ({s:.0%})" for f, s in zip(top["feature"], top["share"], strict=True)
-            )
-            detail += f"; most telling columns: {named}"
+            detail += f"; most telling columns: {telling_columns(explanation)}"
         return (
             f"{head}: {detail}; {self.n_batch} batch rows vs {self.n_reference} "
             f"reference rows, alpha={self.alpha:g}"

@@ -10,7 +10,6 @@ from sklearn.base import clone
 
 from mlpipe.drift._base import SORTED_TESTS, _BaseDrift, _unfit
 from mlpipe.drift._ks import ALTERNATIVES, METHODS
-from mlpipe.drift._report import build_report
 from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import BOOLEAN, CATEGORICAL
 from mlpipe.utils._sklearn_compat import HasMethods, Interval, StrOptions, fit_context
@@ -93,13 +92,6 @@ class KSDrift(_BaseDrift):
 
     kinds_ : dict
         The kind of each column at fit.
-
-    joint_ : estimator or None
-        The fitted clone of ``joint`` (None without it).
-
-    importance_ : dict or None
-        ``{column: share}`` of the model's reliance, from ``importance``
-        divided by its sum (None without ``importance``).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -604,6 +596,13 @@ class DriftDetector(_BaseDrift):
     kinds_ : dict
         The kind of each column at fit.
 
+    joint_ : estimator or None
+        The fitted clone of ``joint`` (None without it).
+
+    importance_ : dict or None
+        ``{column: share}`` of the model's reliance, from ``importance``
+        divided by its sum (None without ``importance``).
+
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -810,17 +809,16 @@ class DriftDetector(_BaseDrift):
     partial_fit.__doc__ = _BaseDrift.partial_fit.__doc__
 
     def detect(self, X):
-        report = super().detect(X)
-        joint = self.__dict__.get("joint_")
-        if joint is None:
-            return report
-        if is_dask_dataframe(X):
+        if self.__dict__.get("joint_") is not None and is_dask_dataframe(X):
             raise TypeError(
                 "DriftDetector(joint=...) runs its joint test on the batch rows in memory, "
                 "which a dask DataFrame keeps on the workers: compute the batch first."
             )
-        joint_report = joint.detect(self._watched(X))
-        return _with_joint(report, joint_report, self._settings())
+        return super().detect(X)
+
+    def _joint_report(self, X):
+        joint = self.__dict__.get("joint_")
+        return None if joint is None else joint.detect(self._watched(X))
 
     detect.__doc__ = _BaseDrift.detect.__doc__
 
@@ -891,34 +889,6 @@ class DriftDetector(_BaseDrift):
             if n > limit:
                 out[col] = (n, limit)
         return out
-
-
-def _with_joint(report, joint_report, settings):
-    """``report`` with the row of ``joint_report`` added, at the joint
-    test's own level (the columns' cut-offs are unchanged)."""
-    columns = report._results
-    if isinstance(columns, pd.DataFrame):
-        columns = {name: columns[name].to_numpy() for name in columns.columns}
-    names = list(columns)
-    rows = []
-    for values in zip(*(columns[name] for name in names), strict=True):
-        row = dict(zip(names, values, strict=True))
-        if row["feature"] in report.error_bounds:
-            row["error_bound"] = report.error_bounds[row["feature"]]
-        rows.append(row)
-    joint_row = joint_report.results.iloc[0].to_dict()
-    # tested at the joint detector's own level, apart from the columns'
-    # correction (which would dilute its one p-value among theirs)
-    joint_row["own_threshold"] = joint_row["threshold"]
-    rows.append(joint_row)
-    return build_report(
-        rows,
-        settings,
-        report.n_reference,
-        report.n_batch,
-        report.distributions,
-        joint=joint_report,
-    )
 
 
 def _importance_values(importance):

@@ -245,14 +245,8 @@ class DriftReport(Report):
         """
         rows = self.results[self.results["drift"]]
         rows = rows.sort_values("effect_size", ascending=False, kind="stable")
-        features = list(dict.fromkeys(rows["feature"].tolist()))
-        importance = self.__dict__.get("importance")
-        if importance:
-            features.sort(key=lambda f: -importance.get(f, 0.0))  # stable: ties keep effect order
-        if JOINT in features and len(features) > 1:  # a joint test's row after the columns
-            features.remove(JOINT)
-            features.append(JOINT)
-        return features
+        features = dict.fromkeys(rows["feature"].tolist())
+        return rank_drifted(features, self.__dict__.get("importance"))
 
     @property
     def drifted_importance(self):
@@ -346,10 +340,7 @@ class DriftReport(Report):
             )
             explanation = getattr(self.__dict__.get("joint"), "explanation", None)
             if row["drift"] and explanation is not None and len(explanation):
-                top = explanation.head(3)
-                detail += ", telling columns: " + ", ".join(
-                    f"{f} ({s:.0%})" for f, s in zip(top["feature"], top["share"], strict=True)
-                )
+                detail += f", telling columns: {telling_columns(explanation)}"
         few = self.too_few_rows
         if few:
             shown = ", ".join(str(f) for f in few[:5]) + (", ..." if len(few) > 5 else "")
@@ -536,6 +527,36 @@ def missing_rows(ref, X, settings, known=None, n_batch=None):
             }
         )
     return rows
+
+
+def joint_row(report):
+    """The one row of a joint test's report (ClassifierDrift,
+    ReconstructionDrift) as a row of another report, at its own level: its
+    cut-off stays the joint test's, apart from the columns' correction
+    (which would dilute its one p-value among theirs)."""
+    row = report.results.iloc[0].to_dict()
+    row["own_threshold"] = row["threshold"]
+    return row
+
+
+def rank_drifted(features, importance=None):
+    """``features`` (drifted, most drifted first) in report order: a model's
+    ``importance`` first when given (stable: ties keep their order), a joint
+    test's row after the columns."""
+    features = list(features)
+    if importance:
+        features.sort(key=lambda f: -importance.get(f, 0.0))
+    if JOINT in features and len(features) > 1:
+        features.remove(JOINT)
+        features.append(JOINT)
+    return features
+
+
+def telling_columns(explanation):
+    """ "col (61%), col (11%), ..." of a joint test's explanation: its three
+    most telling columns with their shares."""
+    top = explanation.head(3)
+    return ", ".join(f"{f} ({s:.0%})" for f, s in zip(top["feature"], top["share"], strict=True))
 
 
 def _plain_column(series):

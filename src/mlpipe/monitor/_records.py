@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from mlpipe.drift._report import JOINT
+from mlpipe.drift._report import JOINT, rank_drifted
 from mlpipe.utils._scalar import python_scalar
 
 # Quantile levels recorded for a regression's predictions.
@@ -108,14 +108,9 @@ def drifted_features(rows, importance=None):
     ``importance`` first when the report has one, a joint test's row last."""
     drifted = [(r[1], r[8]) for r in rows if r[6]]
     drifted.sort(key=lambda item: -item[1])
-    features = list(dict.fromkeys(feature for feature, _ in drifted))
-    if importance:
-        shares = {label_text(k): v for k, v in importance.items()}
-        features.sort(key=lambda f: -shares.get(f, 0.0))
-    if JOINT in features and len(features) > 1:
-        features.remove(JOINT)
-        features.append(JOINT)
-    return features
+    features = dict.fromkeys(feature for feature, _ in drifted)
+    shares = {label_text(k): v for k, v in (importance or {}).items()}
+    return rank_drifted(features, shares)
 
 
 def drift_summary(report, rows, drifted):
