@@ -145,7 +145,13 @@ def sklearn_metrics(y, predicted, score):
     }
 
 
-def one_split(name, X, y, factory, seed, records, warned):
+# (covariate_shift, n_bootstrap): the default first
+VARIANTS = (("reweight", 200), ("ignore", 200), ("ignore", 0))
+# the sensitive column whose groups get estimates of their own
+SENSITIVE = {"credit": "sex"}
+
+
+def one_split(name, X, y, factory, seed, records, warned, variants=VARIANTS):
     rng = np.random.default_rng(seed)
     rows = rng.permutation(len(X))
     n1, n2 = int(0.4 * len(X)), int(0.7 * len(X))
@@ -154,18 +160,40 @@ def one_split(name, X, y, factory, seed, records, warned):
     pool, y_pool = X.iloc[po].reset_index(drop=True), y.iloc[po].to_numpy()
     score = model.predict_proba(pool)[:, 1]
     predicted = model.predict(pool)
-    for n_boot in (200, 0):
+    cut = windows(name, pool, score, rng)
+    sensitive = SENSITIVE.get(name)
+    for shift, n_boot in variants:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CalibrationWarning)
-            est = PerformanceEstimator(estimator=model, n_bootstrap=n_boot, random_state=seed)
+            est = PerformanceEstimator(
+                estimator=model,
+                n_bootstrap=n_boot,
+                covariate_shift=shift,
+                sensitive=sensitive,
+                random_state=seed,
+            )
             est.fit(X.iloc[ca], y.iloc[ca])
-        if n_boot:
+        if (shift, n_boot) == variants[0]:
             warned.append((name, any(w.category is CalibrationWarning for w in caught)))
-        for (family, label), mask in windows(name, pool, score, rng).items():
+        for (family, label), mask in cut.items():
+            t0 = time.perf_counter()
             frame = est.estimate(pool[mask]).to_frame()
-            truth = sklearn_metrics(y_pool[mask], predicted[mask], score[mask])
+            seconds = time.perf_counter() - t0
+            groups = {("(all)", "(all)"): np.ones(int(mask.sum()), dtype=bool)}
+            if sensitive is not None:
+                values = pool.loc[mask, sensitive].astype(object).to_numpy()
+                for value in pd.unique(values):
+                    groups[(sensitive, value)] = values == value
+            truths = {
+                key: sklearn_metrics(y_pool[mask][g], predicted[mask][g], score[mask][g])
+                for key, g in groups.items()
+                if g.sum() >= 30
+            }
             for row in frame.itertuples():
-                real = truth[row.metric]
+                key = (row.group_column, row.group)
+                if key not in truths:
+                    continue
+                real = truths[key][row.metric]
                 if np.isnan(real) or np.isnan(row.lower):
                     continue
                 records.append(
@@ -173,12 +201,15 @@ def one_split(name, X, y, factory, seed, records, warned):
                         "data": name,
                         "family": family,
                         "window": label,
-                        "n_bootstrap": n_boot,
+                        "variant": f"{shift}, n_bootstrap={n_boot}",
+                        "group": "window" if key[0] == "(all)" else f"{key[0]}={key[1]}",
                         "metric": row.metric,
-                        "n_rows": int(mask.sum()),
+                        "n_rows": int(row.n_rows),
+                        "n_calibration": row.n_calibration,
                         "covered": bool(row.lower <= real <= row.upper),
                         "width": row.upper - row.lower,
                         "error": row.estimate - real,
+                        "seconds": seconds,
                     }
                 )
 
@@ -208,6 +239,12 @@ def coverage_table(records, by):
         n = len(part[part["metric"] == "accuracy"])
         lines.append("| " + " | ".join(map(str, key)) + f" | {n} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _all_row(part):
+    n = len(part[part["metric"] == "accuracy"])
+    cells = " | ".join(rate(part[part["metric"] == m]) for m in METRICS)
+    return f"| **all shifted windows** | {n} | {cells} |"
 
 
 def concept_drift(seed):
@@ -243,29 +280,51 @@ def main():
     parser.add_argument("--n-seeds", type=int, default=100)
     parser.add_argument("--data", nargs="*", default=None)
     parser.add_argument("--out", default="benchmarks/results/performance_estimation.md")
+    parser.add_argument(
+        "--raw", default=None, help="save the records here (a pickle) and write no report"
+    )
+    parser.add_argument(
+        "--merge", nargs="*", default=None, help="write the report from these --raw files"
+    )
     args = parser.parse_args()
     names = args.data or ["credit", "breast_cancer", "fair", "anes96", "randhie", "generated"]
     start = time.perf_counter()
-    records, warned = [], []
-    for name in names:
-        X, y, factory = load(name)
-        t0 = time.perf_counter()
-        for seed in range(args.n_seeds):
-            one_split(name, X, y, factory, seed, records, warned)
-        print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
-    records = pd.DataFrame(records)
-    warned = pd.DataFrame(warned, columns=["data", "warned"])
-    boot = records[records["n_bootstrap"] == 200]
-    plain = records[records["n_bootstrap"] == 0]
+    if args.merge:
+        parts = [pd.read_pickle(path) for path in args.merge]
+        records = pd.concat([r for r, _, _ in parts], ignore_index=True)
+        warned = pd.concat([w for _, w, _ in parts], ignore_index=True)
+        elapsed = sum(t for _, _, t in parts)
+    else:
+        records, warned = [], []
+        for name in names:
+            X, y, factory = load(name)
+            t0 = time.perf_counter()
+            for seed in range(args.n_seeds):
+                one_split(name, X, y, factory, seed, records, warned)
+            print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
+        records = pd.DataFrame(records)
+        warned = pd.DataFrame(warned, columns=["data", "warned"])
+        if args.raw:
+            pd.to_pickle((records, warned, time.perf_counter() - start), args.raw)
+            return
+        elapsed = 0.0
+    default, old, plain = (f"{shift}, n_bootstrap={n}" for shift, n in VARIANTS)
+    windows_only = records[records["group"] == "window"]
+    boot = windows_only[windows_only["variant"] == default]
     shifted = boot[boot["family"] != "random"]
+
+    def shifted_of(variant):
+        part = windows_only[windows_only["variant"] == variant]
+        return part[part["family"] != "random"]
 
     lines = [
         "# PerformanceEstimator: coverage of the intervals",
         "",
         f"Made by `PYTHONPATH=src python benchmarks/bench_performance_estimation.py "
         f"--n-seeds {args.n_seeds}` (Python {platform.python_version()}, scikit-learn "
-        f"{sklearn.__version__}). Defaults (isotonic calibration, 5-fold reliability test, "
-        "1,000 label draws from 200 bootstrap calibrators, 95% intervals). Each seed: "
+        f"{sklearn.__version__}). Defaults (isotonic calibration reweighted to each window "
+        "(`covariate_shift='reweight'`), 5-fold reliability test, 1,000 label draws from "
+        "200 bootstrap recalibrations, 95% intervals). Each seed: "
         "40% training, 30% calibration, 30% pool cut into windows by a feature. "
         "Coverage: share of windows whose interval holds the realized value "
         "(scikit-learn's metric of the window's labels), with its 95% Wilson interval.",
@@ -273,33 +332,57 @@ def main():
         "## Shifted windows (covariate shift without concept drift), by data set",
         "",
         *coverage_table(shifted, ["data"]),
-        f"| **all shifted windows** | {len(shifted[shifted['metric'] == 'accuracy'])} | "
-        + " | ".join(rate(shifted[shifted["metric"] == m]) for m in METRICS)
-        + " |",
+        _all_row(shifted),
         "",
-        "## By window family",
+        "## The same windows without reweighting (`covariate_shift='ignore'`, the "
+        "calibrator's bootstrap)",
+        "",
+        *coverage_table(shifted_of(old), ["data"]),
+        _all_row(shifted_of(old)),
+        "",
+        "## Without reweighting or bootstrap (`covariate_shift='ignore', n_bootstrap=0`: "
+        "the labels' chance alone)",
+        "",
+        *coverage_table(shifted_of(plain), ["data"]),
+        _all_row(shifted_of(plain)),
+        "",
+        "## By window family (default)",
         "",
         *coverage_table(boot, ["data", "family"]),
         "",
-        "## Credit windows, one by one",
+        "## Credit windows, one by one (default)",
         "",
         *coverage_table(boot[boot["data"] == "credit"], ["family", "window"]),
         "",
-        "## Without the calibrator's bootstrap (`n_bootstrap=0`: the labels' chance alone)",
+        "## Per group of a sensitive column (credit, `sensitive='sex'`; groups of at "
+        "least 30 rows)",
         "",
-        *coverage_table(plain[plain["family"] != "random"], ["data"]),
-        "",
-        "## Width and error (shifted windows, default)",
-        "",
-        "| metric | mean rows | mean width | mean estimate - realized | mean abs error |",
-        "|---|---:|---:|---:|---:|",
     ]
-    for metric in METRICS:
-        m = shifted[shifted["metric"] == metric]
-        lines.append(
-            f"| {metric} | {m['n_rows'].mean():.0f} | {m['width'].mean():.3f} | "
-            f"{m['error'].mean():+.3f} | {m['error'].abs().mean():.3f} |"
-        )
+    groups = records[records["group"] != "window"]
+    for variant in (default, old):
+        part = groups[(groups["variant"] == variant) & (groups["family"] != "random")]
+        if len(part):
+            lines += [f"{variant}, shifted windows:", "", *coverage_table(part, ["group"]), ""]
+    lines += [
+        "## Width, error and cost (shifted windows)",
+        "",
+        "| variant | metric | mean rows | mean effective calibration rows | mean width | "
+        "mean estimate - realized | mean abs error |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for variant in (default, old):
+        part = shifted_of(variant)
+        for metric in METRICS:
+            m = part[part["metric"] == metric]
+            lines.append(
+                f"| {variant} | {metric} | {m['n_rows'].mean():.0f} | "
+                f"{m['n_calibration'].mean():.0f} | {m['width'].mean():.3f} | "
+                f"{m['error'].mean():+.3f} | {m['error'].abs().mean():.3f} |"
+            )
+    lines += ["", "Mean seconds per `estimate` call (whole window, groups included):", ""]
+    per_call = windows_only[windows_only["metric"] == "accuracy"]  # a row per call
+    for variant, part in per_call.groupby("variant", sort=False):
+        lines.append(f"- {variant}: {part['seconds'].mean():.3f} s")
     lines += [
         "",
         "## Calibration warnings on these (clean) calibration sets",
@@ -327,7 +410,7 @@ def main():
                 f"| {label} | {n} | {r.metric} | {r.estimate:.3f} | "
                 f"[{r.lower:.3f}, {r.upper:.3f}] | {r.realized:.3f} | {r.covered} |"
             )
-    lines += ["", f"Wall time: {time.perf_counter() - start:.0f} s."]
+    lines += ["", f"Wall time: {elapsed + time.perf_counter() - start:.0f} s (summed over parts)."]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -30,7 +30,10 @@ from mlpipe.drift._performance_stats import (
     fit_calibrator,
     isotonic_steps,
     realized_metrics,
+    recalibrated,
+    recalibration,
     reliability_test,
+    shift_weights,
     stack_calibrators,
 )
 from mlpipe.exceptions import CalibrationWarning
@@ -54,6 +57,15 @@ def fitted():
     model = LogisticRegression().fit(X[:500], y[:500])
     est = PerformanceEstimator(estimator=model, **FAST).fit(X[500:1500], y[500:1500])
     return model, est
+
+
+@pytest.fixture(scope="module")
+def fitted_plain(fitted):
+    """The same calibration without reweighting to the window."""
+    model, est = fitted
+    X, y = _logistic_data(1500, 0)
+    plain = clone(est).set_params(covariate_shift="ignore").fit(X[500:1500], y[500:1500])
+    return model, plain
 
 
 # ------------------------------------------------------------ the oracles
@@ -177,8 +189,8 @@ def test_sigmoid_calibrator_equals_logistic_regression():
     )
 
 
-def test_estimate_realized_and_estimates_match_their_oracles(fitted):
-    model, est = fitted
+def test_estimate_realized_and_estimates_match_their_oracles(fitted_plain):
+    model, est = fitted_plain
     X, y = _logistic_data(400, 7)
     frame = est.estimate(X, y=y).to_frame()
     scores = model.predict_proba(X)[:, 1]
@@ -191,6 +203,109 @@ def test_estimate_realized_and_estimates_match_their_oracles(fitted):
         np.testing.assert_allclose(row.estimate, expected[row.metric], rtol=1e-12)
         assert row.lower <= row.upper
         assert row.covered == (row.lower <= row.realized <= row.upper)
+
+
+def test_recalibration_equals_weighted_logistic_regression():
+    # The oracle: scikit-learn's unpenalized logistic regression with
+    # sample weights, on the log-odds of the held-out probabilities.
+    rng = np.random.default_rng(3)
+    held_out = rng.uniform(0.02, 0.98, 400)
+    y = (rng.random(400) < held_out**1.5).astype(int)
+    weights = rng.exponential(size=400)
+    weights[:50] = 0.0  # left out
+    coef = recalibration(held_out, y, weights)
+    logit = np.log(held_out / (1 - held_out)).reshape(-1, 1)
+    theirs = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000)
+    theirs.fit(logit, y, sample_weight=weights)
+    np.testing.assert_allclose(coef, [theirs.intercept_[0], theirs.coef_[0, 0]], rtol=1e-5)
+    np.testing.assert_allclose(
+        recalibrated(coef, held_out), theirs.predict_proba(logit)[:, 1], rtol=1e-5
+    )
+    # several weight rows at once equal one fit each (the bootstrap's path)
+    counts = rng.multinomial(400, np.full(400, 1 / 400), size=4) * weights
+    stacked = recalibration(held_out, y, counts)
+    for row, w in zip(stacked, counts, strict=True):
+        np.testing.assert_allclose(row, recalibration(held_out, y, w), rtol=1e-6, atol=1e-8)
+
+
+def test_shift_weights_are_the_recalibrated_odds_of_the_window():
+    rng = np.random.default_rng(4)
+    is_window = np.r_[np.zeros(300, bool), np.ones(100, bool)]
+    scores = rng.normal(size=400) + 1.2 * is_window
+    weights = shift_weights(scores, is_window)
+    theirs = LogisticRegression(C=np.inf, tol=1e-12).fit(scores.reshape(-1, 1), is_window)
+    odds = np.exp(theirs.coef_[0, 0] * scores[:300])
+    np.testing.assert_allclose(weights, odds / odds.mean(), rtol=1e-5)
+    # scores that tell nothing: weights near 1; anti-informative: exactly 1
+    noise = rng.normal(size=400)
+    assert np.abs(shift_weights(noise, is_window) - 1).max() < 0.5
+    flipped = -scores
+    np.testing.assert_array_equal(shift_weights(flipped, is_window), np.ones(300))
+    np.testing.assert_array_equal(shift_weights(np.zeros(400), is_window), np.ones(300))
+
+
+def test_reweighted_estimates_match_their_oracle(fitted):
+    # Every step again from public pieces: the domain classifier's held-out
+    # scores from ClassifierDrift.detect (the same seed, so the same folds),
+    # the weights and the recalibration from scikit-learn's logistic
+    # regression, the metrics from expected_metrics.
+    model, est = fitted
+    X, y = _logistic_data(300, 7, shift=1.0)
+    frame = est.estimate(X, y=y).to_frame()
+    scored = est.domain_.detect(X[est.domain_columns_]).scores
+    is_window = scored["batch"].to_numpy()
+    s = scored["score"].to_numpy()
+    domain = LogisticRegression(C=np.inf, tol=1e-12).fit(s.reshape(-1, 1), is_window)
+    odds = np.exp(max(domain.coef_[0, 0], 0.0) * s[~is_window])
+    weights = odds / odds.mean()
+    on_calibration = calibrate(est.calibrator_, est.calibration_["scores"])
+    logit = np.log(on_calibration / (1 - on_calibration)).reshape(-1, 1)
+    recal = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000)
+    recal.fit(logit, est.calibration_["y"], sample_weight=weights)
+    scores = model.predict_proba(X)[:, 1]
+    base = calibrate(est.calibrator_, scores)
+    p = recal.predict_proba(np.log(base / (1 - base)).reshape(-1, 1))[:, 1]
+    expected = expected_metrics(p, model.predict(X) == 1, scores)
+    for row in frame.itertuples():
+        np.testing.assert_allclose(row.estimate, expected[row.metric], rtol=1e-4)
+        assert row.n_calibration == pytest.approx(weights.sum() ** 2 / (weights**2).sum())
+    report = est.estimate(X)
+    assert report.reweighted and "calibration weighted to the window" in report.summary()
+    assert frame["n_calibration"].iloc[0] < 0.9 * len(logit)  # the window is shifted
+
+
+def _misspecified(n, seed):
+    """Labels with an interaction the model cannot see: P(y | score) depends
+    on which side of 0 the feature ``b`` is, so windows cut by ``b`` break
+    the plain calibration while P(y | x) never changes."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 2)), columns=["a", "b"])
+    logit = 2 * X["a"] * np.where(X["b"] > 0, 1.5, 0.4)
+    y = (rng.random(n) < special.expit(logit)).astype(int)
+    return X, y.to_numpy()
+
+
+def test_reweighting_mends_coverage_where_the_score_misses_the_shift():
+    # A regression test of the covariate_shift="ignore" behaviour (the only
+    # one before reweighting): a window of rows with b > 0 has a steeper
+    # P(y | score) than the calibration data, so the plain estimate is off
+    # and its intervals miss; reweighting calibrates on the rows that look
+    # like the window and covers. 12 windows: at a true rate of 0.95 the
+    # reweighted intervals miss 4 or more with probability 0.002.
+    X, y = _misspecified(3000, 0)
+    model = LogisticRegression().fit(X[:1000], y[:1000])
+    fit = {"n_draws": 300, "n_bootstrap": 100}
+    reweight = PerformanceEstimator(estimator=model, **fit).fit(X[1000:2000], y[1000:2000])
+    plain = clone(reweight).set_params(covariate_shift="ignore").fit(X[1000:2000], y[1000:2000])
+    covered = {"reweight": [], "ignore": []}
+    for k in range(12):
+        window, labels = _misspecified(1500, 100 + k)
+        rows = (window["b"] > 0).to_numpy()
+        for name, est in (("reweight", reweight), ("ignore", plain)):
+            frame = est.estimate(window[rows], y=labels[rows]).to_frame()
+            covered[name].append(frame.set_index("metric").loc["accuracy", "covered"])
+    assert sum(covered["ignore"]) <= 3, covered
+    assert sum(covered["reweight"]) >= 9, covered
 
 
 # ------------------------------------------------------------ coverage
@@ -298,7 +413,13 @@ def test_estimates_per_group():
     pipe = make_pipeline(
         make_column_transformer(("passthrough", ["a", "b", "c"])), LogisticRegression()
     ).fit(X[:600], y[:600])
-    est = PerformanceEstimator(estimator=pipe, sensitive=["region"], method="sigmoid", **FAST)
+    est = PerformanceEstimator(
+        estimator=pipe,
+        sensitive=["region"],
+        method="sigmoid",
+        covariate_shift="ignore",
+        **FAST,
+    )
     est.fit(X[600:1200], y[600:1200])
     assert set(est.reliability_["groups"]["region"]) == {"north", "south"}
     window, labels = X[1200:], y[1200:]
@@ -322,6 +443,22 @@ def test_estimates_per_group():
     assert report.to_frame()["realized"].isna().all()
     with pytest.raises(ValueError, match=r"sensitive column\(s\) \['zone'\]"):
         clone(est).set_params(sensitive="zone").fit(X[600:1200], y[600:1200])
+    # Reweighted, a group's estimate rests on the calibration rows of that
+    # group only (weighted as the window), so a group the calibration data
+    # lacks gets no estimate rather than another group's.
+    reweighted = clone(est).set_params(covariate_shift="reweight").fit(X[600:1200], y[600:1200])
+    frame = reweighted.estimate(window, y=labels).to_frame()
+    calibration_rows = X[600:1200]["region"].value_counts()
+    for value in ("north", "south"):
+        group = frame[frame["group"] == value]
+        assert (group["n_calibration"] <= calibration_rows[value] + 1e-9).all()
+        assert (group["n_calibration"] > 0.5 * calibration_rows[value]).all()
+        assert group["covered"].all(), group
+    unseen = window.assign(region=np.where(window["a"] > 2.5, "east", window["region"]))
+    frame = reweighted.estimate(unseen).to_frame()
+    east = frame[frame["group"] == "east"]
+    assert len(east) == len(METRICS) and (east["n_calibration"] == 0).all()
+    assert east[["estimate", "lower", "upper"]].isna().all().all()
 
 
 # ------------------------------------------------------------ bad input

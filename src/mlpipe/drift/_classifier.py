@@ -512,13 +512,8 @@ class ClassifierDrift(MlpipeEstimatorMixin, BaseEstimator):
                 f"n_splits={self.n_splits} batch rows (every fold holds some). Pass a "
                 "larger batch, or a smaller n_splits."
             )
-        checked = {c: k for c, k in self.kinds_.items() if k != CATEGORICAL}
-        X = check_kinds(self, X, checked)
-        reference = self.reference_rows_
-        batch = _encode(X, self.kinds_, self.categories_)
-        Z, labels = _pooled_codes(self, X, np.vstack([reference, batch]))
-        is_batch = np.r_[np.zeros(len(reference), dtype=bool), np.ones(len(batch), dtype=bool)]
-        scores, folds, models = self._cross_fit(Z, is_batch)
+        X, Z, labels, is_batch, scores, folds, models = self._cross_fitted(X)
+        n_reference, n_batch = int((~is_batch).sum()), int(is_batch.sum())
 
         ranks = stats.rankdata(scores)
         auroc, p_mw = _auroc_mannwhitney(ranks, is_batch)
@@ -539,13 +534,13 @@ class ClassifierDrift(MlpipeEstimatorMixin, BaseEstimator):
             "p_value": p,
             "effect_size": auroc,
             "effect_threshold": self.auc_threshold,
-            "n_reference": len(reference),
-            "n_batch": len(batch),
+            "n_reference": n_reference,
+            "n_batch": n_batch,
             "note": note,
             "status": OK,
         }
         settings = {"alpha": self.alpha, "correction": None, "drift_share": None}
-        base = build_report([row], settings, len(reference), len(batch), {})
+        base = build_report([row], settings, n_reference, n_batch, {})
         explained = {}
         if self.explain:
             explained = self._explain(Z, labels, is_batch, models, X)
@@ -578,6 +573,21 @@ class ClassifierDrift(MlpipeEstimatorMixin, BaseEstimator):
         return self.detect(X).stable_share
 
     # -- the cross-fitting -------------------------------------------------
+
+    def _cross_fitted(self, X):
+        """The batch ``X`` (checked) against the reference rows: ``(X, Z,
+        labels, is_batch, scores, folds, models)``, the pooled rows (the
+        reference's first), their category labels, which rows are the
+        batch's, every row's held-out score of "batch", its fold and the
+        fold models."""
+        checked = {c: k for c, k in self.kinds_.items() if k != CATEGORICAL}
+        X = check_kinds(self, X, checked)
+        reference = self.reference_rows_
+        batch = _encode(X, self.kinds_, self.categories_)
+        Z, labels = _pooled_codes(self, X, np.vstack([reference, batch]))
+        is_batch = np.r_[np.zeros(len(reference), dtype=bool), np.ones(len(batch), dtype=bool)]
+        scores, folds, models = self._cross_fit(Z, is_batch)
+        return X, Z, labels, is_batch, scores, folds, models
 
     def _seed(self, stream):
         """A seed for one use of the random state (0: the reference

@@ -34,10 +34,14 @@ from mlpipe.drift._performance_stats import (
     calibrate_stack,
     check_labels,
     draw_metrics,
+    effective_rows,
     expected_metrics,
     fit_calibrator,
     realized_metrics,
+    recalibrated,
+    recalibration,
     reliability_test,
+    shift_weights,
     stack_calibrators,
 )
 from mlpipe.exceptions import CalibrationWarning
@@ -74,6 +78,13 @@ class PerformanceReport(Report):
     n_rows : int
         Rows of the window.
 
+    reweighted : bool, default=False
+        Whether the calibration rows were weighted to resemble the window
+        (``covariate_shift="reweight"``).
+
+    n_calibration_rows : int, default=None
+        Rows of the calibration data.
+
     Attributes
     ----------
     confidence : float
@@ -81,6 +92,14 @@ class PerformanceReport(Report):
 
     n_rows : int
         Rows of the window.
+
+    reweighted : bool
+        Whether the calibration rows were weighted to resemble the window.
+
+    n_calibration_rows : int or None
+        Rows of the calibration data; the ``n_calibration`` column of
+        :meth:`to_frame` says how many of them (effectively) each estimate
+        rests on.
 
     See Also
     --------
@@ -101,10 +120,12 @@ class PerformanceReport(Report):
 
     title = "Performance estimate"
 
-    def __init__(self, results, confidence, n_rows):
+    def __init__(self, results, confidence, n_rows, reweighted=False, n_calibration_rows=None):
         self._results = results
         self.confidence = confidence
         self.n_rows = n_rows
+        self.reweighted = reweighted
+        self.n_calibration_rows = n_calibration_rows
 
     def to_frame(self):
         """Return one row per group and metric.
@@ -116,7 +137,11 @@ class PerformanceReport(Report):
             the sensitive column), ``group`` (its value), ``metric``,
             ``estimate``, ``lower``, ``upper`` (the interval), ``realized``
             (NaN without labels), ``covered`` (whether the interval holds the
-            realized value; missing without labels) and ``n_rows``.
+            realized value; missing without labels), ``n_rows`` and
+            ``n_calibration``: the calibration rows the estimate rests on,
+            effectively (Kish's ``sum(w)^2 / sum(w^2)`` of their weights;
+            all of them without reweighting, 0 for a group the calibration
+            data lacks, whose estimates are then NaN).
         """
         frame = pd.DataFrame(self._results)
         frame["covered"] = frame["covered"].astype("boolean")
@@ -141,7 +166,7 @@ class PerformanceReport(Report):
         -------
         row : dict
             ``estimate``, ``lower``, ``upper``, ``realized``, ``covered``,
-            ``n_rows``.
+            ``n_rows``, ``n_calibration``.
         """
         frame = self.to_frame()
         rows = frame[
@@ -166,7 +191,13 @@ class PerformanceReport(Report):
         parts = [
             f"{r.metric} {r.estimate:.3f} [{r.lower:.3f}, {r.upper:.3f}]" for r in rows.itertuples()
         ]
-        return f"{', '.join(parts)}; {self.confidence:.0%} intervals, {self.n_rows} rows"
+        text = f"{', '.join(parts)}; {self.confidence:.0%} intervals, {self.n_rows} rows"
+        if self.reweighted and len(rows):
+            text += (
+                f"; calibration weighted to the window: {rows['n_calibration'].iloc[0]:.0f} "
+                f"of {self.n_calibration_rows} calibration rows effectively"
+            )
+        return text
 
     def _repr_html_(self):
         return report_html(self.title, self.summary(), html_table(self.to_frame()))
@@ -319,6 +350,7 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         "n_draws": [Interval(Integral, 10, None, closed="left")],
         "n_bootstrap": [Interval(Integral, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "covariate_shift": [StrOptions({"reweight", "ignore"})],
         "random_state": ["random_state"],
     }
 
@@ -333,6 +365,7 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         n_draws=1000,
         n_bootstrap=200,
         alpha=0.05,
+        covariate_shift="reweight",
         random_state=0,
     ):
         self.estimator = estimator
@@ -343,6 +376,7 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         self.n_draws = n_draws
         self.n_bootstrap = n_bootstrap
         self.alpha = alpha
+        self.covariate_shift = covariate_shift
         self.random_state = random_state
 
     @fit_context(prefer_skip_nested_validation=True)
@@ -400,8 +434,60 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             rows = rng.randint(0, len(y), size=len(y))
             resampled.append(fit_calibrator(self._method(), scores[rows], y[rows]))
         self.bootstrap_calibrators_ = stack_calibrators(self._method(), resampled)
-        self.reliability_ = self._check_calibration(X, scores, y)
+        folds = self._folds(scores, y)
+        self.reliability_ = self._check_calibration(X, scores, y, folds)
+        self.domain_ = None
+        if self.covariate_shift == "reweight":
+            self.calibration_ = {
+                "scores": scores,
+                "y": y,
+                "groups": self._calibration_groups(X),
+            }
+            self.domain_columns_ = self._domain_columns(X)
+            self.domain_ = self._fit_domain(X)
         return self
+
+    def _folds(self, scores, y):
+        folds = np.empty(len(y), dtype=np.intp)
+        splitter = StratifiedKFold(self.n_splits, shuffle=True, random_state=self._seed(1))
+        for k, (_, test) in enumerate(splitter.split(scores.reshape(-1, 1), y)):
+            folds[test] = k
+        return folds
+
+    def _calibration_groups(self, X):
+        """``{column: {"values": [...], "codes": ndarray}}`` of the sensitive
+        columns on the calibration rows (code -1: missing)."""
+        out = {}
+        for column in self._sensitive_columns(X):
+            values = X[column].astype(object).to_numpy()
+            missing = pd.isna(values)
+            codes, uniques = pd.factorize(values[~missing])
+            column_codes = np.full(len(values), -1, dtype=np.int64)
+            column_codes[~missing] = codes
+            out[column] = {"values": list(uniques.tolist()), "codes": column_codes}
+        return out
+
+    def _domain_columns(self, X):
+        return [c for c in X.columns if column_kind(X[c]) != OTHER and not X[c].isna().all()]
+
+    def _fit_domain(self, X):
+        """The domain classifier of the calibration rows against a window
+        (:class:`ClassifierDrift`'s cross-fitted model), or None when no
+        column can be compared."""
+        from mlpipe.drift._classifier import ClassifierDrift
+
+        columns = self.domain_columns_
+        if not columns or len(X) < self.n_splits:
+            return None
+        domain = ClassifierDrift(
+            n_splits=self.n_splits,
+            max_reference_rows=None,
+            explain=False,
+            random_state=self._seed(4),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return domain.fit(X[columns])
 
     def estimate(self, X, y=None):
         """Estimate the classifier's metrics on window ``X``.
@@ -431,9 +517,11 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         if y is not None:
             y = check_labels(y, len(X), self.classes_)
         scores, predicted = self._scores(X)
-        p = calibrate(self.calibrator_, scores)
         groups = [(ALL, ALL, np.ones(len(X), dtype=bool)), *self._groups(X)]
-        draws = self._draw_metrics(scores, predicted, groups)
+        probabilities, stacks, n_calibration, reweighted = self._window_calibration(
+            X, scores, groups
+        )
+        draws = self._draw_metrics(scores, predicted, groups, stacks)
         quantiles = [(1 - self.confidence) / 2, (1 + self.confidence) / 2]
         columns = {
             k: []
@@ -447,10 +535,12 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
                 "realized",
                 "covered",
                 "n_rows",
+                "n_calibration",
             )
         }
-        for (column, value, rows), drawn in zip(groups, draws, strict=True):
-            expected = expected_metrics(p[rows], predicted[rows], scores[rows])
+        for k, (column, value, rows) in enumerate(groups):
+            drawn = draws[k]
+            expected = expected_metrics(probabilities[k], predicted[rows], scores[rows])
             realized = (
                 realized_metrics(y[rows], predicted[rows], scores[rows]) if y is not None else {}
             )
@@ -470,7 +560,14 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
                     pd.NA if np.isnan(real) or np.isnan(lower) else bool(lower <= real <= upper)
                 )
                 columns["n_rows"].append(int(rows.sum()))
-        return PerformanceReport(columns, self.confidence, len(X))
+                columns["n_calibration"].append(float(n_calibration[k]))
+        return PerformanceReport(
+            columns,
+            self.confidence,
+            len(X),
+            reweighted=reweighted,
+            n_calibration_rows=int(self.reliability_["n_rows"]),
+        )
 
     # -- the classifier ----------------------------------------------------
 
@@ -537,7 +634,7 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             )
         return scores, labels == self.classes_[1]
 
-    def _groups(self, X):
+    def _sensitive_columns(self, X):
         if self.sensitive is None:
             return []
         columns = [self.sensitive] if isinstance(self.sensitive, str) else list(self.sensitive)
@@ -546,8 +643,11 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"The sensitive column(s) {missing} are not columns of X ({list(X.columns)[:10]})."
             )
+        return columns
+
+    def _groups(self, X):
         groups = []
-        for column in columns:
+        for column in self._sensitive_columns(X):
             values = X[column].astype(object).to_numpy()
             missing_rows = pd.isna(values)
             present = pd.unique(values[~missing_rows])
@@ -574,11 +674,7 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             entropy = int(copy.deepcopy(self.random_state).randint(2**31 - 1))
         return int(np.random.SeedSequence([entropy, stream]).generate_state(1)[0] >> 1)
 
-    def _check_calibration(self, X, scores, y):
-        folds = np.empty(len(y), dtype=np.intp)
-        splitter = StratifiedKFold(self.n_splits, shuffle=True, random_state=self._seed(1))
-        for k, (_, test) in enumerate(splitter.split(scores.reshape(-1, 1), y)):
-            folds[test] = k
+    def _check_calibration(self, X, scores, y, folds):
         groups = [g for g in self._groups(X) if g[2].sum() >= 2 * N_BINS]
         rng = np.random.default_rng(self._seed(2))
         overall, *tested = reliability_test(
@@ -604,26 +700,109 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             )
         return result
 
-    def _draw_metrics(self, scores, predicted, groups):
+    def _window_calibration(self, X, scores, groups):
+        """Each group's calibrated probabilities, their bootstrap stack (one
+        row per calibrator) and the calibration rows they rest on (effective
+        rows, Kish), and whether the calibration rows were weighted to
+        resemble the window."""
+        base = calibrate(self.calibrator_, scores)
+        if self.covariate_shift == "ignore":
+            if self.n_bootstrap:
+                stack = calibrate_stack(self.bootstrap_calibrators_, scores)
+            else:
+                stack = base[None, :]
+            n = float(self.reliability_["n_rows"])
+            return (
+                [base[rows] for _, _, rows in groups],
+                [stack[:, rows] for _, _, rows in groups],
+                [n] * len(groups),
+                False,
+            )
+        calibration, y = self.calibration_["scores"], self.calibration_["y"]
+        weights, reweighted = self._shift_weights(X)
+        method = self._method()
+        on_calibration = calibrate(self.calibrator_, calibration)
+        # the bootstrap of the whole procedure: each resample refits the
+        # calibrator, then its recalibration to the window on its own rows
+        rng = np.random.default_rng(self._seed(5))
+        n = len(y)
+        counts = np.empty((self.n_bootstrap, n))
+        resampled_calibration = np.empty((self.n_bootstrap, n))
+        resampled_window = np.empty((self.n_bootstrap, len(scores)))
+        for b in range(self.n_bootstrap):
+            rows = rng.integers(0, n, size=n)
+            counts[b] = np.bincount(rows, minlength=n)
+            calibrator = fit_calibrator(method, calibration[rows], y[rows])
+            resampled_calibration[b] = calibrate(calibrator, calibration)
+            resampled_window[b] = calibrate(calibrator, scores)
+        probabilities, stacks, n_calibration = [], [], []
+        for column, value, rows in groups:
+            group_weights = weights * self._calibration_mask(column, value)
+            n_calibration.append(effective_rows(group_weights))
+            if not group_weights.any():  # no calibration row of this group
+                probabilities.append(np.full(int(rows.sum()), np.nan))
+                stacks.append(np.full((1, int(rows.sum())), np.nan))
+                continue
+            coef = recalibration(on_calibration, y, group_weights)
+            probabilities.append(recalibrated(coef, base[rows]))
+            if not self.n_bootstrap:
+                stacks.append(probabilities[-1][None, :])
+                continue
+            resampled = counts * group_weights
+            present = resampled.any(axis=1)  # resamples holding rows of the group
+            stack = np.full((self.n_bootstrap, int(rows.sum())), np.nan)
+            if present.any():
+                coefs = recalibration(resampled_calibration[present], y, resampled[present])
+                stack[present] = recalibrated(coefs, resampled_window[present][:, rows])
+            stacks.append(stack)
+        return probabilities, stacks, n_calibration, reweighted
+
+    def _calibration_mask(self, column, value):
+        """Which calibration rows are in group ``column == value``."""
+        if column == ALL:
+            return np.ones(len(self.calibration_["y"]), dtype=bool)
+        group = self.calibration_["groups"][column]
+        if value == "missing" and "missing" not in group["values"]:
+            return group["codes"] == -1
+        known = [k for k, v in enumerate(group["values"]) if v == value]
+        return np.isin(group["codes"], known)
+
+    def _shift_weights(self, X):
+        """Weights of the calibration rows that make them resemble window
+        ``X`` (:func:`shift_weights` of the domain classifier's held-out
+        scores), and whether they were computed; all 1 when the window is
+        smaller than ``n_splits`` rows or no column can be compared."""
+        n = len(self.calibration_["y"])
+        domain = self.domain_
+        if domain is None or len(X) < domain.n_splits:
+            return np.ones(n), False
+        frame = X[list(self.domain_columns_)]
+        _, _, _, is_window, domain_scores, _, _ = domain._cross_fitted(frame)
+        return shift_weights(domain_scores, is_window), True
+
+    def _draw_metrics(self, scores, predicted, groups, stacks):
         """The metrics of every group under ``n_draws`` label draws:
-        ``[{metric: ndarray of shape (n_draws,)}]``, one per group."""
+        ``[{metric: ndarray of shape (n_draws,)}]``, one per group; draw
+        ``d`` takes its labels from row ``d % len(stack)`` of the group's
+        stack of probabilities (a row with NaN: NaN metrics)."""
         rng = np.random.default_rng(self._seed(3))
-        n = len(scores)
-        if self.n_bootstrap:
-            calibrated = calibrate_stack(self.bootstrap_calibrators_, scores)
-        else:
-            calibrated = calibrate(self.calibrator_, scores)[None, :]
-        ranks = [stats.rankdata(scores[rows]) for _, _, rows in groups]
-        out = [{name: np.empty(self.n_draws) for name in METRICS} for _ in groups]
-        block = max(1, _BLOCK // max(n, 1))
-        for start in range(0, self.n_draws, block):
-            stop = min(start + block, self.n_draws)
-            which = np.arange(start, stop) % len(calibrated)
-            labels = rng.random((stop - start, n)) < calibrated[which]
-            for k, (_, _, rows) in enumerate(groups):
-                drawn = draw_metrics(labels[:, rows], predicted[rows], ranks[k])
+        out = []
+        for (_, _, rows), stack in zip(groups, stacks, strict=True):
+            n = int(rows.sum())
+            ranks = stats.rankdata(scores[rows])
+            drawn_k = {name: np.empty(self.n_draws) for name in METRICS}
+            undefined = np.isnan(stack).any(axis=1)
+            block = max(1, _BLOCK // max(n, 1))
+            for start in range(0, self.n_draws, block):
+                stop = min(start + block, self.n_draws)
+                which = np.arange(start, stop) % len(stack)
+                labels = rng.random((stop - start, n)) < stack[which]
+                drawn = draw_metrics(labels, predicted[rows], ranks)
                 for name in METRICS:
-                    out[k][name][start:stop] = drawn[name]
+                    values = drawn[name]
+                    values[undefined[which]] = np.nan
+                    drawn_k[name][start:stop] = values
+            out.append(drawn_k)
         return out
 
     def __sklearn_clone__(self):

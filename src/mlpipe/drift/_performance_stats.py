@@ -152,30 +152,36 @@ def _is_probability(scores):
     return bool(scores.min() >= 0 and scores.max() <= 1)
 
 
-def _platt(x, y, ridge=1e-6, max_step=5.0):
+def _platt(x, y, ridge=1e-6, max_step=5.0, weights=None):
     """Intercept and slope of a logistic regression of each row of ``y``
     (labels x rows, or one row of labels) on ``x``, by Newton's method on
-    all rows at once; steps are clipped, and a tiny ridge on the slope keeps
-    separable data finite. Returns shape (2,) for one row of labels, else
-    (n label rows, 2)."""
-    single = np.ndim(y) == 1
+    all rows at once, the rows weighted by ``weights`` (None: all 1). ``x``,
+    ``y`` and ``weights`` are each one row or one row per fit (broadcast);
+    steps are clipped, and a tiny ridge on the slope keeps separable data
+    finite. Returns shape (2,) for one fit, else (n fits, 2)."""
+    single = np.ndim(y) == 1 and np.ndim(weights) < 2 and np.ndim(x) == 1
     y = np.atleast_2d(np.asarray(y, dtype=np.float64))
-    scale = x.std() or 1.0
-    z = (x - x.mean()) / scale
-    w = np.zeros((y.shape[0], 2))
+    row_weights = 1.0 if weights is None else np.asarray(weights, dtype=np.float64)
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    mean = x.mean(axis=1, keepdims=True)
+    scale = x.std(axis=1, keepdims=True)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    w = np.zeros((max(y.shape[0], np.atleast_2d(row_weights).shape[0], z.shape[0]), 2))
     for _ in range(100):
         p = special.expit(w[:, :1] + w[:, 1:] * z)
-        r, v = p - y, p * (1 - p)
-        g0, g1 = r.sum(axis=1), r @ z + 2 * ridge * w[:, 1]
-        h00, h01, h11 = v.sum(axis=1), v @ z, v @ (z * z) + 2 * ridge
+        r, v = row_weights * (p - y), row_weights * p * (1 - p)
+        g0, g1 = r.sum(axis=1), (r * z).sum(axis=1) + 2 * ridge * w[:, 1]
+        h00, h01 = v.sum(axis=1), (v * z).sum(axis=1)
+        h11 = (v * z * z).sum(axis=1) + 2 * ridge
         det = h00 * h11 - h01**2 + 1e-300
         step = np.column_stack([(h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det])
         step = np.clip(step, -max_step, max_step)
         w -= step
         if np.abs(step).max() < 1e-10:
             break
-    slope = w[:, 1] / scale
-    coef = np.column_stack([w[:, 0] - slope * x.mean(), slope])
+    slope = w[:, 1] / scale[:, 0]
+    coef = np.column_stack([w[:, 0] - slope * mean[:, 0], slope])
     return coef[0] if single else coef
 
 
@@ -376,3 +382,68 @@ def reliability_test(method, scores, y, folds, groups, rng, n_draws=N_TEST_DRAWS
         {"ece": float(e), "p_value": float(pv), "n_rows": int(m.sum())}
         for e, pv, m in zip(observed, p_values, masks, strict=True)
     ]
+
+
+# --------------------------------------------------------------------------
+# covariate shift: the calibration rows weighted to resemble the window
+# --------------------------------------------------------------------------
+
+
+def shift_weights(domain_scores, is_window):
+    """Importance weights of the calibration rows from a domain classifier.
+
+    ``domain_scores`` are held-out scores of "window" (a cross-fitted
+    classifier's, one per row of the calibration rows and the window's
+    together, ``is_window`` marking the window's). They are recalibrated by
+    a logistic regression of ``is_window`` on them (Platt), so that scores
+    that tell nothing (no shift, or a classifier that overfits a small
+    window) get a slope near 0 and weights near 1, instead of the noise of
+    the raw scores; a negative slope is taken as 0. A calibration row's
+    weight is its recalibrated odds of "window", the density ratio of the
+    window to the calibration data up to a constant. Returns one weight per
+    calibration row (``~is_window``), scaled to mean 1.
+    """
+    x = np.asarray(domain_scores, dtype=np.float64)
+    target = np.asarray(is_window, dtype=np.float64)
+    if x.std() == 0:
+        return np.ones(int((~np.asarray(is_window, dtype=bool)).sum()))
+    slope = max(float(_platt(x, target)[1]), 0.0)
+    log_odds = slope * x[~np.asarray(is_window, dtype=bool)]
+    weights = np.exp(log_odds - log_odds.max())
+    return weights / weights.mean()
+
+
+def effective_rows(weights):
+    """Kish's effective sample size of ``weights``: ``sum(w)^2 / sum(w^2)``."""
+    weights = np.asarray(weights, dtype=np.float64)
+    total = weights.sum()
+    return float(total * total / np.dot(weights, weights)) if total > 0 else 0.0
+
+
+def recalibration(calibrated, y, weights):
+    """Intercept and slope of the logistic regression of the labels ``y``
+    on the log-odds of ``calibrated`` (the calibrator's probabilities of the
+    calibration rows), the rows weighted by ``weights``: how the calibrated
+    probabilities must move, in log-odds, to be calibrated on the rows
+    weighted as the window (0 and 1 without shift: the calibrator is
+    calibrated on its own rows). ``calibrated`` and ``weights`` of shape
+    (k, n_rows) give k fits at once (a bootstrap: each resample's
+    calibrator, and the window's weights times the resample's row counts).
+    Rows of weight 0 in every fit are left out. Returns shape (2,), or
+    (k, 2)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    calibrated = np.asarray(calibrated, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    keep = (np.atleast_2d(weights) > 0).any(axis=0)
+    return _platt(_logit(calibrated[..., keep]), y[keep], weights=weights[..., keep])
+
+
+def recalibrated(coef, base):
+    """The probabilities ``base`` moved by :func:`recalibration`'s ``coef``
+    (shape (2,) and one row of ``base``, or (k, 2) and one row of ``base``
+    or k: then shape (k, n))."""
+    coef = np.asarray(coef, dtype=np.float64)
+    logit = _logit(np.asarray(base, dtype=np.float64))
+    if coef.ndim == 1:
+        return special.expit(coef[0] + coef[1] * logit)
+    return special.expit(coef[:, :1] + coef[:, 1:] * np.atleast_2d(logit))

@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
-from mlpipe.drift import DriftReport
+from mlpipe.drift import DriftReport, PerformanceReport
 from mlpipe.monitor import _records
 from mlpipe.utils._fingerprint import fingerprint as _fingerprint
 from mlpipe.utils._scalar import python_scalar
@@ -508,6 +508,97 @@ class RecordingMixin:
             detail=detail,
             pointers=pointers,
             children=[("metrics", rows)],
+        )
+
+    @validate_params(
+        {"report": [PerformanceReport], **_COMMON, "X": _POINTER},
+        prefer_skip_nested_validation=True,
+    )
+    def record_performance_estimate(
+        self,
+        report,
+        *,
+        X=None,
+        model=None,
+        step=None,
+        parent=None,
+        started_at=None,
+        duration=None,
+        window=None,
+        window_start=None,
+        window_end=None,
+        detail=None,
+    ):
+        """Record a performance estimate made without labels.
+
+        Every row of the :class:`~mlpipe.drift.PerformanceReport` (metric and
+        group): the estimate, its interval, the calibration rows it rests on
+        and, when the report was made with labels, the realized value and
+        whether the interval held it.
+
+        Parameters
+        ----------
+        report : PerformanceReport
+            What :meth:`PerformanceEstimator.estimate
+            <mlpipe.drift.PerformanceEstimator.estimate>` returned (or a
+            DriftMonitor window's ``report.performance``).
+
+        X : array-like or dict, default=None
+            The window estimated, or its :func:`fingerprint`.
+
+        model : str, default=None
+            The id (or name) of the model, from :meth:`add_model`.
+
+        step : str, default=None
+            The step's name; the kind (``"estimate"``) when None.
+
+        parent : str, default=None
+            The run this one belongs to, such as the window's drift check.
+
+        started_at : datetime or str, default=None
+            When the estimate started (naive: UTC); now when None.
+
+        duration : float or timedelta, default=None
+            How long it took, in seconds.
+
+        window : int, default=None
+            The window's number.
+
+        window_start, window_end : datetime or str, default=None
+            The window's first and last row times.
+
+        detail : dict, default=None
+            More to keep with the run, as JSON.
+
+        Returns
+        -------
+        run_id : str
+            The new run's id. Its status is ``"ok"``: an estimate is not a
+            verdict (a realized value outside its interval is in the rows'
+            ``covered``).
+        """
+        pointers = {}
+        pointer = self._pointer(X, "X")
+        if pointer is not None:
+            pointers["input"] = pointer
+        rows = _records.estimate_rows(report)
+        extra = {"confidence": report.confidence, **(detail or {})}
+        return self._record(
+            "estimate",
+            "ok",
+            model=model,
+            step=step,
+            parent=parent,
+            started_at=started_at,
+            duration=duration,
+            window=window,
+            window_start=window_start,
+            window_end=window_end,
+            n_rows=int(report.n_rows),
+            summary=report.summary(),
+            detail=extra,
+            pointers=pointers,
+            children=[("performance_estimates", rows)],
         )
 
     @validate_params(

@@ -127,6 +127,34 @@ def drift_summary(report, rows, drifted):
     return f"{text}; {report.n_batch} batch rows vs {report.n_reference} reference rows"
 
 
+def estimate_rows(report):
+    """``performance_estimates`` rows of a PerformanceReport, in its order."""
+    frame = report.to_frame()
+
+    def real(value):
+        return None if value is None or value is pd.NA or value != value else float(value)
+
+    rows = []
+    for i, r in enumerate(frame.itertuples(index=False)):
+        covered = None if r.covered is pd.NA else int(bool(r.covered))
+        rows.append(
+            (
+                i,
+                label_text(r.group_column),
+                label_text(r.group),
+                str(r.metric),
+                real(r.estimate),
+                real(r.lower),
+                real(r.upper),
+                real(r.realized),
+                covered,
+                int(r.n_rows),
+                real(getattr(r, "n_calibration", None)),
+            )
+        )
+    return rows
+
+
 def prediction_task(y_pred, task):
     """``"classification"`` or ``"regression"``: with ``task="auto"``, floats
     that are not all whole numbers are a regression (what scikit-learn's

@@ -35,6 +35,7 @@ RECORD_TABLES = (
     "metrics",
     "staleness_rules",
     "scored_rows",
+    "performance_estimates",
 )
 
 
@@ -186,7 +187,7 @@ _V1 = [
         PRIMARY KEY (run_id, rule)
     ) STRICT, WITHOUT ROWID""",
 ]
-for _table in RECORD_TABLES[:-1]:
+for _table in RECORD_TABLES[:-2]:
     _V1 += _append_only(_table)
 
 # Version 2: the rows of a prediction batch by their key, so that ground truth
@@ -205,8 +206,30 @@ _V2 = [
     *_append_only("scored_rows"),
 ]
 
+# Version 3: a performance estimate without labels (PerformanceEstimator), one
+# row per metric and group, with its interval and, once labels came, the
+# realized value beside it.
+_V3 = [
+    """CREATE TABLE performance_estimates (
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        position INTEGER NOT NULL,
+        group_column TEXT NOT NULL,
+        group_value TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        estimate REAL,
+        lower REAL,
+        upper REAL,
+        realized REAL,
+        covered INTEGER,
+        n_rows INTEGER NOT NULL,
+        n_calibration REAL,
+        PRIMARY KEY (run_id, position)
+    ) STRICT, WITHOUT ROWID""",
+    *_append_only("performance_estimates"),
+]
+
 # MIGRATIONS[i] takes a file from version i to version i + 1.
-MIGRATIONS = (tuple(_V1), tuple(_V2))
+MIGRATIONS = (tuple(_V1), tuple(_V2), tuple(_V3))
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -46,6 +46,7 @@ _INSERT = {
     "metrics": 3,
     "staleness_rules": 6,
     "scored_rows": 6,
+    "performance_estimates": 12,
 }
 _SQL = {t: f"INSERT INTO {t} VALUES ({', '.join('?' * n)})" for t, n in _INSERT.items()}
 _HOST = socket.gethostname()
