@@ -76,10 +76,28 @@ def test_a_version_1_file_gets_the_scored_rows_table_and_keeps_its_runs(tmp_path
     )
     connection.close()
     with RunStore(path) as store:
-        assert store.schema_version == _schema.SCHEMA_VERSION == 2
+        assert store.schema_version == _schema.SCHEMA_VERSION == 3
         assert store.runs()["run_id"].tolist() == ["r1"]
         tables = {r[0] for r in store._query("SELECT name FROM sqlite_schema WHERE type='table'")}
-        assert "scored_rows" in tables
+        assert {"scored_rows", "performance_estimates"} <= tables
+
+
+def test_a_version_2_file_gets_the_performance_estimates_table_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "m.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    assert _schema.migrate(connection, "test", migrations=_schema.MIGRATIONS[:2]) == 0
+    connection.execute(
+        "INSERT INTO runs (run_id, kind, step, status, started_at) "
+        "VALUES ('r1', 'alarm', 'alarm', 'alarm', '2026-01-01T00:00:00.000000+00:00')"
+    )
+    connection.close()
+    with RunStore(path) as store:
+        assert store.schema_version == 3
+        run = store.record_performance_estimate(_estimate_report(), window=2)
+        assert store.runs()["run_id"].tolist() == ["r1", run]
+        stored = store.estimates()
+    assert stored["estimate"].tolist() == [0.8] and stored["covered"].isna().all()
+    assert stored["n_calibration"].tolist() == [120.0]
 
 
 def test_a_failed_migration_leaves_the_file_at_its_version(tmp_path):
@@ -98,6 +116,24 @@ def test_a_failed_migration_leaves_the_file_at_its_version(tmp_path):
     connection.close()
 
 
+def _estimate_report():
+    from mlpipe.drift import PerformanceReport
+
+    results = {
+        "group_column": ["(all)"],
+        "group": ["(all)"],
+        "metric": ["accuracy"],
+        "estimate": [0.8],
+        "lower": [0.7],
+        "upper": [0.9],
+        "realized": [float("nan")],
+        "covered": [None],
+        "n_rows": [40],
+        "n_calibration": [120.0],
+    }
+    return PerformanceReport(results, 0.95, 40, n_calibration_rows=300)
+
+
 @pytest.mark.parametrize("table", _schema.RECORD_TABLES)
 def test_every_record_table_refuses_update_and_delete(
     tmp_path, table, saved_model, detector, drifted_batch
@@ -110,6 +146,7 @@ def test_every_record_table_refuses_update_and_delete(
             [0, 1, 1], sensitive=["a", "b", "a"], keys=[7, 8, 9], parent=run, model=model
         )
         store.record_performance({"accuracy": 0.5}, parent=run)
+        store.record_performance_estimate(_estimate_report(), parent=run)
         store.staleness(model, max_age="1D", k=1, m=1)
         report = (
             Schema.infer(pd.DataFrame({"a": [1, 2, 3]}))

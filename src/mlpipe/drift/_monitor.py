@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
+from sklearn.exceptions import NotFittedError
 
 from mlpipe.drift._base import _BaseDrift
 from mlpipe.drift._detectors import DriftDetector
@@ -20,7 +21,7 @@ from mlpipe.exceptions import DriftWarning
 from mlpipe.utils._dask import is_dask_dataframe
 from mlpipe.utils._dataframe import check_frame, column_arrays, shallow_copy, time_ns
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
-from mlpipe.utils._monitoring import monitoring_suspended
+from mlpipe.utils._monitoring import monitoring_suspended, suspended
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -116,6 +117,22 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         None takes ``mlpipe.get_config()["store"]``, which is none by
         default. :func:`mlpipe.monitor.wait_for_writes` waits for the records.
 
+    performance : PerformanceEstimator, default=None
+        A fitted :class:`PerformanceEstimator`: every batch or window the
+        monitor tests also gets an estimate of the model's performance
+        without labels, ``report.performance`` (a
+        :class:`PerformanceReport`), which the run store records beside the
+        drift check. It is used as it is, never refitted: fit the pipeline,
+        then the estimator on held-out labelled data, then set it with
+        ``monitor.set_params(performance=estimator)`` (a clone of the
+        monitor, as in a grid search, holds an unfitted copy). It scores the
+        rows the monitor receives, so its ``estimator`` is the part of the
+        pipeline after the monitor: ``pipe[1:]`` when the monitor is the
+        first step (a slice shares the fitted steps; the whole pipeline
+        would hold the monitor inside its own parameter, and is refused).
+        The monitoring steps of that part record nothing while it scores.
+        None estimates nothing.
+
     Attributes
     ----------
     detector_ : drift detector
@@ -176,6 +193,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         "time_column": "no_validation",
         "clock": [callable, None],
         "store": [str, os.PathLike, None],
+        "performance": [HasMethods(["estimate"]), None],
     }
 
     def __init__(
@@ -190,6 +208,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         time_column=None,
         clock=None,
         store=None,
+        performance=None,
     ):
         self.detector = detector
         self.callbacks = callbacks
@@ -200,6 +219,7 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self.time_column = time_column
         self.clock = clock
         self.store = store
+        self.performance = performance
 
     @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -450,7 +470,9 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         self._record(self.detector_.detect(X), "batch", 4, store=False)
         return X
 
-    def _record(self, report, unit, stacklevel, X=None, store=True):
+    def _record(self, report, unit, stacklevel, X=None, store=True, scored=None):
+        if X is not None and getattr(self, "performance", None) is not None:
+            report.performance = self._estimate_performance(X if scored is None else scored)
         self.history_.append(report)
         counter = getattr(self, "_n_reports", None)
         if counter is None:  # a monitor fitted by an earlier mlpipe
@@ -461,6 +483,15 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             # a window's rows are the monitor's own; a batch is the caller's
             rows = snapshot(X) if unit == "batch" else X
             record_later(store, "record_drift", report, X=rows, window=counter[0], step=self)
+            if getattr(report, "performance", None) is not None:
+                record_later(
+                    store,
+                    "record_performance_estimate",
+                    report.performance,
+                    X=rows,
+                    window=counter[0],
+                    step=self,
+                )
         if self.max_history is not None and len(self.history_) > self.max_history:
             del self.history_[: len(self.history_) - self.max_history]
         if report.drift:
@@ -474,6 +505,27 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
             for callback in self._callbacks_:
                 callback(report)
         return report
+
+    def _estimate_performance(self, X):
+        """The performance estimate of the rows ``X`` (as the monitor
+        received them), with the monitoring steps suspended while the
+        estimator's classifier scores them."""
+        estimator = self.performance
+        if _holds(getattr(estimator, "estimator", None), self):
+            raise ValueError(
+                "DriftMonitor's performance estimator scores with a model that holds this "
+                "monitor (a pipeline whose step it is), so the monitor would hold itself. "
+                "Give the estimator the part of the pipeline after the monitor: "
+                "PerformanceEstimator(estimator=pipe[1:]) when the monitor is the first step."
+            )
+        if not hasattr(estimator, "calibrator_"):
+            raise NotFittedError(
+                f"DriftMonitor's performance estimator {type(estimator).__name__} is not "
+                "fitted: fit it on held-out labelled data (after the pipeline), then set it "
+                "with monitor.set_params(performance=estimator)."
+            )
+        with suspended():
+            return estimator.estimate(X)
 
     # -- windows -----------------------------------------------------------
 
@@ -550,10 +602,12 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
     def _close(self, stacklevel=6):
         # the warning names the caller of transform (6 frames up: _record,
         # _close, _feed, transform, set_output's wrapper) or of flush (4)
-        frame = self._buffer.take()
+        received = self._buffer.take()
+        frame = received
         if self._time_position is not None:
-            frame = frame.drop(columns=[self.time_column])
-        return self._record(self.detector_.detect(frame), "window", stacklevel, frame)
+            frame = received.drop(columns=[self.time_column])
+        report = self.detector_.detect(frame)
+        return self._record(report, "window", stacklevel, frame, scored=received)
 
     def _detect_batch(self, X):
         """Test ``X`` as one batch, outside the windows and ``history_``: the
@@ -622,6 +676,14 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         """The report of the latest batch (None before any)."""
         check_is_fitted(self, "detector_")
         return self.history_[-1] if self.history_ else None
+
+
+def _holds(model, step):
+    """Whether ``model`` is ``step`` or holds it among its (nested) steps."""
+    if model is step:
+        return True
+    steps = getattr(model, "steps", None) or getattr(model, "transformers", None) or []
+    return any(_holds(item[1], step) for item in steps if isinstance(item, tuple))
 
 
 def _require_datetimes(time_column, dtype):

@@ -47,6 +47,7 @@ from mlpipe.drift._performance_stats import (
 from mlpipe.exceptions import CalibrationWarning
 from mlpipe.utils._dataframe import CATEGORICAL, OTHER, check_frame, check_kinds, column_kind
 from mlpipe.utils._estimator import MlpipeEstimatorMixin
+from mlpipe.utils._monitoring import suspended
 from mlpipe.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -556,8 +557,8 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
                 columns["lower"].append(float(lower))
                 columns["upper"].append(float(upper))
                 columns["realized"].append(float(real))
-                columns["covered"].append(
-                    pd.NA if np.isnan(real) or np.isnan(lower) else bool(lower <= real <= upper)
+                columns["covered"].append(  # None, not pd.NA: skops loads no NAType
+                    None if np.isnan(real) or np.isnan(lower) else bool(lower <= real <= upper)
                 )
                 columns["n_rows"].append(int(rows.sum()))
                 columns["n_calibration"].append(float(n_calibration[k]))
@@ -614,14 +615,17 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
 
     def _scores(self, X):
         """The classifier's score of the positive class and its predictions
-        (True: the positive class)."""
+        (True: the positive class). Not production traffic: a monitoring
+        step in the classifier's pipeline records nothing while it scores
+        (as for the rows :func:`mlpipe.explain.explain` sends through it)."""
         est = self.estimator
         try:
-            if hasattr(est, "predict_proba"):
-                scores = np.asarray(est.predict_proba(X), dtype=np.float64)[:, 1]
-            else:
-                scores = np.asarray(est.decision_function(X), dtype=np.float64).reshape(-1)
-            labels = np.asarray(est.predict(X))
+            with suspended():
+                if hasattr(est, "predict_proba"):
+                    scores = np.asarray(est.predict_proba(X), dtype=np.float64)[:, 1]
+                else:
+                    scores = np.asarray(est.decision_function(X), dtype=np.float64).reshape(-1)
+                labels = np.asarray(est.predict(X))
         except (ValueError, TypeError) as error:
             raise type(error)(
                 f"The classifier {type(est).__name__} could not score the {len(X)} rows: {error}"

@@ -132,6 +132,19 @@ GROUP_COLUMNS = {
     "rate": "float64",
 }
 METRIC_COLUMNS = {**_RUN_HEAD, "metric": "str", "value": "float64"}
+ESTIMATE_COLUMNS = {
+    **_RUN_HEAD,
+    "group_column": "str",
+    "group": "str",
+    "metric": "str",
+    "estimate": "float64",
+    "lower": "float64",
+    "upper": "float64",
+    "realized": "float64",
+    "covered": "boolean",
+    "n_rows": "int64",
+    "n_calibration": "float64",
+}
 
 _CHILD_SQL = {
     "validation_failures": (
@@ -146,6 +159,11 @@ _CHILD_SQL = {
     "prediction_stats": ("c.statistic, c.label, c.level, c.value, c.n", "c.position"),
     "group_rates": ("c.sensitive, c.grp, c.label, c.n_group, c.rate", "c.position"),
     "metrics": ("c.name, c.value", "c.name"),
+    "performance_estimates": (
+        "c.group_column, c.group_value, c.metric, c.estimate, c.lower, c.upper, c.realized,"
+        " c.covered, c.n_rows, c.n_calibration",
+        "c.position",
+    ),
 }
 
 _FILTER = [str, list, tuple, None]
@@ -252,8 +270,8 @@ class QueryMixin:
 
         kind : str or list of str, default=None
             Kinds: ``"batch"``, ``"validation"``, ``"drift"``,
-            ``"predictions"``, ``"performance"``, ``"staleness"``,
-            ``"alarm"``, ``"retraining"``.
+            ``"predictions"``, ``"performance"``, ``"estimate"``,
+            ``"staleness"``, ``"alarm"``, ``"retraining"``.
 
         status : str or list of str, default=None
             Statuses: ``"ok"``, ``"failed"``, ``"drift"``, ``"stale"``,
@@ -507,6 +525,41 @@ class QueryMixin:
             ``window``, ``metric`` and ``value``.
         """
         return self._child("metrics", METRIC_COLUMNS, model, since, until, "c.name", metric)
+
+    @validate_params(
+        {"metric": _FILTER, "model": _FILTER, "since": _TIME, "until": _TIME},
+        prefer_skip_nested_validation=True,
+    )
+    def estimates(self, *, metric=None, model=None, since=None, until=None):
+        """Return the performance estimates recorded, one row per metric, group and run.
+
+        The rows of each :class:`~mlpipe.drift.PerformanceReport` recorded
+        (by :meth:`record_performance_estimate`, or by a
+        :class:`~mlpipe.drift.DriftMonitor` with a ``performance``
+        estimator), exactly as reported.
+
+        Parameters
+        ----------
+        metric : str or list of str, default=None
+            The metrics' names (``"accuracy"``, ``"roc_auc"``...); all when None.
+
+        model : str or list of str, default=None
+            Model ids or names.
+
+        since, until : datetime, timedelta or str, default=None
+            Runs started in ``[since, until)``.
+
+        Returns
+        -------
+        estimates : DataFrame
+            Columns ``started_at``, ``run_id``, ``model_id``, ``step``,
+            ``window``, ``group_column``, ``group``, ``metric``, ``estimate``,
+            ``lower``, ``upper``, ``realized``, ``covered`` (missing without
+            labels), ``n_rows`` and ``n_calibration``.
+        """
+        return self._child(
+            "performance_estimates", ESTIMATE_COLUMNS, model, since, until, "c.metric", metric
+        )
 
     @validate_params({"key": [str]}, prefer_skip_nested_validation=True)
     def has_batch(self, key):
