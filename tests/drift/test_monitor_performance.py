@@ -60,7 +60,7 @@ def test_every_window_gets_the_estimate_of_its_rows(pipeline):
 def test_the_run_store_records_each_estimate(pipeline, tmp_path):
     from mlpipe.monitor import RunStore, wait_for_writes
 
-    pipe, estimator = pipeline
+    pipe, _ = pipeline
     path = tmp_path / "runs.db"
     X, _ = _data(300, 2)
     monitor = pipe[0]
@@ -117,7 +117,7 @@ def test_record_performance_estimate_keeps_realized_values_and_groups(tmp_path):
 
 
 def test_an_unfitted_estimator_is_refused_when_it_is_needed(pipeline):
-    pipe, estimator = pipeline
+    _, estimator = pipeline
     X, _ = _data(200, 4)
     monitor = DriftMonitor(performance=clone(estimator), warn=False).fit(X)
     with pytest.raises(NotFittedError, match="performance estimator PerformanceEstimator is not"):
