@@ -225,9 +225,13 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
     ``p``, a false positive with ``1 - p``. The interval is for the realized
     metric of the window, not for its expectation: labels are drawn row by
     row from the calibrated probabilities (``n_draws`` times), each draw from
-    a calibrator refitted on a bootstrap resample of the calibration data, so
-    that both the labels' chance and the calibrator's error widen it; the
-    interval is the central ``confidence`` share of the drawn metrics.
+    a calibrator refitted on a bootstrap resample of the calibration data
+    (and, by default, its recalibration to the window refitted on the same
+    resample), so that both the labels' chance and the calibration's error
+    widen it; the interval is the central ``confidence`` share of the drawn
+    metrics. By default each window's calibration is weighted to resemble
+    the window (``covariate_shift``); the report's ``n_calibration`` column
+    says how many calibration rows, effectively, each estimate rests on.
 
     Parameters
     ----------
@@ -264,6 +268,24 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
     alpha : float, default=0.05
         Level of the reliability test: a p-value at most ``alpha`` warns.
 
+    covariate_shift : {"reweight", "ignore"}, default="reweight"
+        How a window unlike the calibration data is handled. ``"reweight"``
+        calibrates each window on the calibration rows that resemble it: a
+        domain classifier (:class:`ClassifierDrift`'s cross-fitted
+        gradient boosting, on every column the estimator can compare) tells
+        the window's rows from the calibration rows, its held-out scores
+        give each calibration row a weight (its odds of being a window row,
+        recalibrated so that a classifier that finds no difference gives
+        weights near 1), and the calibrated probabilities are moved by a
+        logistic regression in log-odds fitted on the weighted rows; a
+        group of ``sensitive`` uses the calibration rows of that group only.
+        It mends the estimate when the window's ``P(y | score)`` differs
+        from the calibration data's because the features moved (covariate
+        shift with a model that does not see everything), at the cost of a
+        domain classifier per window (about a second for a few thousand
+        rows). ``"ignore"`` applies the one calibrator to every window
+        (faster; right only when ``P(y | score)`` does not change).
+
     random_state : int, RandomState instance or None, default=0
         Seed of the folds, the bootstrap and the draws.
 
@@ -293,6 +315,21 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         ``sensitive`` columns with at least 20 calibration rows,
         ``{column: {str(value): {...}}}``.
 
+    calibration_ : dict
+        With ``covariate_shift="reweight"``: the calibration rows' scores
+        (``"scores"``) and 0/1 labels (``"y"``) and the codes of their
+        ``sensitive`` groups (``"groups"``), which each window reweights.
+
+    domain_ : ClassifierDrift or None
+        With ``covariate_shift="reweight"``: the domain classifier fitted on
+        the calibration rows' ``domain_columns_`` (None when there is no
+        column to compare).
+
+    domain_columns_ : list
+        The columns the domain classifier compares: all but those of a kind
+        it cannot (lists, objects) and those missing in every calibration
+        row.
+
     kinds_ : dict
         ``{column: kind}`` of the numeric, boolean and datetime columns at
         fit: a window whose column changed kind (numbers that arrive as
@@ -312,12 +349,15 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
 
     Notes
     -----
-    The estimate holds when ``P(y | score)`` is the same in the window as in
-    the calibration data. Covariate shift (the features move, ``P(y | x)``
-    stays) keeps it when the score carries what the features say about the
-    label; concept drift (``P(y | x)`` changes) breaks it, and nothing in
-    unlabelled data can tell: the estimate keeps reporting the old
-    performance. Measured coverage of the 95% intervals and a concept-drift
+    Without reweighting, the estimate holds when ``P(y | score)`` is the
+    same in the window as in the calibration data: covariate shift (the
+    features move, ``P(y | x)`` stays) keeps it only when the score carries
+    what the features say about the label. Reweighting needs less: that
+    ``P(y | x)`` is the same, and that the calibration data holds rows like
+    the window's (a window of a kind the calibration data lacks rests on few
+    effective rows, and its intervals are wide). Concept drift (``P(y | x)``
+    changes) breaks both, and nothing in unlabelled data can tell: the
+    estimate keeps reporting the old performance. Measured coverage of the 95% intervals and a concept-drift
     example are in ``benchmarks/results/performance_estimation.md``.
 
     Labels of a window are drawn independently given the scores; the draws
