@@ -357,8 +357,9 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
     the window's (a window of a kind the calibration data lacks rests on few
     effective rows, and its intervals are wide). Concept drift (``P(y | x)``
     changes) breaks both, and nothing in unlabelled data can tell: the
-    estimate keeps reporting the old performance. Measured coverage of the 95% intervals and a concept-drift
-    example are in ``benchmarks/results/performance_estimation.md``.
+    estimate keeps reporting the old performance. Measured coverage of the
+    95% intervals and a concept-drift example are in
+    ``benchmarks/results/performance_estimation.md``.
 
     Labels of a window are drawn independently given the scores; the draws
     are of the realized metric, so the interval shrinks with the window's
