@@ -641,8 +641,11 @@ class DriftDetector(_BaseDrift):
       :func:`scipy.stats.cramervonmises_2samp` (with ``cvm_ties="scipy"``;
       the same without ties), effect size the KS ``D`` (``ks_threshold``);
     - ``"ad"``: :func:`scipy.stats.anderson_ksamp` (midrank) of the two
-      samples, its p-value interpolated in a table and so capped at 0.25
-      and floored at 0.001 (the note says so: with more than 50 p-value
+      samples; without ties its p-value is interpolated in scipy's table
+      and so capped at 0.25 and floored at 0.001, with ties (where the
+      table is liberal) it is the Monte Carlo permutation p-value of 1999
+      seeded draws, as ``anderson_ksamp(..., method=PermutationMethod())``
+      (so at least 1/2000); the note says which (with more than 50 p-value
       tests a Bonferroni cut-off is below the floor), effect size ``D``;
     - ``"wasserstein"``: statistic :func:`scipy.stats.wasserstein_distance`,
       effect size that distance over the reference's standard deviation

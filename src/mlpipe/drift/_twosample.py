@@ -9,7 +9,9 @@ here                          scipy
 ============================  ==============================================
 :func:`cvm_2samp`             ``scipy.stats.cramervonmises_2samp``
 :func:`anderson_2samp`        ``scipy.stats.anderson_ksamp`` of two samples,
-                              ``variant="midrank"`` (its default)
+                              ``variant="midrank"``: the table's p-value,
+                              or with ties the permutation p-value
+                              (``method=PermutationMethod()``)
 :func:`wasserstein_1d`        ``scipy.stats.wasserstein_distance``, unweighted
 :func:`jensenshannon_bins`    ``scipy.spatial.distance.jensenshannon`` of the
                               normalized counts
@@ -21,7 +23,9 @@ each batch costs only its own sort and a pass that reads the reference
 where it must: O(m log(n / m)) for Cramér-von Mises (a galloping search of
 each distinct batch value in the reference, no pooled ranking), O(d + m)
 for Anderson-Darling and Wasserstein (one walk over the d distinct
-reference values). scipy sorts and ranks the pooled sample on every call.
+reference values), and O(R (min(n, m) + d)) for Anderson-Darling's
+permutation p-value of R random splits. scipy sorts and ranks the pooled
+sample on every call (on every split of a permutation test).
 The kernels are in :mod:`mlpipe.drift._twosample_kernels`.
 
 One departure is offered, not taken by default: scipy's Cramér-von Mises
