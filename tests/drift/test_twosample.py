@@ -385,6 +385,9 @@ def test_anderson_bad_method_raises():
     for bad in (0, -5, 2.5, True, "9"):
         with pytest.raises(ValueError, match="n_resamples must be a positive integer"):
             anderson_2samp([1.0, 2.0], [3.0, 4.0], n_resamples=bad)
+    for bad in (None, 1.5, np.random.default_rng(0)):
+        with pytest.raises(ValueError, match="random_state must be an integer"):
+            anderson_2samp([1.0, 2.0], [3.0, 4.0], random_state=bad)
 
 
 @pytest.mark.parametrize("kind", KINDS)

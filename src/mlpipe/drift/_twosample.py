@@ -583,8 +583,9 @@ def anderson_2samp(
     Raises
     ------
     ValueError
-        If a sample is empty or not finite, ``method`` is unknown or
-        ``n_resamples`` is not a positive integer.
+        If a sample is empty or not finite, ``method`` is unknown,
+        ``n_resamples`` is not a positive integer or ``random_state`` not
+        an integer.
 
     See Also
     --------
@@ -640,6 +641,10 @@ def anderson_2samp(
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}.")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}.")
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+        raise ValueError(
+            f"random_state must be an integer (the seed of the splits), got {random_state!r}."
+        )
     ref = _reference(ref)
     y = _batch(bat, batch_sorted)
     nr, nb = ref.n, y.size
