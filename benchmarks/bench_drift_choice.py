@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy
+import scipy.stats
 import sklearn
 
 from _calibration_data import load, stable_seed
@@ -173,11 +174,11 @@ def frame(block):
     return pd.DataFrame(block, columns=[f"s{i}" for i in range(block.shape[1])])
 
 
-def rates(refs, batches):
+def rates(refs, batches, tests=TESTS):
     """``{(test, condition): (p<=a share, flag share)}`` of one cell."""
     ref = frame(refs)
     out = {}
-    for test in TESTS:
+    for test in tests:
         if test == "psi":
             for cond, block in batches.items():
                 out[(test, cond)] = _psi_rates(refs, block)
@@ -219,35 +220,83 @@ def wilson(k, n, z=1.959964):
     return max(0.0, mid - half), min(1.0, mid + half)
 
 
-def run(n_splits):
+def _load(name):
+    if name == "ties":
+        return tie_heavy()
+    if name == "credit":
+        return load_credit(return_X_y=True)[0]
+    return load(name)[0]
+
+
+def _cell_rates(cells_fn, n_splits, chunk, tests, conditions):
+    """``{(test, condition): (p<=a share, flag share)}`` of ``n_splits``
+    splits scored ``chunk`` at a time (the rates of equal-sized chunks
+    averaged: the same as one block, in bounded memory)."""
+    total = {}
+    done = 0
+    while done < n_splits:
+        size = min(chunk, n_splits - done)
+        cells = cells_fn(size, done)
+        if cells is None:
+            return None
+        refs, batches = cells
+        batches = {c: b for c, b in batches.items() if conditions is None or c in conditions}
+        for key, (p_rate, flag) in rates(refs, batches, tests).items():
+            p0, f0 = total.get(key, (0.0, 0.0))
+            total[key] = (p0 + p_rate * size, f0 + flag * size)
+        done += size
+    return {k: (p / n_splits, f / n_splits) for k, (p, f) in total.items()}
+
+
+def run(n_splits, only=None, tests=TESTS, conditions=None, chunk=None):
+    """Every cell's rates; ``only``: a set of ``(data, n_batch)`` to run
+    (None: all), ``tests`` and ``conditions`` the ones to score. A cell of
+    more than ``chunk`` splits is split into seeds ``seed + 7919 * i``
+    (chunk ``i``); ``chunk`` None: one block, the seeds of the full run."""
     records = []
+    chunk = chunk or n_splits
+
+    def wanted(name, n_batch):
+        return only is None or (name, n_batch) in only
+
     for name in DATASETS:
+        if only is not None and not any(d == name for d, _ in only):
+            continue
         try:
-            if name == "ties":
-                X = tie_heavy()
-            elif name == "credit":
-                X = load_credit(return_X_y=True)[0]
-            else:
-                X = load(name)[0]
+            X = _load(name)
         except Exception as exc:  # a data set that does not load is named, not dropped
             print(f"{name}: not loaded ({type(exc).__name__}: {exc})", flush=True)
             continue
         for col, values in numeric_columns(X).items():
             for n_batch in SIZES:
-                seed = stable_seed(name, col, n_batch)
-                cells = split_cells(values, n_batch, n_splits, seed)
-                if cells is None:
+                if not wanted(name, n_batch):
                     continue
+                seed = stable_seed(name, col, n_batch)
+
+                def cells_fn(size, done, values=values, n_batch=n_batch, seed=seed):
+                    s = seed if done == 0 else seed + 7919 * (done // chunk)
+                    return split_cells(values, n_batch, size, s)
+
                 t0 = time.perf_counter()
-                for (test, cond), (p_rate, flag) in rates(*cells).items():
+                got = _cell_rates(cells_fn, n_splits, chunk, tests, conditions)
+                if got is None:
+                    continue
+                for (test, cond), (p_rate, flag) in got.items():
                     records.append((name, col, n_batch, test, cond, p_rate, flag, n_splits))
                 print(f"{name} {col} {n_batch}: {time.perf_counter() - t0:.1f} s", flush=True)
     for col in ("age", "credit_amount", "duration"):
         for n_batch in SIZES:
+            if not wanted("credit_boot", n_batch):
+                continue
             seed = stable_seed("credit_boot", col, n_batch)
+
+            def cells_fn(size, done, col=col, n_batch=n_batch, seed=seed):
+                s = seed if done == 0 else seed + 7919 * (done // chunk)
+                return credit_cells(col, n_batch, size, s)
+
             t0 = time.perf_counter()
-            cells = credit_cells(col, n_batch, n_splits, seed)
-            for (test, cond), (p_rate, flag) in rates(*cells).items():
+            got = _cell_rates(cells_fn, n_splits, chunk, tests, conditions)
+            for (test, cond), (p_rate, flag) in got.items():
                 records.append(("credit_boot", col, n_batch, test, cond, p_rate, flag, n_splits))
             print(f"credit_boot {col} {n_batch}: {time.perf_counter() - t0:.1f} s", flush=True)
     return pd.DataFrame(
@@ -266,10 +315,18 @@ def tables(df):
     lines = []
     clean = df[df["condition"] == "clean"]
     lines.append("### False alarms on clean splits (% of splits with p <= 0.05, worst column)\n")
+    n_rates = int(clean.groupby("test").size().max())
+    # P(one of three columns at a true 5% reaches 12 of 150 splits)
+    third = round(100 * (1 - scipy.stats.binom.cdf(11, 150, ALPHA) ** 3))
     lines.append(
-        "Each cell: the largest rate over the data set's columns, with the 95% Wilson "
-        "interval of that column's rate; `*` marks an interval entirely above 5%. PSI: "
-        "the flag rate (p-value and PSI >= 0.2) instead (its p-values: calibration.md).\n"
+        "Each cell: the largest rate over the data set's columns with the 95% Wilson "
+        "interval of that column's rate, then (after `/`) the mean rate over the columns. "
+        "The largest of c rates is biased upwards (of three columns at a true 5%, one "
+        f"reaches 8% = 12 of 150 splits in ~{third}% of cells), and a test's column of "
+        f"this table holds K = {n_rates} column rates, so `*` marks a worst column whose Wilson "
+        "interval at confidence 1 - 0.05 / K (Bonferroni over the test's column rates) "
+        "lies entirely above 5%: a rate above 5% that is not chance. PSI: the flag rate "
+        "(p-value and PSI >= 0.2) instead (its p-values: calibration.md).\n"
     )
     header = "| data | rows/batch | " + " | ".join(TESTS) + " |"
     lines += [header, "|" + "---|" * (len(TESTS) + 2)]
@@ -282,9 +339,11 @@ def tables(df):
             i = int(t[key].to_numpy().argmax())
             rate, n = float(t[key].iloc[i]), int(t["n"].iloc[i])
             lo, hi = wilson(round(rate * n), n)
-            mark = "*" if lo > ALPHA else ""
+            z = float(scipy.stats.norm.isf(0.025 / n_rates))
+            mark = "*" if wilson(round(rate * n), n, z)[0] > ALPHA else ""
             worst_any[test] = max(worst_any.get(test, 0.0), lo)
-            cells.append(f"{_fmt(rate)} [{_fmt(lo)}, {_fmt(hi)}]{mark}")
+            mean = float(t[key].mean())
+            cells.append(f"{_fmt(rate)} [{_fmt(lo)}, {_fmt(hi)}]{mark} / {_fmt(mean)}")
         lines.append(f"| {name} | {n_batch} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("### False alarms pooled over every data set and column (p <= 0.05; flag)\n")
@@ -321,16 +380,125 @@ def tables(df):
     return "\n".join(lines), worst_any
 
 
+def clean_pvalues(name, n_batch, test, n_splits, chunk):
+    """``{column: p-values}`` of ``test`` on ``n_splits`` clean splits of each
+    of a data set's columns (seeds as :func:`run`'s)."""
+    X = tie_heavy() if name == "ties" else _load(name)
+    out = {}
+    for col, values in numeric_columns(X).items():
+        seed = stable_seed(name, col, n_batch)
+        ps = []
+        for i, done in enumerate(range(0, n_splits, chunk)):
+            size = min(chunk, n_splits - done)
+            cells = split_cells(values, n_batch, size, seed if i == 0 else seed + 7919 * i)
+            if cells is None:
+                break
+            refs, batches = cells
+            ref = frame(refs)
+            kwargs = (
+                {"numeric_test": "auto"}
+                if test == "auto"
+                else {"tests": dict.fromkeys(ref.columns, test)}
+            )
+            det = DriftDetector(correction=None, alpha=ALPHA, **kwargs).fit(ref)
+            rows = det.detect(frame(batches["clean"])).to_frame()
+            rows = rows[rows["test"] != "missing_rate"]
+            ps.append(rows["p_value"].to_numpy())
+            if i == 0:
+                chosen = sorted(set(rows["test"]))
+        if ps:
+            out[col] = (np.concatenate(ps), chosen)
+    return out
+
+
+def uniformity(cells, tests, n_splits, chunk):
+    """Markdown: per column of each cell, the rate of p <= 0.05 and p <= 0.01
+    (Wilson intervals), and how uniform the p-values are below 0.25 (the
+    table's cap): the share below 0.25 and a KS test of those against
+    U(0, 0.25)."""
+    from scipy import stats
+
+    lines = [
+        "| data | rows/batch | test (chosen) | column | splits | p<=0.05 | p<=0.01 | "
+        "p<0.25 | KS vs U(0, 0.25) p |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, n_batch in cells:
+        for test in tests:
+            for col, (p, chosen) in clean_pvalues(name, n_batch, test, n_splits, chunk).items():
+                n = p.size
+                parts = []
+                for level in (0.05, 0.01):
+                    k = int((p <= level).sum())
+                    lo, hi = wilson(k, n)
+                    parts.append(f"{100 * k / n:.2f}% [{_fmt(lo)}, {_fmt(hi)}]")
+                below = p[p < 0.25]
+                ks_p = stats.kstest(below / 0.25, "uniform").pvalue if below.size else math.nan
+                lines.append(
+                    f"| {name} | {n_batch} | {test} ({'/'.join(chosen)}) | {col} | {n} | "
+                    f"{parts[0]} | {parts[1]} | {100 * below.size / n:.1f}% | {ks_p:.3f} |"
+                )
+    return "\n".join(lines)
+
+
+def _parse_cells(text):
+    out = set()
+    for item in text.split(","):
+        name, _, size = item.strip().rpartition(":")
+        out.add((name, int(size)))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-splits", type=int, default=150)
     parser.add_argument("--out", default="benchmarks/results/drift_choice.md")
     parser.add_argument("--csv", default="benchmarks/results/drift_choice.csv")
+    parser.add_argument(
+        "--cells",
+        default=None,
+        help="only these cells, 'data:rows,...' (e.g. 'sm_star98:50,gen_heavy_tails_50000:5000'); "
+        "with --uniformity, print per-column rates and uniformity instead of the tables",
+    )
+    parser.add_argument("--tests", default=",".join(TESTS), help="comma-separated subset")
+    parser.add_argument(
+        "--chunk", type=int, default=None, help="score splits this many at a time (memory)"
+    )
+    parser.add_argument("--uniformity", action="store_true")
+    parser.add_argument(
+        "--from-csv",
+        default=None,
+        help="rebuild --out's tables from this CSV of a finished run (no new splits)",
+    )
+    parser.add_argument("--minutes", type=float, default=None, help="with --from-csv: run time")
     args = parser.parse_args()
+    tests = tuple(t for t in args.tests.split(",") if t)
+    if args.uniformity:
+        if not args.cells:
+            parser.error("--uniformity needs --cells")
+        t0 = time.perf_counter()
+        text = uniformity(
+            sorted(_parse_cells(args.cells)), tests, args.n_splits, args.chunk or args.n_splits
+        )
+        elapsed = time.perf_counter() - t0
+        head = (
+            f"Generated by `bench_drift_choice.py --uniformity --cells {args.cells} --tests "
+            f"{args.tests} --n-splits {args.n_splits} --chunk {args.chunk}` in "
+            f"{elapsed / 60:.1f} min.\n\n"
+        )
+        if args.out:
+            Path(args.out).write_text(head + text + "\n")
+        print(head + text)
+        return
+    only = _parse_cells(args.cells) if args.cells else None
     t0 = time.perf_counter()
-    df = run(args.n_splits)
-    elapsed = time.perf_counter() - t0
-    df.to_csv(args.csv, index=False)
+    if args.from_csv:
+        df = pd.read_csv(args.from_csv)
+        elapsed = 60 * args.minutes if args.minutes else math.nan
+    else:
+        df = run(args.n_splits, only=only, tests=tests, chunk=args.chunk)
+        elapsed = time.perf_counter() - t0
+        df.to_csv(args.csv, index=False)
     text, _ = tables(df)
     head = [
         "# DriftDetector's numeric tests: false alarms and power",

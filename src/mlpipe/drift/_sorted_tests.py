@@ -15,9 +15,10 @@ between the two empirical CDFs, on the scale of ``ks_threshold``).
   ``cramervonmises_2samp``; with ``cvm_ties="midrank"``, the default, only
   ties across the samples count, see below); effect: the KS statistic.
 - ``"ad"``: :func:`~mlpipe.drift._twosample.anderson_2samp` (scipy's
-  ``anderson_ksamp``, midrank), its p-value interpolated in Scholz and
-  Stephens' table and so capped at 0.25 and floored at 0.001 (the note
-  says which); effect: the KS statistic.
+  ``anderson_ksamp``, midrank); without ties its p-value is interpolated
+  in Scholz and Stephens' table and so capped at 0.25 and floored at 0.001,
+  with ties (where the table is liberal) it is the Monte Carlo permutation
+  p-value (the note says which); effect: the KS statistic.
 - ``"wasserstein"``: the statistic is
   :func:`~mlpipe.drift._twosample.wasserstein_1d` (scipy's
   ``wasserstein_distance``, in the units of the column); the effect is
@@ -53,7 +54,13 @@ import numpy as np
 
 from mlpipe.drift import _ks
 from mlpipe.drift._columns import numeric_block
-from mlpipe.drift._twosample import anderson_2samp, cvm_2samp, sorted_sample, wasserstein_1d
+from mlpipe.drift._twosample import (
+    AD_N_RESAMPLES,
+    anderson_2samp,
+    cvm_2samp,
+    sorted_sample,
+    wasserstein_1d,
+)
 from mlpipe.utils._dataframe import BOOLEAN, DATETIME, NUMERIC
 
 TOO_FEW = "too_few_rows"
@@ -222,8 +229,13 @@ class SortedSampleTest:
                 1: "p-value capped at 0.25 (it is at least that)",
                 -1: "p-value floored at 0.001 (it is at most that)",
             }
+            note = notes[res.pvalue_bound]
+            if res.method == "permutation":
+                note = f"Monte Carlo permutation p-value ({AD_N_RESAMPLES} draws; ties)"
+            elif res.method == "exact":
+                note = "exact permutation p-value (ties)"
             row.update(statistic=res.statistic, p_value=res.pvalue, effect_size=d)
-            row["note"] = notes[res.pvalue_bound] + "; effect: KS statistic"
+            row["note"] = note + "; effect: KS statistic"
         elif name == "cvm":
             res = cvm_2samp(sample, batch, batch_sorted=True, ties=ties)
             if np.isnan(res.statistic):

@@ -32,6 +32,8 @@ import math
 import numpy as np
 from numba import njit
 
+from mlpipe.drift._kernels import _mrg_seed, _mrg_uniform
+
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
@@ -329,6 +331,130 @@ def cvm_exact_counts(m, n):
 
 
 @njit(**_JIT)
+def _pairwise_block(a, lo, n):
+    """Sum ``a[lo:lo + n]``, ``n <= 128``, in numpy's order (see :func:`_pairwise_sum`).
+
+    Parameters
+    ----------
+    a : ndarray of float64
+        The terms.
+    lo : int
+        The first.
+    n : int
+        How many, at most 128.
+
+    Returns
+    -------
+    float
+        ``np.sum(a[lo:lo + n])``, bit for bit.
+    """
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0 = a[lo]
+    r1 = a[lo + 1]
+    r2 = a[lo + 2]
+    r3 = a[lo + 3]
+    r4 = a[lo + 4]
+    r5 = a[lo + 5]
+    r6 = a[lo + 6]
+    r7 = a[lo + 7]
+    i = 8
+    stop = n - n % 8
+    while i < stop:
+        k = lo + i
+        r0 += a[k]
+        r1 += a[k + 1]
+        r2 += a[k + 2]
+        r3 += a[k + 3]
+        r4 += a[k + 4]
+        r5 += a[k + 5]
+        r6 += a[k + 6]
+        r7 += a[k + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(**_JIT)
+def _pairwise_sum(a, lo, n):
+    """Sum ``a[lo:lo + n]`` in numpy's order, so that it is ``np.sum``'s float.
+
+    numpy's pairwise summation of a contiguous float64 array: below 8 terms
+    a plain loop, up to 128 eight running sums combined as a tree, beyond
+    that the two halves (the first a multiple of 8 long) summed apart and
+    added. The recursion runs on an explicit stack (numba's cache does not
+    keep recursive functions).
+
+    Parameters
+    ----------
+    a : ndarray of float64
+        The terms.
+    lo : int
+        The first.
+    n : int
+        How many.
+
+    Returns
+    -------
+    float
+        ``np.sum(a[lo:lo + n])``, bit for bit.
+    """
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    depth = 64  # halving n > 128 takes fewer than 64 levels
+    s_lo = np.empty(depth, dtype=np.int64)
+    s_n = np.empty(depth, dtype=np.int64)
+    s_phase = np.zeros(depth, dtype=np.int64)
+    s_left = np.empty(depth)
+    s_right = np.empty(depth)
+    s_lo[0] = lo
+    s_n[0] = n
+    sp = 1
+    result = 0.0
+    while sp > 0:
+        top = sp - 1
+        m = s_n[top]
+        value = 0.0
+        done = False
+        if m <= 128:
+            value = _pairwise_block(a, s_lo[top], m)
+            done = True
+        else:
+            half = m // 2
+            half -= half % 8
+            if s_phase[top] == 0:
+                s_phase[top] = 1
+                s_lo[sp] = s_lo[top]
+                s_n[sp] = half
+                s_phase[sp] = 0
+                sp += 1
+            elif s_phase[top] == 1:
+                s_phase[top] = 2
+                s_lo[sp] = s_lo[top] + half
+                s_n[sp] = m - half
+                s_phase[sp] = 0
+                sp += 1
+            else:
+                value = s_left[top] + s_right[top]
+                done = True
+        if done:
+            sp -= 1
+            if sp == 0:
+                result = value
+            elif s_phase[sp - 1] == 1:
+                s_left[sp - 1] = value
+            else:
+                s_right[sp - 1] = value
+    return result
+
+
+@njit(**_JIT)
 def ad_midrank_sum(rd, rc, nr, bat, nb):
     """Compute the sum in the midrank two-sample Anderson-Darling statistic.
 
@@ -359,19 +485,20 @@ def ad_midrank_sum(rd, rc, nr, bat, nb):
     Notes
     -----
     The batch's term equals the reference's (``N M_j - B_j nb`` is the
-    negative of the reference's), so one sum serves both samples;
-    ``scipy.stats.anderson_ksamp`` adds it twice, divided by each size.
-    Each term is computed with scipy's operations in scipy's order.
+    negative of the reference's, both exact in float64), so one sum serves
+    both samples; ``scipy.stats.anderson_ksamp`` adds it twice, divided by
+    each size. Each term is computed with scipy's operations and the terms
+    are added in numpy's pairwise order, so the sum is scipy's float.
     """
     big_n = nr + nb
     fn = float(big_n)
     nd = rd.shape[0]
+    terms = np.empty(nd + nb)
+    k = 0
     i = 0
     j = 0
     ref_below = 0
     pooled_below = 0
-    s = 0.0
-    c = 0.0
     while i < nd or j < nb:
         z = rd[i] if j >= nb or (i < nd and rd[i] < bat[j]) else bat[j]
         a = 0
@@ -386,11 +513,277 @@ def ad_midrank_sum(rd, rc, nr, bat, nb):
         bj = pooled_below + lj / 2.0
         mj = float(ref_below + a) - a / 2.0
         dev = big_n * mj - bj * nr
-        term = lj / fn * dev**2 / (bj * (big_n - bj) - big_n * lj / 4.0)
-        s, c = _neumaier(s, c, term)
+        terms[k] = lj / fn * dev**2 / (bj * (big_n - bj) - big_n * lj / 4.0)
+        k += 1
         ref_below += a
         pooled_below += lj
-    return s + c
+    return _pairwise_sum(terms, 0, k)
+
+
+@njit(**_JIT)
+def ad_pooled_counts(rd, rc, nr, bat, nb):
+    """Count each sample's values at every pooled distinct value.
+
+    Parameters
+    ----------
+    rd : ndarray of shape (n_distinct,)
+        The reference's distinct values, sorted.
+    rc : ndarray of shape (n_distinct,) or (0,)
+        Their cumulative counts (empty: every value distinct).
+    nr : int
+        The reference size.
+    bat : ndarray of shape (nb,)
+        The batch, sorted.
+    nb : int
+        The batch size.
+
+    Returns
+    -------
+    pooled : ndarray of int64
+        ``pooled[j]``: how many pooled values equal the j-th smallest
+        pooled distinct value.
+    ref : ndarray of int64
+        How many of them are reference values.
+    """
+    nd = rd.shape[0]
+    pooled = np.empty(nd + nb, dtype=np.int64)
+    ref = np.empty(nd + nb, dtype=np.int64)
+    k = 0
+    i = 0
+    j = 0
+    ref_below = 0
+    while i < nd or j < nb:
+        z = rd[i] if j >= nb or (i < nd and rd[i] < bat[j]) else bat[j]
+        a = 0
+        if i < nd and rd[i] == z:
+            a = _through(rc, i) - ref_below
+            i += 1
+        j2 = j
+        while j2 < nb and bat[j2] == z:
+            j2 += 1
+        pooled[k] = a + j2 - j
+        ref[k] = a
+        k += 1
+        j = j2
+        ref_below += a
+    return pooled[:k].copy(), ref[:k].copy()
+
+
+@njit(**_JIT)
+def _ad_weights(pooled, big_n):
+    """The factors of the midrank sum that the pooled sample fixes.
+
+    Parameters
+    ----------
+    pooled : ndarray of int64
+        Pooled counts at the distinct values.
+    big_n : int
+        The pooled size.
+
+    Returns
+    -------
+    share, bj, den : ndarray of float64
+        ``l_j / N``, ``B_j`` and ``B_j (N - B_j) - N l_j / 4``, each with
+        scipy's operations.
+    """
+    d = pooled.shape[0]
+    share = np.empty(d)
+    bj = np.empty(d)
+    den = np.empty(d)
+    below = 0
+    fn = float(big_n)
+    for j in range(d):
+        lj = pooled[j]
+        bj[j] = below + lj / 2.0
+        share[j] = lj / fn
+        den[j] = bj[j] * (big_n - bj[j]) - big_n * lj / 4.0
+        below += lj
+    return share, bj, den
+
+
+@njit(**_JIT)
+def _ad_sum_of_counts(ref, nr, big_n, share, bj, den, terms):
+    """The midrank sum of a split given its reference counts.
+
+    Parameters
+    ----------
+    ref : ndarray of int64
+        Reference counts at the pooled distinct values.
+    nr : int
+        The reference size.
+    big_n : int
+        The pooled size.
+    share, bj, den : ndarray of float64
+        From :func:`_ad_weights`.
+    terms : ndarray of float64
+        Scratch space, at least as long as ``ref``.
+
+    Returns
+    -------
+    float
+        The sum of :func:`ad_midrank_sum` for that split (the same float).
+    """
+    below = 0
+    d = ref.shape[0]
+    for j in range(d):
+        a = ref[j]
+        mj = float(below + a) - a / 2.0
+        dev = big_n * mj - bj[j] * nr
+        terms[j] = share[j] * dev**2 / den[j]
+        below += a
+    return _pairwise_sum(terms, 0, d)
+
+
+@njit(**_JIT)
+def ad_counts_sum(pooled, ref, nr, nb):
+    """Compute the midrank Anderson-Darling sum from the counts of a split.
+
+    Parameters
+    ----------
+    pooled : ndarray of int64
+        Pooled counts at the pooled distinct values (all positive).
+    ref : ndarray of int64
+        How many of each are reference values.
+    nr, nb : int
+        The sample sizes (``sum(ref)`` and ``sum(pooled) - nr``).
+
+    Returns
+    -------
+    float
+        The sum of :func:`ad_midrank_sum`, the same float.
+    """
+    big_n = nr + nb
+    share, bj, den = _ad_weights(pooled, big_n)
+    return _ad_sum_of_counts(ref, nr, big_n, share, bj, den, np.empty(pooled.shape[0]))
+
+
+@njit(**_JIT)
+def ad_permutation_hits(pooled, ref, nr, nb, n_draws, seed):
+    """Count the random splits whose midrank sum reaches the observed one.
+
+    The Monte Carlo permutation test of Anderson-Darling: each draw is a
+    uniformly random split of the pooled values into samples of ``nr`` and
+    ``nb`` values (the smaller side drawn without replacement by a partial
+    Fisher-Yates shuffle of the pooled positions), scored by the same sum
+    as the observed split.
+
+    Parameters
+    ----------
+    pooled : ndarray of int64
+        Pooled counts at the pooled distinct values (all positive).
+    ref : ndarray of int64
+        The observed reference counts there.
+    nr, nb : int
+        The sample sizes.
+    n_draws : int
+        How many random splits.
+    seed : int
+        Seed of the generator (MRG32k3a, ``_kernels._mrg_uniform``).
+
+    Returns
+    -------
+    observed : float
+        The observed sum (:func:`ad_counts_sum`).
+    hits : int
+        How many draws have a sum ``>= observed - 100 eps |observed|``
+        (scipy's ``permutation_test`` tolerance for values equal in exact
+        arithmetic).
+    """
+    big_n = nr + nb
+    d = pooled.shape[0]
+    share, bj, den = _ad_weights(pooled, big_n)
+    terms = np.empty(d)
+    observed = _ad_sum_of_counts(ref, nr, big_n, share, bj, den, terms)
+    floor = observed - 100.0 * 2.220446049250313e-16 * abs(observed)
+    code = np.empty(big_n, dtype=np.int64)
+    k = 0
+    for j in range(d):
+        for _ in range(pooled[j]):
+            code[k] = j
+            k += 1
+    draw_ref = nr <= nb
+    size = nr if draw_ref else nb
+    drawn = np.zeros(d, dtype=np.int64)
+    state = np.empty(6, dtype=np.int64)
+    _mrg_seed(seed, state)
+    hits = 0
+    for _ in range(n_draws):
+        for t in range(size):
+            u = t + int(_mrg_uniform(state) * (big_n - t))
+            c = code[u]
+            code[u] = code[t]
+            code[t] = c
+            drawn[c] += 1
+        if not draw_ref:
+            for j in range(d):
+                drawn[j] = pooled[j] - drawn[j]
+        if _ad_sum_of_counts(drawn, nr, big_n, share, bj, den, terms) >= floor:
+            hits += 1
+        drawn[:] = 0
+    return observed, hits
+
+
+@njit(**_JIT)
+def ad_exact_hits(pooled, ref, nr, nb):
+    """Count, over every split, those whose midrank sum reaches the observed one.
+
+    The exact permutation test: all ``C(N, k)`` ways to choose the ``k =
+    min(nr, nb)`` positions of the smaller sample among the ``N`` pooled
+    values (ties counted as distinct values, as scipy's enumeration does).
+
+    Parameters
+    ----------
+    pooled : ndarray of int64
+        Pooled counts at the pooled distinct values (all positive).
+    ref : ndarray of int64
+        The observed reference counts there.
+    nr, nb : int
+        The sample sizes.
+
+    Returns
+    -------
+    observed : float
+        The observed sum (:func:`ad_counts_sum`).
+    hits : int
+        How many of the ``C(N, k)`` splits have a sum ``>= observed - 100
+        eps |observed|``.
+    """
+    big_n = nr + nb
+    d = pooled.shape[0]
+    share, bj, den = _ad_weights(pooled, big_n)
+    terms = np.empty(d)
+    observed = _ad_sum_of_counts(ref, nr, big_n, share, bj, den, terms)
+    floor = observed - 100.0 * 2.220446049250313e-16 * abs(observed)
+    code = np.empty(big_n, dtype=np.int64)
+    k = 0
+    for j in range(d):
+        for _ in range(pooled[j]):
+            code[k] = j
+            k += 1
+    draw_ref = nr <= nb
+    size = nr if draw_ref else nb
+    pos = np.arange(size)
+    drawn = np.zeros(d, dtype=np.int64)
+    hits = 0
+    while True:
+        drawn[:] = 0
+        for t in range(size):
+            drawn[code[pos[t]]] += 1
+        if not draw_ref:
+            for j in range(d):
+                drawn[j] = pooled[j] - drawn[j]
+        if _ad_sum_of_counts(drawn, nr, big_n, share, bj, den, terms) >= floor:
+            hits += 1
+        # the next combination in lexicographic order
+        t = size - 1
+        while t >= 0 and pos[t] == big_n - size + t:
+            t -= 1
+        if t < 0:
+            break
+        pos[t] += 1
+        for r in range(t + 1, size):
+            pos[r] = pos[r - 1] + 1
+    return observed, hits
 
 
 @njit(**_JIT)
