@@ -18,7 +18,6 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 
 from mlpipe.drift._classifier import _reference_categories
@@ -451,7 +450,7 @@ class ReconstructionDrift(MlpipeEstimatorMixin, BaseEstimator):
         self.categories_ = categories
         values = raw_values(X, kinds, categories)
         n = len(X)
-        n_held = min(max(int(round(self.holdout * n)), 1), n - 1)
+        n_held = min(max(round(self.holdout * n), 1), n - 1)
         shuffled = check_random_state(self._seed(1)).permutation(n)
         held, train = np.sort(shuffled[:n_held]), np.sort(shuffled[n_held:])
         model = fit_model(values, kinds, train, self.explained_variance, self.min_frequency)
