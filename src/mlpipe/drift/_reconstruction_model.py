@@ -1,6 +1,7 @@
 """The pieces of ReconstructionDrift: the encoding of mixed columns, the
-per-fold model (imputation, one-hot encoding, scaling, PCA) and the
-permutation test of a batch's mean error within folds."""
+model (imputation, one-hot encoding, scaling, PCA) fitted on the training
+rows and the permutation test of a batch's mean error (which can permute
+within strata; ReconstructionDrift uses one)."""
 
 import numpy as np
 import pandas as pd
