@@ -319,8 +319,8 @@ class ReconstructionDrift(MlpipeEstimatorMixin, BaseEstimator):
     6.3% [5.3, 7.4] pooled over 1,000-row batches. The price of exactness is
     that half the reference scores nothing, which costs power when the
     reference is small (measured in ``benchmarks/results/reconstruction_drift.md``
-    with the false-alarm rates of 66 cells of 33 data sets: 5.3% of 6,600
-    clean splits pooled).
+    with the false-alarm rates of 66 cells of 33 data sets: 5.1% [4.7, 5.5]
+    of 13,200 clean splits pooled).
 
     The share of variance trades the two kinds of drift the error sees.
     Near 1, every direction is kept and nothing is left to reconstruct; near
