@@ -20,12 +20,14 @@ has two).
 
 Power: batches with a joint shift that keeps every marginal: on credit, one
 column permuted among the batch rows (the cells of
-``bench_classifier_drift.py``), and in generated gaussian data (two pairs of
+``bench_classifier_drift.py``); in generated gaussian data (two pairs of
 columns correlated 0.8, two independent), the second column of a pair
-permuted among the batch rows. DriftDetector's verdict on the same splits
-beside it, and the power at other ``explained_variance`` values.
+permuted among the batch rows; and one correlated column permuted in four
+numeric data sets (wine, diabetes, breast cancer, fair). DriftDetector's
+verdict on the same splits beside it, and the power at several
+``explained_variance`` values (the candidates for its default).
 
-Run (about 30 minutes on 2 shared cores at the defaults; ``--part 0/2`` and
+Run (about 15 minutes in one process at the defaults; ``--part 0/2`` and
 ``--part 1/2`` run halves of the clean cells in two processes, ``--merge``
 joins their outputs)::
 
@@ -63,7 +65,16 @@ CREDIT_POWER = [
 ]
 # (reference rows, batch rows) of the generated gaussian
 GAUSS_POWER = [(2_000, 50), (2_000, 200), (2_000, 1_000)]
-SHARES = (0.5, 0.65, 0.8, 0.9)
+# (data set, column permuted among the batch rows, reference rows, batch rows):
+# numeric data sets with correlated columns, so that the choice of
+# explained_variance is not made on credit alone
+OTHER_POWER = [
+    ("sklearn_wine", "flavanoids", 128, 50),
+    ("sklearn_diabetes", "s4", 342, 100),
+    ("sklearn_breast_cancer", "mean texture", 469, 100),
+    ("sm_fair", "yrs_married", 1_000, 100),
+]
+SHARES = (0.4, 0.5, 0.6, 0.65, 0.8, 0.9)
 
 
 def wilson(k, n, z=1.96):
@@ -166,6 +177,13 @@ def power_lines(n_seeds):
         label = f"gaussian, x1 permuted (corr 0.8 with x0 broken) ({n_ref} / {n_bat})"
         lines.append(_power_row(label, splits, seeds.__getitem__, SHARES))
         print(lines[-1], flush=True)
+    for name, column, n_ref, n_bat in OTHER_POWER:
+        X = _data(name)
+        seeds = [stable_seed("extra", name, column, n_ref, n_bat, s) for s in range(n_seeds)]
+        splits = [_power_split(X, n_ref, n_bat, seed, column) for seed in seeds]
+        label = f"{name}, {column} permuted ({n_ref} / {n_bat})"
+        lines.append(_power_row(label, splits, seeds.__getitem__, SHARES))
+        print(lines[-1], flush=True)
     return lines
 
 
@@ -209,8 +227,8 @@ def main(argv=None):
         "Made by `OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=src python "
         f"benchmarks/bench_reconstruction_drift.py --n-seeds {args.n_seeds} "
         f"--n-power-seeds {args.n_power_seeds}` (Python {platform.python_version()}, "
-        f"scikit-learn {sklearn.__version__}). Default detector (explained_variance=0.65, "
-        f"5 folds, 999 permutations, alpha={ALPHA}), one seed a split.",
+        f"scikit-learn {sklearn.__version__}). Default detector (explained_variance=0.6, "
+        f"holdout=0.5, 999 permutations, alpha={ALPHA}), one seed a split.",
         "",
     ]
     if results:

@@ -1,6 +1,7 @@
 """The pieces of ReconstructionDrift: the encoding of mixed columns, the
-per-fold model (imputation, one-hot encoding, scaling, PCA) and the
-permutation test of a batch's mean error within folds."""
+model (imputation, one-hot encoding, scaling, PCA) fitted on the training
+rows and the permutation test of a batch's mean error (which can permute
+within strata; ReconstructionDrift uses one)."""
 
 import numpy as np
 import pandas as pd
@@ -79,12 +80,22 @@ def fit_model(values, kinds, rows, explained_variance, min_frequency):
     eps = np.finfo(np.float64).eps
     constant = var <= n * eps * var + (n * center * eps) ** 2
     scale = np.where(constant, 1.0, np.sqrt(var))
+    # a one-hot column's variance is floored at that of one occurrence in
+    # the training rows, p (1 - p) with p = 1 / n: a category the training
+    # rows never had (an "other" column they left at 0) is then at least as
+    # surprising as the rarest one they had, and a batch flooded with it has
+    # a large error. With the constant-column rule its standardised value
+    # would be 1, less than a common category's.
+    floor = (1 - 1 / n) / n
     # a categorical column's one-hot columns together weigh as one numeric
     # column: each is divided by the square root of their number
     for j, kind in enumerate(kinds.values()):
         if kind == CATEGORICAL:
             start, width = int(model["starts"][j]), len(kept[j]) + 1
-            scale[start : start + width] *= np.sqrt(width)
+            hot = slice(start, start + width)
+            if floor > 0:
+                scale[hot] = np.sqrt(np.maximum(var[hot], floor))
+            scale[hot] *= np.sqrt(width)
     model["center"], model["scale"] = center, scale
     Z = (Z - center) / scale
     mean = Z.mean(axis=0)
