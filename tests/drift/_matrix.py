@@ -152,7 +152,7 @@ def _joint_quiet(est, X_later, out):
 _CLASSIFIER = {
     **{case: Handled(_joint_quiet, getattr(e, "doc", "")) for case, e in _matrix().items()},
     "empty": Raises(ValueError, "fit", "0 sample"),
-    "one_row": Raises(ValueError, "fit", "minimum of 2", names_column=False),
+    "one_row": Raises(ValueError, "fit", "minimum of 5", names_column=False),
     "wrong_dtype": Raises(TypeError, "later", "dtype changed since fit"),
     "missing_column": Raises(ValueError, "later", "missing"),
     "extra_column": Raises(ValueError, "later", "unseen at fit"),

@@ -205,27 +205,56 @@ def test_estimate_realized_and_estimates_match_their_oracles(fitted_plain):
         assert row.covered == (row.lower <= row.realized <= row.upper)
 
 
-def test_recalibration_equals_weighted_logistic_regression():
-    # The oracle: scikit-learn's unpenalized logistic regression with
-    # sample weights, on the log-odds of the held-out probabilities.
+def _firth_oracle(x, y, weights):
+    """Firth's penalized logistic regression by direct optimization: the
+    weighted log-likelihood plus half the log-determinant of the weighted
+    Fisher information, maximized by scipy (an independent route to what
+    recalibration computes by a modified-score Newton)."""
+    from scipy import optimize
+
+    design = np.column_stack([np.ones_like(x), x])
+
+    def objective(beta):
+        eta = design @ beta
+        p = special.expit(eta)
+        loglik = np.sum(weights * (y * eta - np.logaddexp(0, eta)))
+        info = design.T @ (design * (weights * p * (1 - p))[:, None])
+        return -(loglik + 0.5 * np.linalg.slogdet(info)[1])
+
+    return optimize.minimize(objective, np.zeros(2), method="BFGS", tol=1e-12).x
+
+
+def test_recalibration_is_firths_weighted_logistic_regression():
     rng = np.random.default_rng(3)
-    held_out = rng.uniform(0.02, 0.98, 400)
-    y = (rng.random(400) < held_out**1.5).astype(int)
+    calibrated = rng.uniform(0.02, 0.98, 400)
+    y = (rng.random(400) < calibrated**1.5).astype(int)
     weights = rng.exponential(size=400)
     weights[:50] = 0.0  # left out
-    coef = recalibration(held_out, y, weights)
-    logit = np.log(held_out / (1 - held_out)).reshape(-1, 1)
-    theirs = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000)
-    theirs.fit(logit, y, sample_weight=weights)
-    np.testing.assert_allclose(coef, [theirs.intercept_[0], theirs.coef_[0, 0]], rtol=1e-5)
+    coef = recalibration(calibrated, y, weights)
+    logit = np.log(calibrated / (1 - calibrated))
+    keep = weights > 0
+    scaled = weights[keep] * weights[keep].sum() / (weights[keep] ** 2).sum()
+    np.testing.assert_allclose(coef, _firth_oracle(logit[keep], y[keep], scaled), rtol=1e-4)
     np.testing.assert_allclose(
-        recalibrated(coef, held_out), theirs.predict_proba(logit)[:, 1], rtol=1e-5
+        recalibrated(coef, calibrated), special.expit(coef[0] + coef[1] * logit), rtol=1e-12
     )
+    # on many rows Firth's estimate is the plain one (scikit-learn's, weighted)
+    many = np.tile(np.arange(400), 25)
+    theirs = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000)
+    theirs.fit(logit[many].reshape(-1, 1), y[many], sample_weight=np.ones(many.size))
+    plain = [theirs.intercept_[0], theirs.coef_[0, 0]]
+    np.testing.assert_allclose(
+        recalibration(calibrated[many], y[many], 1.0 + 0 * many), plain, atol=2e-3
+    )
+    # separable rows: the plain slope runs off, Firth's stays finite
+    separable = (calibrated > 0.5).astype(int)
+    slope = recalibration(calibrated[:40], separable[:40], np.ones(40))[1]
+    assert np.isfinite(slope) and 0 < slope < 50
     # several weight rows at once equal one fit each (the bootstrap's path)
     counts = rng.multinomial(400, np.full(400, 1 / 400), size=4) * weights
-    stacked = recalibration(held_out, y, counts)
+    stacked = recalibration(calibrated, y, counts)
     for row, w in zip(stacked, counts, strict=True):
-        np.testing.assert_allclose(row, recalibration(held_out, y, w), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(row, recalibration(calibrated, y, w), rtol=1e-6, atol=1e-8)
 
 
 def test_shift_weights_are_the_recalibrated_odds_of_the_window():
@@ -247,8 +276,9 @@ def test_shift_weights_are_the_recalibrated_odds_of_the_window():
 def test_reweighted_estimates_match_their_oracle(fitted):
     # Every step again from public pieces: the domain classifier's held-out
     # scores from ClassifierDrift.detect (the same seed, so the same folds),
-    # the weights and the recalibration from scikit-learn's logistic
-    # regression, the metrics from expected_metrics.
+    # the weights from scikit-learn's logistic regression, the
+    # recalibration from a direct optimization of Firth's objective, the
+    # metrics from expected_metrics.
     model, est = fitted
     X, y = _logistic_data(300, 7, shift=1.0)
     frame = est.estimate(X, y=y).to_frame()
@@ -259,12 +289,12 @@ def test_reweighted_estimates_match_their_oracle(fitted):
     odds = np.exp(max(domain.coef_[0, 0], 0.0) * s[~is_window])
     weights = odds / odds.mean()
     on_calibration = calibrate(est.calibrator_, est.calibration_["scores"])
-    logit = np.log(on_calibration / (1 - on_calibration)).reshape(-1, 1)
-    recal = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000)
-    recal.fit(logit, est.calibration_["y"], sample_weight=weights)
+    logit = np.log(on_calibration / (1 - on_calibration))
+    scaled = weights * weights.sum() / (weights**2).sum()  # summing to the effective rows
+    a, b = _firth_oracle(logit, est.calibration_["y"], scaled)
     scores = model.predict_proba(X)[:, 1]
     base = calibrate(est.calibrator_, scores)
-    p = recal.predict_proba(np.log(base / (1 - base)).reshape(-1, 1))[:, 1]
+    p = special.expit(a + b * np.log(base / (1 - base)))
     expected = expected_metrics(p, model.predict(X) == 1, scores)
     for row in frame.itertuples():
         np.testing.assert_allclose(row.estimate, expected[row.metric], rtol=1e-4)

@@ -152,13 +152,17 @@ def _is_probability(scores):
     return bool(scores.min() >= 0 and scores.max() <= 1)
 
 
-def _platt(x, y, ridge=1e-6, max_step=5.0, weights=None):
+def _platt(x, y, ridge=1e-6, max_step=5.0, weights=None, firth=False):
     """Intercept and slope of a logistic regression of each row of ``y``
     (labels x rows, or one row of labels) on ``x``, by Newton's method on
     all rows at once, the rows weighted by ``weights`` (None: all 1). ``x``,
     ``y`` and ``weights`` are each one row or one row per fit (broadcast);
     steps are clipped, and a tiny ridge on the slope keeps separable data
-    finite. Returns shape (2,) for one fit, else (n fits, 2)."""
+    finite. With ``firth``, the score is Firth's (1993) bias-reducing one
+    (the maximum of the likelihood times Jeffreys' prior, ``|I|^(1/2)``):
+    the plain estimate's slope is biased away from 0 on few rows, which
+    makes probabilities more confident than the data say. Returns shape
+    (2,) for one fit, else (n fits, 2)."""
     single = np.ndim(y) == 1 and np.ndim(weights) < 2 and np.ndim(x) == 1
     y = np.atleast_2d(np.asarray(y, dtype=np.float64))
     row_weights = 1.0 if weights is None else np.asarray(weights, dtype=np.float64)
@@ -171,10 +175,13 @@ def _platt(x, y, ridge=1e-6, max_step=5.0, weights=None):
     for _ in range(100):
         p = special.expit(w[:, :1] + w[:, 1:] * z)
         r, v = row_weights * (p - y), row_weights * p * (1 - p)
-        g0, g1 = r.sum(axis=1), (r * z).sum(axis=1) + 2 * ridge * w[:, 1]
         h00, h01 = v.sum(axis=1), (v * z).sum(axis=1)
         h11 = (v * z * z).sum(axis=1) + 2 * ridge
         det = h00 * h11 - h01**2 + 1e-300
+        if firth:  # the leverages under the current fit, then the modified score
+            leverage = v * (h11[:, None] - 2 * h01[:, None] * z + h00[:, None] * z * z)
+            r = r - leverage / det[:, None] * (0.5 - p)
+        g0, g1 = r.sum(axis=1), (r * z).sum(axis=1) + 2 * ridge * w[:, 1]
         step = np.column_stack([(h11 * g0 - h01 * g1) / det, (h00 * g1 - h01 * g0) / det])
         step = np.clip(step, -max_step, max_step)
         w -= step
@@ -435,7 +442,13 @@ def recalibration(calibrated, y, weights):
     calibrated = np.asarray(calibrated, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     keep = (np.atleast_2d(weights) > 0).any(axis=0)
-    return _platt(_logit(calibrated[..., keep]), y[keep], weights=weights[..., keep])
+    weights = weights[..., keep]
+    # each fit's weights summing to its effective rows: Firth's prior then
+    # weighs as much as for that many unweighted rows
+    total = weights.sum(axis=-1, keepdims=True)
+    effective = total**2 / (weights**2).sum(axis=-1, keepdims=True)
+    weights = weights * (effective / total)
+    return _platt(_logit(calibrated[..., keep]), y[keep], weights=weights, firth=True)
 
 
 def recalibrated(coef, base):
