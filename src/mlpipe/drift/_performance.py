@@ -277,8 +277,10 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         give each calibration row a weight (its odds of being a window row,
         recalibrated so that a classifier that finds no difference gives
         weights near 1), and the calibrated probabilities are moved by a
-        logistic regression in log-odds fitted on the weighted rows; a
-        group of ``sensitive`` uses the calibration rows of that group only.
+        logistic regression in log-odds fitted on the weighted rows (Firth's
+        bias-reduced one, whose slope does not run away on few effective
+        rows); a group of ``sensitive`` uses the calibration rows of that
+        group only.
         It mends the estimate when the window's ``P(y | score)`` differs
         from the calibration data's because the features moved (covariate
         shift with a model that does not see everything), at the cost of a

@@ -432,8 +432,13 @@ def recalibration(calibrated, y, weights):
     on the log-odds of ``calibrated`` (the calibrator's probabilities of the
     calibration rows), the rows weighted by ``weights``: how the calibrated
     probabilities must move, in log-odds, to be calibrated on the rows
-    weighted as the window (0 and 1 without shift: the calibrator is
-    calibrated on its own rows). ``calibrated`` and ``weights`` of shape
+    weighted as the window (near 0 and 1 without shift: the calibrator is
+    calibrated on its own rows). Firth's bias-reduced fit, the weights
+    scaled to sum to their effective rows (Kish): a window resembling a few
+    dozen calibration rows gets the small-sample correction of a few dozen
+    rows; the plain fit's slope is biased away from 0 there (more confident
+    probabilities, too high accuracy and ROC AUC, intervals too narrow:
+    coverage fell to 0.78 on the breast cancer windows). ``calibrated`` and ``weights`` of shape
     (k, n_rows) give k fits at once (a bootstrap: each resample's
     calibrator, and the window's weights times the resample's row counts).
     Rows of weight 0 in every fit are left out. Returns shape (2,), or
