@@ -11,9 +11,12 @@ metrics) is compared with the 95% interval; coverage is the share of
 windows whose interval holds it, with a 95% Wilson interval over the
 windows (windows of one seed share a calibrator, so the binomial interval
 is an approximation; seeds are independent). A random window of the pool
-(no shift) is the control. Each split is estimated twice: with the default
-bootstrap of the calibrator (``n_bootstrap=200``) and without
-(``n_bootstrap=0``, the labels' chance alone).
+(no shift) is the control. Each split is estimated three times: with the
+defaults (``covariate_shift="reweight"``: the calibration reweighted to each
+window, ``n_bootstrap=200``), without reweighting
+(``covariate_shift="ignore"``), and without reweighting or the bootstrap of
+the calibrator (``n_bootstrap=0``, the labels' chance alone). On the credit
+data the groups of ``sex`` get their own estimates and coverage.
 
 Data (all local): the credit data (HistGradientBoosting on its native
 categories; windows by age band, housing and credit_amount terciles);
@@ -30,10 +33,20 @@ and a generated window whose labels follow another coefficient vector: the
 features, the scores and so the estimates are those of a clean window, the
 realized metrics are not.
 
-Run (about 10 minutes on 2 shared cores at 100 seeds)::
+Run (about 25 minutes on 2 cores at 50 seeds; the reweighted estimate fits
+a domain classifier per window)::
 
     PYTHONPATH=src python benchmarks/bench_performance_estimation.py \
-        [--n-seeds 100] [--out benchmarks/results/performance_estimation.md]
+        [--n-seeds 50] [--out benchmarks/results/performance_estimation.md]
+
+or in two processes, then merged::
+
+    PYTHONPATH=src python benchmarks/bench_performance_estimation.py --n-seeds 50 \
+        --data credit fair randhie --raw p1.pkl &
+    PYTHONPATH=src python benchmarks/bench_performance_estimation.py --n-seeds 50 \
+        --data generated breast_cancer anes96 --raw p2.pkl; wait
+    PYTHONPATH=src python benchmarks/bench_performance_estimation.py --n-seeds 50 \
+        --merge p1.pkl p2.pkl
 """
 
 import argparse
@@ -321,7 +334,14 @@ def main():
         "# PerformanceEstimator: coverage of the intervals",
         "",
         f"Made by `PYTHONPATH=src python benchmarks/bench_performance_estimation.py "
-        f"--n-seeds {args.n_seeds}` (Python {platform.python_version()}, scikit-learn "
+        f"--n-seeds {args.n_seeds}`"
+        + (
+            f" (in parts: each part with `--data ... --raw part.pkl`, then `--merge` of "
+            f"{len(args.merge)} parts)"
+            if args.merge
+            else ""
+        )
+        + f" (Python {platform.python_version()}, scikit-learn "
         f"{sklearn.__version__}). Defaults (isotonic calibration reweighted to each window "
         "(`covariate_shift='reweight'`), 5-fold reliability test, 1,000 label draws from "
         "200 bootstrap recalibrations, 95% intervals). Each seed: "
