@@ -75,7 +75,9 @@ def test_the_run_store_records_each_estimate(pipeline, tmp_path):
         runs = store.runs(kind="estimate")
         stored = store.estimates()
         drift = store.runs(kind="drift")
+        timeline = store.report().to_frame()
     assert len(runs) == 2 and len(drift) == 2
+    assert timeline["kinds"].tolist() == ["drift, estimate"] * 2  # one row per window
     assert runs["window"].tolist() == drift["window"].tolist()
     assert runs["input_sha256"].tolist() == drift["input_sha256"].tolist()
     for (_, run), report in zip(runs.iterrows(), reports, strict=True):

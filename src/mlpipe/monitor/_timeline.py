@@ -55,6 +55,7 @@ _KIND_ORDER = (
     "drift",
     "predictions",
     "performance",
+    "estimate",
     "staleness",
     "alarm",
     "retraining",
