@@ -130,10 +130,6 @@ def drift_summary(report, rows, drifted):
 def estimate_rows(report):
     """``performance_estimates`` rows of a PerformanceReport, in its order."""
     frame = report.to_frame()
-
-    def real(value):
-        return None if value is None or value is pd.NA or value != value else float(value)
-
     rows = []
     for i, r in enumerate(frame.itertuples(index=False)):
         covered = None if r.covered is pd.NA else int(bool(r.covered))
@@ -143,13 +139,13 @@ def estimate_rows(report):
                 label_text(r.group_column),
                 label_text(r.group),
                 str(r.metric),
-                real(r.estimate),
-                real(r.lower),
-                real(r.upper),
-                real(r.realized),
+                _real(r.estimate),
+                _real(r.lower),
+                _real(r.upper),
+                _real(r.realized),
                 covered,
                 int(r.n_rows),
-                real(getattr(r, "n_calibration", None)),
+                _real(getattr(r, "n_calibration", None)),
             )
         )
     return rows
