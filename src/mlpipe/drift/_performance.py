@@ -317,6 +317,10 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         ``sensitive`` columns with at least 20 calibration rows,
         ``{column: {str(value): {...}}}``.
 
+    resample_seed_ : int
+        With ``covariate_shift="reweight"``: the seed of the bootstrap
+        resamples, drawn again by each window to weight their rows.
+
     calibration_ : dict
         With ``covariate_shift="reweight"``: the calibration rows' scores
         (``"scores"``) and 0/1 labels (``"y"``) and the codes of their
@@ -472,11 +476,18 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         }
         scores, _ = self._scores(X)
         self.calibrator_ = fit_calibrator(self._method(), scores, y)
-        rng = check_random_state(self._seed(0))
-        resampled = []
-        for _ in range(self.n_bootstrap):
-            rows = rng.randint(0, len(y), size=len(y))
-            resampled.append(fit_calibrator(self._method(), scores[rows], y[rows]))
+        if self.covariate_shift == "reweight":
+            # each window reweights these resamples' rows: it draws them again
+            # from this seed, so the resamples need not be kept
+            seed = self._seed(5)
+            self.resample_seed_ = (
+                int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else seed
+            )
+            resamples = self._resamples(len(y))
+        else:
+            rng = check_random_state(self._seed(0))
+            resamples = (rng.randint(0, len(y), size=len(y)) for _ in range(self.n_bootstrap))
+        resampled = [fit_calibrator(self._method(), scores[rows], y[rows]) for rows in resamples]
         self.bootstrap_calibrators_ = stack_calibrators(self._method(), resampled)
         folds = self._folds(scores, y)
         self.reliability_ = self._check_calibration(X, scores, y, folds)
@@ -767,21 +778,14 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             )
         calibration, y = self.calibration_["scores"], self.calibration_["y"]
         weights, reweighted = self._shift_weights(X)
-        method = self._method()
         on_calibration = calibrate(self.calibrator_, calibration)
-        # the bootstrap of the whole procedure: each resample refits the
-        # calibrator, then its recalibration to the window on its own rows
-        rng = np.random.default_rng(self._seed(5))
+        # the bootstrap of the whole procedure: each resample's calibrator
+        # (fitted at fit), then its recalibration to the window on its rows
         n = len(y)
-        counts = np.empty((self.n_bootstrap, n))
-        resampled_calibration = np.empty((self.n_bootstrap, n))
-        resampled_window = np.empty((self.n_bootstrap, len(scores)))
-        for b in range(self.n_bootstrap):
-            rows = rng.integers(0, n, size=n)
-            counts[b] = np.bincount(rows, minlength=n)
-            calibrator = fit_calibrator(method, calibration[rows], y[rows])
-            resampled_calibration[b] = calibrate(calibrator, calibration)
-            resampled_window[b] = calibrate(calibrator, scores)
+        counts = np.array([np.bincount(rows, minlength=n) for rows in self._resamples(n)])
+        if self.n_bootstrap:
+            resampled_calibration = calibrate_stack(self.bootstrap_calibrators_, calibration)
+            resampled_window = calibrate_stack(self.bootstrap_calibrators_, scores)
         probabilities, stacks, n_calibration = [], [], []
         for column, value, rows in groups:
             group_weights = weights * self._calibration_mask(column, value)
@@ -803,6 +807,13 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
                 stack[present] = recalibrated(coefs, resampled_window[present][:, rows])
             stacks.append(stack)
         return probabilities, stacks, n_calibration, reweighted
+
+    def _resamples(self, n):
+        """The rows of each bootstrap resample of the ``n`` calibration rows
+        (``covariate_shift="reweight"``), the same at fit and at every
+        window."""
+        rng = np.random.default_rng(self.resample_seed_)
+        return (rng.integers(0, n, size=n) for _ in range(self.n_bootstrap))
 
     def _calibration_mask(self, column, value):
         """Which calibration rows are in group ``column == value``."""
