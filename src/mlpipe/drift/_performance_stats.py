@@ -411,11 +411,11 @@ def shift_weights(domain_scores, is_window):
     calibration row (``~is_window``), scaled to mean 1.
     """
     x = np.asarray(domain_scores, dtype=np.float64)
-    target = np.asarray(is_window, dtype=np.float64)
+    is_window = np.asarray(is_window, dtype=bool)
     if x.std() == 0:
-        return np.ones(int((~np.asarray(is_window, dtype=bool)).sum()))
-    slope = max(float(_platt(x, target)[1]), 0.0)
-    log_odds = slope * x[~np.asarray(is_window, dtype=bool)]
+        return np.ones(int((~is_window).sum()))
+    slope = max(float(_platt(x, is_window.astype(np.float64))[1]), 0.0)
+    log_odds = slope * x[~is_window]
     weights = np.exp(log_odds - log_odds.max())
     return weights / weights.mean()
 
