@@ -27,6 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import ClassifierTags, check_random_state
 
 from mlpipe._report import Report, html_table, report_html
+from mlpipe.drift._classifier import ClassifierDrift
 from mlpipe.drift._performance_stats import (
     METRICS,
     N_BINS,
@@ -529,8 +530,6 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         """The domain classifier of the calibration rows against a window
         (:class:`ClassifierDrift`'s cross-fitted model), or None when no
         column can be compared."""
-        from mlpipe.drift._classifier import ClassifierDrift
-
         columns = self.domain_columns_
         if not columns or len(X) < self.n_splits:
             return None
@@ -540,9 +539,7 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             explain=False,
             random_state=self._seed(4),
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return domain.fit(X[columns])
+        return domain.fit(X[columns])
 
     def estimate(self, X, y=None):
         """Estimate the classifier's metrics on window ``X``.
