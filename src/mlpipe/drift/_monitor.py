@@ -118,9 +118,10 @@ class DriftMonitor(MlpipeEstimatorMixin, OneToOneFeatureMixin, TransformerMixin,
         default. :func:`mlpipe.monitor.wait_for_writes` waits for the records.
 
     performance : PerformanceEstimator, default=None
-        A fitted :class:`PerformanceEstimator`: every batch or window the
-        monitor tests also gets an estimate of the model's performance
-        without labels, ``report.performance`` (a
+        A fitted :class:`PerformanceEstimator`: every batch (but a dask
+        one, which stays on its workers) or window the monitor tests also
+        gets an estimate of the model's performance without labels,
+        ``report.performance`` (a
         :class:`PerformanceReport`), which the run store records beside the
         drift check. It is used as it is, never refitted: fit the pipeline,
         then the estimator on held-out labelled data, then set it with
