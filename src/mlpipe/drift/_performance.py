@@ -235,6 +235,21 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
     the window (``covariate_shift``); the report's ``n_calibration`` column
     says how many calibration rows, effectively, each estimate rests on.
 
+    ROC AUC is not a sum of the probabilities, and a monotone calibrator of
+    a score whose ``P(y | score)`` is not monotone (a model that orders
+    nearby rows no better than chance, as most fitted models do somewhere)
+    implies a higher ROC AUC than the labels show; the bootstrap refits the
+    same kind of calibrator and cannot see it. Its estimate and each draw
+    therefore subtract the calibration rows' residual: the ROC AUC their
+    calibrated probabilities imply minus the ROC AUC of their labels, both
+    weighted as the window (each bootstrap resample its own). Accuracy,
+    precision, recall and F1 get no such term: they are sums of the
+    probabilities over the predicted classes, which a calibrator fitted on
+    the calibration rows nearly matches to their labels there (what is left
+    is the pull of the isotonic prior, which their intervals need), and
+    their intervals covered at the stated level without it
+    (``benchmarks/results/performance_estimation.md``).
+
     Parameters
     ----------
     estimator : classifier
@@ -308,6 +323,13 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         ``"x"`` and ``"y"`` (isotonic, padded with the last knot) or of
         ``"coef"`` (sigmoid) per resample.
 
+    auc_residual_ : dict
+        With ``covariate_shift="ignore"``: the calibration rows' ROC AUC
+        residual (``"value"``, the ROC AUC their calibrated probabilities
+        imply minus that of their labels) and each bootstrap resample's
+        (``"bootstrap"``), subtracted from every window's ROC AUC and its
+        draws. Reweighting computes them per window, on the weighted rows.
+
     reliability_ : dict
         The reliability test of the cross-fitted probabilities (each row's
         from a calibrator fitted on the other ``n_splits - 1`` folds):
@@ -375,8 +397,9 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
     the midranks of the model's scores (ties count one half, as
     :func:`sklearn.metrics.roc_auc_score`); its estimate is the Mann-Whitney
     statistic with the calibrated probabilities as soft labels, over pairs
-    of distinct rows. A metric with no defined value (recall of a window
-    with no positive) is NaN.
+    of distinct rows, less the residual above (0 when the calibration rows
+    weighted to the window hold one class only). A metric with no defined
+    value (recall of a window with no positive) is NaN.
 
     Examples
     --------
