@@ -31,6 +31,7 @@ from mlpipe.drift._classifier import ClassifierDrift
 from mlpipe.drift._performance_stats import (
     METRICS,
     N_BINS,
+    auc_residual,
     calibrate,
     calibrate_stack,
     check_labels,
@@ -234,6 +235,21 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
     the window (``covariate_shift``); the report's ``n_calibration`` column
     says how many calibration rows, effectively, each estimate rests on.
 
+    ROC AUC is not a sum of the probabilities, and a monotone calibrator of
+    a score whose ``P(y | score)`` is not monotone (a model that orders
+    nearby rows no better than chance, as most fitted models do somewhere)
+    implies a higher ROC AUC than the labels show; the bootstrap refits the
+    same kind of calibrator and cannot see it. Its estimate and each draw
+    therefore subtract the calibration rows' residual: the ROC AUC their
+    calibrated probabilities imply minus the ROC AUC of their labels, both
+    weighted as the window (each bootstrap resample its own). Accuracy,
+    precision, recall and F1 get no such term: they are sums of the
+    probabilities over the predicted classes, which a calibrator fitted on
+    the calibration rows nearly matches to their labels there (what is left
+    is the pull of the isotonic prior, which their intervals need), and
+    their intervals covered at the stated level without it
+    (``benchmarks/results/performance_estimation.md``).
+
     Parameters
     ----------
     estimator : classifier
@@ -307,6 +323,13 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         ``"x"`` and ``"y"`` (isotonic, padded with the last knot) or of
         ``"coef"`` (sigmoid) per resample.
 
+    auc_residual_ : dict
+        With ``covariate_shift="ignore"``: the calibration rows' ROC AUC
+        residual (``"value"``, the ROC AUC their calibrated probabilities
+        imply minus that of their labels) and each bootstrap resample's
+        (``"bootstrap"``), subtracted from every window's ROC AUC and its
+        draws. Reweighting computes them per window, on the weighted rows.
+
     reliability_ : dict
         The reliability test of the cross-fitted probabilities (each row's
         from a calibrator fitted on the other ``n_splits - 1`` folds):
@@ -374,8 +397,9 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
     the midranks of the model's scores (ties count one half, as
     :func:`sklearn.metrics.roc_auc_score`); its estimate is the Mann-Whitney
     statistic with the calibrated probabilities as soft labels, over pairs
-    of distinct rows. A metric with no defined value (recall of a window
-    with no positive) is NaN.
+    of distinct rows, less the residual above (0 when the calibration rows
+    weighted to the window hold one class only). A metric with no defined
+    value (recall of a window with no positive) is NaN.
 
     Examples
     --------
@@ -488,8 +512,20 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         else:
             rng = check_random_state(self._seed(0))
             resamples = (rng.randint(0, len(y), size=len(y)) for _ in range(self.n_bootstrap))
-        resampled = [fit_calibrator(self._method(), scores[rows], y[rows]) for rows in resamples]
+        resampled, residuals = [], []
+        for rows in resamples:
+            resampled.append(fit_calibrator(self._method(), scores[rows], y[rows]))
+            if self.covariate_shift == "ignore":  # reweighting computes its own per window
+                on_rows = calibrate(resampled[-1], scores)
+                counts = np.bincount(rows, minlength=len(y))
+                residuals.append(auc_residual(on_rows, y, scores, counts))
         self.bootstrap_calibrators_ = stack_calibrators(self._method(), resampled)
+        if self.covariate_shift == "ignore":
+            value = auc_residual(calibrate(self.calibrator_, scores), y, scores, np.ones(len(y)))
+            self.auc_residual_ = {
+                "value": value,
+                "bootstrap": np.array(residuals) if residuals else np.array([value]),
+            }
         folds = self._folds(scores, y)
         self.reliability_ = self._check_calibration(X, scores, y, folds)
         self.domain_ = None
@@ -570,10 +606,10 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
             y = check_labels(y, len(X), self.classes_)
         scores, predicted = self._scores(X)
         groups = [(ALL, ALL, np.ones(len(X), dtype=bool)), *self._groups(X)]
-        probabilities, stacks, n_calibration, reweighted = self._window_calibration(
+        probabilities, stacks, n_calibration, reweighted, residuals = self._window_calibration(
             X, scores, groups
         )
-        draws = self._draw_metrics(scores, predicted, groups, stacks)
+        draws = self._draw_metrics(scores, predicted, groups, stacks, residuals)
         quantiles = [(1 - self.confidence) / 2, (1 + self.confidence) / 2]
         columns = {
             k: []
@@ -593,6 +629,8 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         for k, (column, value, rows) in enumerate(groups):
             drawn = draws[k]
             expected = expected_metrics(probabilities[k], predicted[rows], scores[rows])
+            if residuals[k] is not None:
+                expected["roc_auc"] = float(np.clip(expected["roc_auc"] - residuals[k][0], 0, 1))
             realized = (
                 realized_metrics(y[rows], predicted[rows], scores[rows]) if y is not None else {}
             )
@@ -772,6 +810,7 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
                 [stack[:, rows] for _, _, rows in groups],
                 [n] * len(groups),
                 False,
+                [(self.auc_residual_["value"], self.auc_residual_["bootstrap"])] * len(groups),
             )
         calibration, y = self.calibration_["scores"], self.calibration_["y"]
         weights, reweighted = self._shift_weights(X)
@@ -783,27 +822,40 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         if self.n_bootstrap:
             resampled_calibration = calibrate_stack(self.bootstrap_calibrators_, calibration)
             resampled_window = calibrate_stack(self.bootstrap_calibrators_, scores)
-        probabilities, stacks, n_calibration = [], [], []
+        probabilities, stacks, n_calibration, residuals = [], [], [], []
         for column, value, rows in groups:
             group_weights = weights * self._calibration_mask(column, value)
             n_calibration.append(effective_rows(group_weights))
             if not group_weights.any():  # no calibration row of this group
                 probabilities.append(np.full(int(rows.sum()), np.nan))
                 stacks.append(np.full((1, int(rows.sum())), np.nan))
+                residuals.append(None)
                 continue
             coef = recalibration(on_calibration, y, group_weights)
             probabilities.append(recalibrated(coef, base[rows]))
+            residual = auc_residual(
+                recalibrated(coef, on_calibration), y, calibration, group_weights
+            )
             if not self.n_bootstrap:
                 stacks.append(probabilities[-1][None, :])
+                residuals.append((residual, np.array([residual])))
                 continue
             resampled = counts * group_weights
             present = resampled.any(axis=1)  # resamples holding rows of the group
             stack = np.full((self.n_bootstrap, int(rows.sum())), np.nan)
+            drawn_residual = np.full(self.n_bootstrap, np.nan)
             if present.any():
                 coefs = recalibration(resampled_calibration[present], y, resampled[present])
                 stack[present] = recalibrated(coefs, resampled_window[present][:, rows])
+                drawn_residual[present] = auc_residual(
+                    recalibrated(coefs, resampled_calibration[present]),
+                    y,
+                    calibration,
+                    resampled[present],
+                )
             stacks.append(stack)
-        return probabilities, stacks, n_calibration, reweighted
+            residuals.append((residual, drawn_residual))
+        return probabilities, stacks, n_calibration, reweighted, residuals
 
     def _resamples(self, n):
         """The rows of each bootstrap resample of the ``n`` calibration rows
@@ -835,14 +887,14 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         _, _, _, is_window, domain_scores, _, _ = domain._cross_fitted(frame)
         return shift_weights(domain_scores, is_window), True
 
-    def _draw_metrics(self, scores, predicted, groups, stacks):
+    def _draw_metrics(self, scores, predicted, groups, stacks, residuals):
         """The metrics of every group under ``n_draws`` label draws:
         ``[{metric: ndarray of shape (n_draws,)}]``, one per group; draw
         ``d`` takes its labels from row ``d % len(stack)`` of the group's
         stack of probabilities (a row with NaN: NaN metrics)."""
         rng = np.random.default_rng(self._seed(3))
         out = []
-        for (_, _, rows), stack in zip(groups, stacks, strict=True):
+        for (_, _, rows), stack, residual in zip(groups, stacks, residuals, strict=True):
             n = int(rows.sum())
             ranks = stats.rankdata(scores[rows])
             drawn_k = {name: np.empty(self.n_draws) for name in METRICS}
@@ -853,6 +905,8 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
                 which = np.arange(start, stop) % len(stack)
                 labels = rng.random((stop - start, n)) < stack[which]
                 drawn = draw_metrics(labels, predicted[rows], ranks)
+                if residual is not None:
+                    drawn["roc_auc"] = np.clip(drawn["roc_auc"] - residual[1][which], 0, 1)
                 for name in METRICS:
                     values = drawn[name]
                     values[undefined[which]] = np.nan

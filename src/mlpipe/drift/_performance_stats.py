@@ -246,6 +246,43 @@ def expected_auc(p, scores):
     return float(numerator / denominator) if denominator > 0 else np.nan
 
 
+def weighted_auc(p, scores, weights):
+    """ROC AUC of soft labels ``p`` with row weights: :func:`expected_auc`
+    with each pair of distinct rows weighted by the product of their
+    weights (0/1 labels give the weighted ROC AUC of the labels). ``p`` and
+    ``weights`` of shape (k, n_rows) (either may be one row) give k values."""
+    p = np.asarray(p, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    order = np.argsort(scores, kind="stable")
+    s = scores[order]
+    pos = (weights * p)[..., order]
+    neg = (weights * (1 - p))[..., order]
+    starts = np.searchsorted(s, s, side="left")
+    stops = np.searchsorted(s, s, side="right")
+    cum_neg = np.concatenate([np.zeros((*neg.shape[:-1], 1)), np.cumsum(neg, axis=-1)], axis=-1)
+    below = cum_neg[..., starts]
+    tied = cum_neg[..., stops] - cum_neg[..., starts]
+    # a row's own pair: its positive and negative mass times its weight
+    own = (weights**2 * p * (1 - p))[..., order]
+    numerator = np.sum(pos * (below + 0.5 * tied), axis=-1) - 0.5 * own.sum(axis=-1)
+    denominator = pos.sum(axis=-1) * neg.sum(axis=-1) - own.sum(axis=-1)
+    auc = _divide(numerator, denominator)
+    return float(auc) if auc.ndim == 0 else auc
+
+
+def auc_residual(p, y, scores, weights):
+    """How far the ROC AUC implied by the calibrated probabilities ``p`` of
+    the calibration rows is above the ROC AUC of their labels ``y``, both
+    weighted by ``weights`` (:func:`weighted_auc`); shapes as there. 0 where
+    the weighted rows hold one class only (no ROC AUC of the labels to
+    compare with)."""
+    residual = weighted_auc(p, scores, weights) - weighted_auc(
+        np.asarray(y, dtype=np.float64), scores, weights
+    )
+    residual = np.nan_to_num(residual, nan=0.0)
+    return float(residual) if residual.ndim == 0 else residual
+
+
 def expected_metrics(p, predicted, scores):
     """The point estimates: the metrics of the expected confusion matrix,
     and :func:`expected_auc`."""
