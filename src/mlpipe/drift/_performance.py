@@ -237,9 +237,10 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
 
     ROC AUC is not a sum of the probabilities, and a monotone calibrator of
     a score whose ``P(y | score)`` is not monotone (a model that orders
-    nearby rows no better than chance, as most fitted models do somewhere)
-    implies a higher ROC AUC than the labels show; the bootstrap refits the
-    same kind of calibrator and cannot see it. Its estimate and each draw
+    nearby rows no better than chance; the gradient-boosted models of three
+    of the benchmark's data sets) implies a higher ROC AUC than the labels
+    show; the bootstrap refits the same kind of calibrator and cannot see
+    it. Its estimate and each draw
     therefore subtract the calibration rows' residual: the ROC AUC their
     calibrated probabilities imply minus the ROC AUC of their labels, both
     weighted as the window (each bootstrap resample its own). Accuracy,
