@@ -229,28 +229,19 @@ def expected_confusion(p, predicted):
 def expected_auc(p, scores):
     """ROC AUC with probabilities ``p`` as soft labels: the expected number
     of (positive, negative) pairs the scores order right (ties one half),
-    over the expected number of pairs, both over pairs of distinct rows."""
+    over the expected number of pairs, both over pairs of distinct rows
+    (:func:`weighted_auc` with every weight 1)."""
     p = np.asarray(p, dtype=np.float64)
-    order = np.argsort(scores, kind="stable")
-    s, p_sorted = scores[order], p[order]
-    q = 1 - p_sorted
-    # for each row, the negative mass strictly below it and tied with it
-    starts = np.searchsorted(s, s, side="left")
-    stops = np.searchsorted(s, s, side="right")
-    cum_q = np.r_[0.0, np.cumsum(q)]
-    below = cum_q[starts]
-    tied = cum_q[stops] - cum_q[starts]
-    # the row itself is tied with itself: drop its own pair
-    numerator = np.sum(p_sorted * (below + 0.5 * (tied - q)))
-    denominator = p.sum() * (1 - p).sum() - np.sum(p * (1 - p))
-    return float(numerator / denominator) if denominator > 0 else np.nan
+    return weighted_auc(p, scores, np.ones(len(p)))
 
 
 def weighted_auc(p, scores, weights):
-    """ROC AUC of soft labels ``p`` with row weights: :func:`expected_auc`
-    with each pair of distinct rows weighted by the product of their
-    weights (0/1 labels give the weighted ROC AUC of the labels). ``p`` and
-    ``weights`` of shape (k, n_rows) (either may be one row) give k values."""
+    """ROC AUC of soft labels ``p`` with row weights: the expected number of
+    (positive, negative) pairs of distinct rows the scores order right (ties
+    one half) over the expected number of pairs, each pair weighted by the
+    product of its rows' weights (0/1 labels give the weighted ROC AUC of
+    the labels). ``p`` and ``weights`` of shape (k, n_rows) (either may be
+    one row) give k values."""
     p = np.asarray(p, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     order = np.argsort(scores, kind="stable")
