@@ -892,7 +892,9 @@ class PerformanceEstimator(MlpipeEstimatorMixin, BaseEstimator):
         """The metrics of every group under ``n_draws`` label draws:
         ``[{metric: ndarray of shape (n_draws,)}]``, one per group; draw
         ``d`` takes its labels from row ``d % len(stack)`` of the group's
-        stack of probabilities (a row with NaN: NaN metrics)."""
+        stack of probabilities (a row with NaN: NaN metrics), and its ROC AUC
+        less that row's residual (the group's ``(residual, per row)`` of
+        ``residuals``; None: no calibration row, no correction)."""
         rng = np.random.default_rng(self._seed(3))
         out = []
         for (_, _, rows), stack, residual in zip(groups, stacks, residuals, strict=True):
