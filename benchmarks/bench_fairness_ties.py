@@ -30,7 +30,7 @@ of the statistic depends on it. Every choice of null point trades
 coverage at ties (``d = 0``) against coverage at near ties (``d`` = 0.5 to
 1): the table shows no choice that keeps both within 93%-97%.
 
-Run (about 5 minutes on 2 cores)::
+Run (about 2 minutes on 2 cores)::
 
     python benchmarks/bench_fairness_ties.py \\
         --markdown benchmarks/results/fairness_ties.md
