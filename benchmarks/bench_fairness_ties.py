@@ -14,7 +14,8 @@ the interval's coverage, when its null is drawn at:
   profile puts on an edge of the band, but the most extreme at each edge,
   moved that many of its standard errors inside (a milder null);
 - ``moment sel. 0.5`` / ``moment sel. 1``: the profiled rates with every
-  group within that many standard errors of an edge moved onto it
+  group within that many standard errors of an edge moved onto the nearer
+  edge
   (generalized moment selection, Andrews and Soares 2010: a more extreme
   null).
 
@@ -89,9 +90,15 @@ def null_point(rule, test, theta, profiled, truth):
     top = low + theta
     se = np.sqrt(np.clip(rates * (1 - rates), 0.25 / n, None) / n)
     if shift > 0:
-        rates = np.where(
-            rates - low < shift * se, low, np.where(top - rates < shift * se, top, rates)
+        # each group near an edge onto the nearer edge; the extremes stay
+        to_low, to_top = rates - low, top - rates
+        moved = np.where(
+            (to_low <= to_top) & (to_low < shift * se),
+            low,
+            np.where((to_top < to_low) & (to_top < shift * se), top, rates),
         )
+        moved[np.argmin(rates)], moved[np.argmax(rates)] = low, top
+        rates = moved
     elif shift < 0:
         observed = x / n
         keep = {int(np.argmin(observed)), int(np.argmax(observed))}
