@@ -9,13 +9,13 @@ the interval's coverage, when its null is drawn at:
 
 - ``true rates``: the groups' true rates (an oracle, not available in an
   audit): how good the test is when the nuisance rates are known;
-- ``profiled``: the profiled rates, what audit_fairness does;
+- ``profiled``: the profiled rates;
 - ``inward 0.5`` / ``inward 1``: the profiled rates with every group the
   profile puts on an edge of the band, but the most extreme at each edge,
   moved that many of its standard errors inside (a milder null);
 - ``moment sel. 0.5`` / ``moment sel. 1``: the profiled rates with every
   group within that many standard errors of an edge moved onto the nearer
-  edge
+  edge (at 1, what audit_fairness does)
   (generalized moment selection, Andrews and Soares 2010: a more extreme
   null).
 
@@ -123,10 +123,9 @@ def run_one(args):
     kept = {}
     for rule in RULES:
         test = SpreadTest([(x, sizes)], False, N_BOOT, seed)
-        profiles = test._profiles
 
-        def profiles_at(t, rule=rule, test=test, profiles=profiles):
-            deviance, (rates,) = profiles(t)
+        def profiles_at(t, rule=rule, test=test):
+            deviance, (rates,), _ = test._profiles_plain(t)
             return deviance, [null_point(rule, test, t, rates, truth)]
 
         test._profiles = profiles_at
