@@ -43,7 +43,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from mlpipe.fairness._intervals import SpreadTest
+from mlpipe.fairness._intervals import SpreadTest, _select_moments
 
 ALPHA = 0.05
 N_BOOT = 500  # audit_fairness's default
@@ -84,22 +84,14 @@ def null_point(rule, test, theta, profiled, truth):
     if rule == "true rates":
         return truth.copy()
     shift = SHIFT[rule]
-    rates = profiled.copy()
     x, n = test.counts[0]
+    if shift > 0:  # audit_fairness's rule, at kappa = 1
+        return _select_moments(profiled, n, kappa=shift)
+    rates = profiled.copy()
     low = rates.min()
     top = low + theta
     se = np.sqrt(np.clip(rates * (1 - rates), 0.25 / n, None) / n)
-    if shift > 0:
-        # each group near an edge onto the nearer edge; the extremes stay
-        to_low, to_top = rates - low, top - rates
-        moved = np.where(
-            (to_low <= to_top) & (to_low < shift * se),
-            low,
-            np.where((to_top < to_low) & (to_top < shift * se), top, rates),
-        )
-        moved[np.argmin(rates)], moved[np.argmax(rates)] = low, top
-        rates = moved
-    elif shift < 0:
+    if shift < 0:
         observed = x / n
         keep = {int(np.argmin(observed)), int(np.argmax(observed))}
         for g in range(len(rates)):
